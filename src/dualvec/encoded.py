@@ -1,0 +1,203 @@
+"""Encode a corpus once into an on-disk int32 array of word ids.
+
+Tokenising is the slow, Python-bound part of training, so it happens exactly
+once: :func:`scan_corpus` reads the corpus a single time, gives every distinct
+word a provisional id as it first appears, and streams those ids to a file
+while it counts. Once the vocabulary is known, :meth:`ScannedCorpus.encode`
+maps provisional ids to final rows with one vectorised lookup, drops words
+outside the vocabulary (as word2vec.c and gensim drop them before windowing)
+and writes the final token array. Every epoch then runs from that
+memory-mapped array, so corpora larger than RAM train too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import CorpusLike, Tokenizer, iter_sentences
+
+_FLUSH_TOKENS = 1 << 22
+_BLOCK = 1 << 24
+
+
+class _ProvisionalIds(dict):
+    """word -> provisional id; a missing word gets the next id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        pid = len(self.words)
+        self.words.append(word)
+        self[word] = pid
+        return pid
+
+
+@dataclass
+class EncodedCorpus:
+    """Sentences as one int32 array of vocabulary rows plus sentence offsets.
+
+    Sentence ``i`` is ``tokens[offsets[i]:offsets[i+1]]``. The arrays may be
+    memory-mapped from ``directory``, which :meth:`close` removes.
+    """
+
+    tokens: np.ndarray
+    offsets: np.ndarray
+    directory: Path | None = None
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.offsets) - 1
+
+    def close(self) -> None:
+        self.tokens = self.offsets = np.zeros(1, dtype=np.int64)
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+
+@dataclass
+class ScannedCorpus:
+    """The result of one pass: provisional vocabulary, counts and id stream."""
+
+    words: list[str]  # provisional id -> word
+    counts: np.ndarray  # provisional id -> count (0 for pruned ids)
+    sentence_lengths: np.ndarray  # int64
+    directory: Path
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.sentence_lengths.sum())
+
+    def _raw(self) -> np.ndarray:
+        path = self.directory / "raw.i32"
+        if self.n_tokens == 0:
+            return np.zeros(0, dtype=np.int32)
+        return np.memmap(path, dtype=np.int32, mode="r")
+
+    def encode(self, row_of: np.ndarray) -> EncodedCorpus:
+        """Map provisional ids to vocabulary rows (-1 = drop) and compact.
+
+        Sentences that lose every word are dropped.
+        """
+        raw = self._raw()
+        starts = np.zeros(len(self.sentence_lengths) + 1, dtype=np.int64)
+        np.cumsum(self.sentence_lengths, out=starts[1:])
+        kept_before = np.zeros_like(starts)  # kept tokens before each raw boundary
+        out_path = self.directory / "tokens.i32"
+        n_kept = 0
+        with open(out_path, "wb") as out:
+            for lo in range(0, len(raw), _BLOCK):
+                mapped = row_of[raw[lo : lo + _BLOCK]]
+                keep = mapped >= 0
+                # cum[j] = kept tokens in raw[:lo + j + 1]; a boundary s in
+                # (lo, lo + len] therefore has kept_before = cum[s - lo - 1].
+                cum = np.cumsum(keep, dtype=np.int64) + n_kept
+                a = np.searchsorted(starts, lo + 1, side="left")
+                b = np.searchsorted(starts, lo + len(mapped), side="right")
+                kept_before[a:b] = cum[starts[a:b] - lo - 1]
+                mapped[keep].astype(np.int32).tofile(out)
+                n_kept = int(cum[-1])
+        del raw
+        (self.directory / "raw.i32").unlink(missing_ok=True)
+        offsets = np.unique(kept_before)  # drops sentences that became empty
+        tokens = np.memmap(out_path, dtype=np.int32, mode="r") if n_kept else np.zeros(0, np.int32)
+        return EncodedCorpus(tokens=tokens, offsets=offsets.astype(np.int64), directory=self.directory)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def scan_corpus(
+    corpus: CorpusLike,
+    tokenizer: Tokenizer | None = None,
+    max_vocab_size: int | None = None,
+    encoding_errors: str = "strict",
+    workdir: str | os.PathLike | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ScannedCorpus:
+    """Read the corpus once: count words and stream provisional ids to disk.
+
+    ``max_vocab_size`` bounds memory as gensim's does: whenever more distinct
+    words are held, those seen at most ``k`` times are forgotten (k = 1, 2, ...
+    on successive prunings), and a forgotten word that comes back starts
+    counting again from zero. ``on_progress`` is called with the number of
+    tokens read so far.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="dualvec-corpus-", dir=workdir))
+    ids = _ProvisionalIds()
+    lengths = array("q")
+    buf = array("i")
+    dead: set[int] = set()
+    min_reduce = 1
+    n_read = 0
+    raw_path = directory / "raw.i32"
+    try:
+        with open(raw_path, "wb") as raw:
+            lookup = ids.__getitem__
+            for tokens in iter_sentences(corpus, tokenizer, encoding_errors=encoding_errors):
+                buf.extend(map(lookup, tokens))
+                lengths.append(len(tokens))
+                if len(buf) >= _FLUSH_TOKENS:
+                    buf.tofile(raw)
+                    n_read += len(buf)
+                    del buf[:]
+                    if on_progress:
+                        on_progress(n_read)
+                if max_vocab_size and len(ids) > max_vocab_size:
+                    buf.tofile(raw)
+                    n_read += len(buf)
+                    del buf[:]
+                    raw.flush()
+                    min_reduce = _prune(ids, raw_path, dead, min_reduce, max_vocab_size)
+            buf.tofile(raw)
+            n_read += len(buf)
+        if on_progress:
+            on_progress(n_read)
+        counts = _count(raw_path, len(ids.words))
+        if dead:
+            counts[np.fromiter(dead, dtype=np.int64)] = 0
+        return ScannedCorpus(
+            words=ids.words,
+            counts=counts,
+            sentence_lengths=np.frombuffer(lengths, dtype=np.int64).copy(),
+            directory=directory,
+        )
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _count(raw_path: Path, n_ids: int) -> np.ndarray:
+    counts = np.zeros(n_ids, dtype=np.int64)
+    if n_ids == 0 or raw_path.stat().st_size == 0:
+        return counts
+    raw = np.memmap(raw_path, dtype=np.int32, mode="r")
+    for lo in range(0, len(raw), _BLOCK):
+        counts += np.bincount(raw[lo : lo + _BLOCK], minlength=n_ids)
+    return counts
+
+
+def _prune(ids: _ProvisionalIds, raw_path: Path, dead: set[int], min_reduce: int, limit: int) -> int:
+    """Forget rare words until at most ``limit`` are held; return the next threshold."""
+    counts = _count(raw_path, len(ids.words))
+    while len(ids) > limit:
+        for word, pid in list(ids.items()):
+            if counts[pid] <= min_reduce:
+                del ids[word]
+                dead.add(pid)
+        min_reduce += 1
+    return min_reduce

@@ -1,0 +1,1 @@
+"""numba kernels: plain functions over arrays, no dualvec objects."""

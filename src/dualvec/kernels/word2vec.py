@@ -1,0 +1,214 @@
+"""word2vec training kernels: skip-gram and CBOW, negative sampling and/or
+hierarchical softmax, the classic per-pair (word2vec.c) updates.
+
+Plain numba functions over arrays. Each call trains one chunk of sentences
+with one thread's buffers and random state; they release the GIL, so the
+driver in :mod:`dualvec.training` runs several at once on disjoint slices of
+the corpus and lets them update the shared matrices without locks (Hogwild,
+as word2vec.c and gensim do).
+
+Arrays (V = vocabulary size, D = dimension):
+
+* ``tokens`` int32, ``offsets`` int64: the encoded corpus, sentence ``s`` is
+  ``tokens[offsets[s]:offsets[s+1]]``;
+* ``syn0`` (V, D) float32: IN vectors; ``syn1neg`` (V, D): OUT vectors for
+  negative sampling; ``syn1`` (V-1, D): hierarchical-softmax inner nodes;
+* ``codes``/``points``/``code_offsets``: Huffman paths (see ``vocab.HuffmanTree``);
+* ``keep`` int64: sub-sampling thresholds against a 32-bit uniform;
+* ``noise_threshold``/``noise_alias``: Walker alias table for negatives;
+* ``sig``/``logsig``: tables of σ(x) and log σ(x) on [-MAX_EXP, MAX_EXP];
+* ``state`` uint64[1]: the thread's xorshift64* state;
+* ``sentence``, ``neu1``, ``neu1e``: the thread's scratch buffers.
+
+Each returns ``(loss, examples)``: the summed negative log-likelihood of all
+predictions in float64 and the number of (context, target) examples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+MAX_EXP = 6.0
+TABLE_SIZE = 2048
+_SCALE = TABLE_SIZE / (2.0 * MAX_EXP)
+_MASK32 = np.int64(0xFFFFFFFF)
+_ALWAYS = np.int64(1) << np.int64(32)
+
+
+def sigmoid_tables() -> tuple[np.ndarray, np.ndarray]:
+    """σ(x) (float32) and log σ(x) (float64) sampled at table-cell centres."""
+    x = ((np.arange(TABLE_SIZE) + 0.5) / _SCALE) - MAX_EXP
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32), -np.log1p(np.exp(-x))
+
+
+@njit(inline="always")
+def _rand(state):
+    """xorshift64*; returns 63 random bits as a non-negative int64."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    return np.int64((x * np.uint64(2685821657736338717)) >> np.uint64(1))
+
+
+@njit(inline="always")
+def _draw_negative(state, noise_threshold, noise_alias):
+    r = _rand(state)
+    # High 31 bits pick a slot by multiply-shift, low 32 bits are the uniform.
+    slot = ((r >> 32) * noise_threshold.shape[0]) >> 31
+    if (r & _MASK32) < noise_threshold[slot]:
+        return slot
+    return np.int64(noise_alias[slot])
+
+
+@njit(inline="always")
+def _gradient(f, label, sig, logsig):
+    """(label - σ(f), -log-likelihood of the label) with σ from the table."""
+    if f >= MAX_EXP:
+        s = 1.0
+        lp = 0.0
+    elif f <= -MAX_EXP:
+        s = 0.0
+        lp = f
+    else:
+        idx = int((f + MAX_EXP) * _SCALE)
+        s = sig[idx]
+        lp = logsig[idx]
+    if label == 1:
+        return 1.0 - s, -lp
+    return -s, f - lp  # -log σ(-f) = f - log σ(f)
+
+
+@njit(inline="always")
+def _subsample(tokens, lo, hi, keep, state, sentence):
+    """Copy the kept words of tokens[lo:hi] into ``sentence``; return how many."""
+    n = 0
+    for p in range(lo, hi):
+        w = tokens[p]
+        t = keep[w]
+        if t < _ALWAYS and (_rand(state) & _MASK32) >= t:
+            continue
+        sentence[n] = w
+        n += 1
+    return n
+
+
+@njit(inline="always")
+def _predict(h, target, label, out, alpha, neu1e, sig, logsig):
+    """One logistic prediction of ``target`` (row of ``out``) from hidden ``h``.
+
+    Accumulates the gradient for ``h`` into ``neu1e``, updates ``out[target]``
+    in place and returns the example's negative log-likelihood.
+    """
+    D = h.shape[0]
+    f = np.float32(0.0)
+    for d in range(D):
+        f += h[d] * out[target, d]
+    g, loss = _gradient(f, label, sig, logsig)
+    g = np.float32(g * alpha)
+    for d in range(D):
+        neu1e[d] += g * out[target, d]
+        out[target, d] += g * h[d]
+    return loss
+
+
+@njit(inline="always")
+def _predict_word(h, word, syn1neg, syn1, codes, points, code_offsets, negative, hs,
+                  noise_threshold, noise_alias, alpha, neu1e, sig, logsig, state):
+    """Predict ``word`` from ``h`` by HS along its path and/or NS; return the loss."""
+    loss = 0.0
+    if hs:
+        for k in range(code_offsets[word], code_offsets[word + 1]):
+            loss += _predict(h, points[k], 1 - codes[k], syn1, alpha, neu1e, sig, logsig)
+    if negative > 0:
+        loss += _predict(h, word, 1, syn1neg, alpha, neu1e, sig, logsig)
+        for _ in range(negative):
+            target = _draw_negative(state, noise_threshold, noise_alias)
+            if target == word:
+                continue
+            loss += _predict(h, target, 0, syn1neg, alpha, neu1e, sig, logsig)
+    return loss
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_sg(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, code_offsets,
+             keep, noise_threshold, noise_alias, window, negative, hs, alpha_start, alpha_end,
+             state, sig, logsig, sentence, neu1e):
+    """Skip-gram over sentences [s_lo, s_hi): each context word's IN vector
+    predicts the centre word (word2vec.c's loop order)."""
+    D = syn0.shape[1]
+    total = max(offsets[s_hi] - offsets[s_lo], 1)
+    base = offsets[s_lo]
+    loss = 0.0
+    examples = 0
+    for s in range(s_lo, s_hi):
+        alpha = alpha_start + (alpha_end - alpha_start) * ((offsets[s] - base) / total)
+        n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
+        for i in range(n):
+            word = sentence[i]
+            b = _rand(state) % window  # word2vec.c's random window shrinking
+            lo = max(0, i - window + b)
+            hi = min(n, i + window + 1 - b)
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                ctx = sentence[j]
+                neu1e[:] = 0.0
+                loss += _predict_word(syn0[ctx], word, syn1neg, syn1, codes, points, code_offsets,
+                                      negative, hs, noise_threshold, noise_alias, alpha, neu1e,
+                                      sig, logsig, state)
+                for d in range(D):
+                    syn0[ctx, d] += neu1e[d]
+                examples += 1
+    return loss, examples
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, code_offsets,
+               keep, noise_threshold, noise_alias, window, negative, hs, cbow_mean,
+               alpha_start, alpha_end, state, sig, logsig, sentence, neu1, neu1e):
+    """CBOW over sentences [s_lo, s_hi): the mean (or sum) of the context's IN
+    vectors predicts the centre word; the gradient goes back to every context
+    word, divided by the context size under ``cbow_mean`` as gensim does."""
+    D = syn0.shape[1]
+    total = max(offsets[s_hi] - offsets[s_lo], 1)
+    base = offsets[s_lo]
+    loss = 0.0
+    examples = 0
+    for s in range(s_lo, s_hi):
+        alpha = alpha_start + (alpha_end - alpha_start) * ((offsets[s] - base) / total)
+        n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
+        for i in range(n):
+            word = sentence[i]
+            b = _rand(state) % window
+            lo = max(0, i - window + b)
+            hi = min(n, i + window + 1 - b)
+            if hi - lo <= 1:
+                continue
+            neu1[:] = 0.0
+            for j in range(lo, hi):
+                if j != i:
+                    c = sentence[j]
+                    for d in range(D):
+                        neu1[d] += syn0[c, d]
+            cw = hi - lo - 1
+            if cbow_mean:
+                inv = np.float32(1.0 / cw)
+                for d in range(D):
+                    neu1[d] *= inv
+            neu1e[:] = 0.0
+            loss += _predict_word(neu1, word, syn1neg, syn1, codes, points, code_offsets,
+                                  negative, hs, noise_threshold, noise_alias, alpha, neu1e,
+                                  sig, logsig, state)
+            if cbow_mean:
+                for d in range(D):
+                    neu1e[d] *= inv
+            for j in range(lo, hi):
+                if j != i:
+                    c = sentence[j]
+                    for d in range(D):
+                        syn0[c, d] += neu1e[d]
+            examples += 1
+    return loss, examples
