@@ -153,7 +153,8 @@ class DualVectors:
             return self.out_vectors
         raise DualvecError(f"unknown space {name!r}; use 'in' or 'out'")
 
-    def _pair(self, space: str) -> tuple[Vectors, Vectors]:
+    def space_pair(self, space: str) -> tuple[Vectors, Vectors]:
+        """(query vectors, candidate vectors) for a pairing such as ``"in-out"``."""
         if space not in SPACES:
             raise DualvecError(f"unknown space {space!r}; use one of {', '.join(SPACES)}")
         q, c = space.split("-")
@@ -222,7 +223,7 @@ class DualVectors:
         left out of the result unless ``exclude_query=False``;
         ``restrict_vocab`` keeps only the most frequent N candidates.
         """
-        qspace, cspace = self._pair(space)
+        qspace, cspace = self.space_pair(space)
         q, rows = self._query(self._as_list(positive), self._as_list(negative), qspace)
         cand = cspace.unit if restrict_vocab is None else cspace.unit[:restrict_vocab]
         return self._top(cand @ q, topn, rows if exclude_query else [])
@@ -232,7 +233,7 @@ class DualVectors:
         batch_size: int = 1024,
     ) -> list[list[tuple[str, float]]]:
         """:meth:`most_similar` for many single-word queries, as matrix products."""
-        qspace, cspace = self._pair(space)
+        qspace, cspace = self.space_pair(space)
         rows = qspace.lookup_rows(words)
         results: list[list[tuple[str, float]]] = []
         for lo in range(0, len(rows), batch_size):
@@ -244,9 +245,36 @@ class DualVectors:
 
     def similarity(self, a: str, b: str, *, space: str = "in-in") -> float:
         """Cosine of ``a`` (in the first space) and ``b`` (in the second); 0 for a zero vector."""
-        qspace, cspace = self._pair(space)
+        qspace, cspace = self.space_pair(space)
         ra, rb = qspace.lookup_rows([a])[0], cspace.lookup_rows([b])[0]
         return float(np.dot(qspace.unit[ra], cspace.unit[rb]))
+
+    def hs_log_prob(self, word: Query) -> np.ndarray:
+        """Exact hierarchical-softmax ``log P(w | h)`` of every word w, for h = IN[word].
+
+        ``log P(w|h) = Σ_j log σ(s_j · h·syn1[p_j])`` over the inner nodes p_j of
+        w's Huffman path (s_j = +1 for code bit 0, -1 for bit 1). This is what
+        an HS model learned; the OUT vectors of an HS-only model are its linear
+        approximation. ``word`` may also be a raw hidden vector.
+        """
+        if self.tree is None or self.hs_nodes is None:
+            raise DualvecError("this model was not trained with hierarchical softmax (hs=1)")
+        if isinstance(word, str):
+            h = np.asarray(self.in_vectors.vectors[self.in_vectors.get_index(word)], dtype=np.float64)
+        else:
+            h = np.asarray(word, dtype=np.float64).ravel()
+            if h.shape != (self.vector_size,):
+                raise DualvecError(f"query vector has {h.size} dims, this model has {self.vector_size}")
+        node_scores = np.asarray(self.hs_nodes, dtype=np.float64) @ h
+        t = self.tree
+        x = (1.0 - 2.0 * t.codes) * node_scores[t.points]
+        log_sig = -np.logaddexp(0.0, -x)  # log σ(x), stable for large |x|
+        return np.add.reduceat(log_sig, t.offsets[:-1]) if len(log_sig) else np.zeros(len(self))
+
+    def most_probable(self, word: Query, *, topn: int = 10, exclude_query: bool = True) -> list[tuple[str, float]]:
+        """Words ranked by the exact HS ``log P(w | IN[word])`` (see :meth:`hs_log_prob`)."""
+        rows = [self.in_vectors.get_index(word)] if isinstance(word, str) and exclude_query else []
+        return self._top(self.hs_log_prob(word), topn, rows)
 
     def discard_raw_vectors(self) -> None:
         """Keep only unit-normalised rows in both spaces, halving memory use.

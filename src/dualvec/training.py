@@ -154,8 +154,8 @@ def select_vocabulary(
 
 
 def init_rows(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
-    """IN rows uniform in [-0.5/dim, 0.5/dim), as word2vec.c and gensim start them."""
-    return ((rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+    """IN rows uniform in [-1/dim, 1/dim), as gensim 4 starts them (word2vec.c uses half that)."""
+    return (rng.random((n, dim), dtype=np.float32) * np.float32(2.0) - np.float32(1.0)) / np.float32(dim)
 
 
 def init_weights(vocab_size: int, params: TrainingParams, rng: np.random.Generator) -> Weights:

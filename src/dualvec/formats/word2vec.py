@@ -90,12 +90,11 @@ def _looks_binary(fh: BinaryIO, dim: int) -> bool:
     pos = fh.tell()
     line = fh.readline(64 + dim * 40)
     fh.seek(pos)
-    try:
-        parts = line.decode("utf-8").split()
-        [float(x) for x in parts[1:]]
-    except (UnicodeDecodeError, ValueError):
+    parts = line.decode("utf-8", "replace").split()  # a bad word must not make text look binary
+    if len(parts) != dim + 1 or not line.endswith(b"\n"):
         return True
-    return len(parts) != dim + 1 or not line.endswith(b"\n")
+    values = line.partition(b" ")[2]
+    return not all(32 <= c < 127 or c in b"\t\r\n" for c in values)  # float bytes are rarely printable
 
 
 def _read_text(fh: BinaryIO, path: Path, n: int | None, dim: int | None, limit: int | None,

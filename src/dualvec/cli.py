@@ -1,0 +1,231 @@
+"""The ``dualvec`` command line.
+
+Every command prints a one-line ``error: ...`` and exits with status 1 on bad
+input (a missing corpus, an unknown word, a corrupt model), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .corpus import DEFAULT_TOKEN_PATTERN, RegexTokenizer
+from .errors import DualvecError
+from .formats import load_word2vec_format, save_word2vec_format
+from .model import SPACES, DualVectors, load, train
+from .store import is_model_dir
+
+app = typer.Typer(
+    help="Train word2vec keeping both embedding spaces (IN and OUT), explore them, and convert models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ProgressOpt = Annotated[Optional[bool], typer.Option("--progress/--no-progress",
+                                                     help="Progress bars (default: when stderr is a terminal).")]
+
+
+def friendly(fn):
+    """Turn dualvec's errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DualvecError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}", highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def open_model(path: Path) -> DualVectors:
+    """A dualvec model directory, or a word2vec.c file (text or binary)."""
+    if path.is_dir() or is_model_dir(path):
+        return load(path)
+    if path.is_file():
+        return load_word2vec_format(path)
+    raise DualvecError(f"model not found: {path}")
+
+
+def _check_space(space: str, allow_all: bool = False) -> str:
+    if space not in SPACES and not (allow_all and space == "all"):
+        choices = ", ".join(SPACES + (("all",) if allow_all else ()))
+        raise DualvecError(f"unknown space {space!r}; use one of {choices}")
+    return space
+
+
+@app.command("train")
+@friendly
+def train_cmd(
+    corpus: Annotated[Path, typer.Argument(help="Text file (one sentence per line; .gz/.bz2 ok) or directory.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
+    sg: Annotated[int, typer.Option(help="1 = skip-gram, 0 = CBOW.", min=0, max=1)] = 0,
+    hs: Annotated[int, typer.Option(help="1 = hierarchical softmax.", min=0, max=1)] = 0,
+    negative: Annotated[int, typer.Option(help="Negative samples per prediction (0 = none).", min=0)] = 5,
+    ns_exponent: Annotated[float, typer.Option(help="Exponent of the noise distribution.")] = 0.75,
+    cbow_mean: Annotated[int, typer.Option(help="CBOW: 1 = mean of context vectors, 0 = sum.", min=0, max=1)] = 1,
+    vector_size: Annotated[int, typer.Option(help="Dimensions.", min=1)] = 100,
+    window: Annotated[int, typer.Option(help="Maximum context distance (randomly shrunk per word).", min=1)] = 5,
+    min_count: Annotated[int, typer.Option(help="Ignore words rarer than this.", min=1)] = 5,
+    max_vocab_size: Annotated[Optional[int], typer.Option(help="Prune rare words while counting above this many.")] = None,
+    max_final_vocab: Annotated[Optional[int], typer.Option(help="Keep at most this many words.")] = None,
+    sample: Annotated[float, typer.Option(help="Down-sampling threshold for frequent words (0 = off).")] = 1e-3,
+    epochs: Annotated[int, typer.Option(help="Passes over the corpus.", min=1)] = 5,
+    alpha: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
+    min_alpha: Annotated[float, typer.Option(help="Final learning rate (linear decay).")] = 0.0001,
+    workers: Annotated[Optional[int], typer.Option(help="Training threads (default: CPUs, at most 4).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (workers=1 makes runs reproducible).")] = 1,
+    token_pattern: Annotated[str, typer.Option(help="Regular expression for a token.")] = DEFAULT_TOKEN_PATTERN,
+    lowercase: Annotated[bool, typer.Option("--lowercase/--keep-case", help="Lowercase before tokenising.")] = True,
+    encoding_errors: Annotated[str, typer.Option(help="Bad UTF-8: strict, replace or ignore.")] = "strict",
+    progress: ProgressOpt = None,
+) -> None:
+    """Train word2vec on CORPUS and save both spaces to a model directory."""
+    options = dict(sg=bool(sg), hs=bool(hs), negative=negative, ns_exponent=ns_exponent, cbow_mean=bool(cbow_mean),
+                   vector_size=vector_size, window=window, min_count=min_count, max_vocab_size=max_vocab_size,
+                   max_final_vocab=max_final_vocab, sample=sample, epochs=epochs, alpha=alpha,
+                   min_alpha=min_alpha, seed=seed)
+    if workers is not None:
+        options["workers"] = workers
+    model = train(corpus, tokenizer=RegexTokenizer(token_pattern, lowercase), encoding_errors=encoding_errors,
+                  progress=progress, **options)
+    model.save(output)
+    last = model.history[-1]
+    err.print(f"saved {model} to {output}  (last epoch: {last.words_per_second:,.0f} words/s, loss {last.loss:.4f})")
+
+
+def _neighbour_table(model: DualVectors, word: str, spaces: list[str], topn: int) -> Table:
+    table = Table(title=f"neighbours of {word!r}", show_lines=False)
+    results = [model.most_similar(word, space=s, topn=topn) for s in spaces]
+    table.add_column("#", justify="right", style="dim")
+    for s in spaces:
+        table.add_column(s.upper())
+        table.add_column("cos", justify="right", style="dim")
+    for i in range(topn):
+        row = [str(i + 1)]
+        for res in results:
+            row += [res[i][0], f"{res[i][1]:.3f}"] if i < len(res) else ["", ""]
+        table.add_row(*row)
+    return table
+
+
+@app.command("neighbors")
+@friendly
+def neighbors_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Model directory or word2vec file.")],
+    words: Annotated[list[str], typer.Argument(metavar="WORD...", help="Query word(s).")],
+    space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all' for side by side.")] = "in-out",
+    topn: Annotated[int, typer.Option(help="How many neighbours.", min=1)] = 10,
+) -> None:
+    """Nearest neighbours of WORD in any pairing of the IN and OUT spaces."""
+    spaces = list(SPACES) if _check_space(space, allow_all=True) == "all" else [space]
+    model = open_model(model_path)
+    for word in words:
+        out.print(_neighbour_table(model, word, spaces, topn))
+
+
+@app.command("similarity")
+@friendly
+def similarity_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL")],
+    word_a: Annotated[str, typer.Argument(metavar="A")],
+    word_b: Annotated[str, typer.Argument(metavar="B")],
+    space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all'.")] = "all",
+) -> None:
+    """Cosine similarity of A (in the first space) and B (in the second)."""
+    spaces = list(SPACES) if _check_space(space, allow_all=True) == "all" else [space]
+    model = open_model(model_path)
+    for s in spaces:
+        out.print(f"{s}\t{model.similarity(word_a, word_b, space=s):.4f}")
+
+
+@app.command("export")
+@friendly
+def export_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL")],
+    output: Annotated[Path, typer.Argument(metavar="OUT_FILE")],
+    which: Annotated[str, typer.Option(help="Space to write: in or out.")] = "in",
+    binary: Annotated[bool, typer.Option("--binary/--text", help="word2vec.c binary or text layout.")] = False,
+) -> None:
+    """Write one space as a word2vec.c file that gensim and word2vec tools read."""
+    if which not in ("in", "out"):
+        raise DualvecError(f"--which must be 'in' or 'out', not {which!r}")
+    model = open_model(model_path)
+    save_word2vec_format(model, output, which=which, binary=binary)
+    err.print(f"wrote {len(model)} {which.upper()} vectors to {output} ({'binary' if binary else 'text'})")
+
+
+@app.command("info")
+@friendly
+def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL")]) -> None:
+    """Vocabulary size, dimensions, what the OUT space is and how the model was trained."""
+    model = open_model(model_path)
+    table = Table(show_header=False, title=str(model_path))
+    info = model.info()
+    params = info.pop("params") or {}
+    for k, v in info.items():
+        table.add_row(k, "-" if v is None else str(v))
+    for k, v in params.items():
+        table.add_row(f"  {k}", str(v))
+    for h in model.history:
+        table.add_row(f"  epoch {h.epoch}", f"loss {h.loss:.4f}, {h.words_per_second:,.0f} words/s")
+    out.print(table)
+
+
+DEMO_WORDS = ["socket", "thread", "exception", "encoding", "dictionary", "file"]
+
+
+@app.command("demo")
+@friendly
+def demo_cmd(
+    corpus: Annotated[Optional[Path], typer.Argument(
+        help="Corpus to train on (default: the docstrings and comments of the installed Python standard library).")] = None,
+    words: Annotated[Optional[list[str]], typer.Option("--word", "-w", help="Words to show (repeatable).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the model here.")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 5,
+    topn: Annotated[int, typer.Option(min=1)] = 8,
+    progress: ProgressOpt = None,
+) -> None:
+    """The whole job end to end: train a skip-gram model and show IN-IN next to IN-OUT neighbours."""
+    if corpus is None:
+        from .datasets import stdlib_docs
+
+        err.print("corpus: docstrings and comments of the installed Python standard library")
+        source = list(stdlib_docs())
+    else:
+        source = corpus
+    model = train(source, sg=True, epochs=epochs, min_count=5, progress=progress)
+    last = model.history[-1]
+    err.print(f"trained {model}: {model.vocab.total_words:,} words, last epoch {last.words_per_second:,.0f} words/s, "
+              f"loss {last.loss:.4f}")
+    shown = [w for w in (words or DEMO_WORDS) if w in model] or model.words[50:56]
+    out.print("IN-IN finds words of the same type; IN-OUT finds words that occur together.")
+    for word in shown:
+        out.print(_neighbour_table(model, word, ["in-in", "in-out"], topn))
+    if output is not None:
+        model.save(output)
+        err.print(f"saved to {output}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Synthetic corpora whose structure is known by construction."""
+
+from __future__ import annotations
+
+import random
+
+
+def planted_corpus(n_sentences: int = 6000, groups: int = 4, members: int = 4, contexts: int = 3,
+                   pairs: int = 4, seed: int = 0) -> tuple[list[list[str]], dict]:
+    """Sentences with two planted relations.
+
+    * Substitutes: each group has ``members`` words that fill the same slot
+      between the group's ``contexts`` words and never appear together; so
+      IN-IN neighbours of a member should be its group mates, and its IN-OUT
+      neighbours the group's context words.
+    * Co-occurrence: topic pairs (``t{i}a``, ``t{i}b``) always appear side by side
+      (a then b) between fillers; so ``t{i}a``'s IN-OUT neighbour is ``t{i}b``.
+    """
+    rng = random.Random(seed)
+    fill = [f"f{i}" for i in range(40)]
+    truth = {"groups": [], "contexts": [], "pairs": []}
+    for g in range(groups):
+        truth["groups"].append([f"g{g}m{m}" for m in range(members)])
+        truth["contexts"].append([f"g{g}c{c}" for c in range(contexts)])
+    truth["pairs"] = [(f"t{i}a", f"t{i}b") for i in range(pairs)]
+    sentences = []
+    for _ in range(n_sentences):
+        if rng.random() < 0.6:
+            g = rng.randrange(groups)
+            ctx = truth["contexts"][g]
+            left, right = rng.sample(ctx, 2)
+            sent = [rng.choice(fill), left, rng.choice(truth["groups"][g]), right, rng.choice(fill)]
+        else:
+            a, b = rng.choice(truth["pairs"])
+            sent = [rng.choice(fill), rng.choice(fill), a, b, rng.choice(fill), rng.choice(fill)]
+        sentences.append(sent)
+    return sentences, truth

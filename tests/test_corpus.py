@@ -1,0 +1,86 @@
+import bz2
+import gzip
+
+import numpy as np
+import pytest
+
+from dualvec.corpus import MAX_SENTENCE_LENGTH, RegexTokenizer, iter_sentences
+from dualvec.encoded import scan_corpus
+from dualvec.errors import DualvecError
+
+
+def test_default_tokenizer_lowercases_unicode_letters():
+    assert RegexTokenizer()("Café-au-lait, 2019! Ümlaut_x") == ["café", "au", "lait", "ümlaut", "x"]
+    assert RegexTokenizer(r"[a-z]+")("Café 42 x") == ["caf", "x"]
+
+
+def test_file_gz_bz2_and_directory_read_the_same(tmp_path):
+    text = "The cat sat.\n\nA dog ran!\n"
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text(text, encoding="utf-8")
+    with gzip.open(tmp_path / "d" / "b.txt.gz", "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    with bz2.open(tmp_path / "d" / "c.txt.bz2", "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    expected = [["the", "cat", "sat"], ["a", "dog", "ran"]]
+    assert list(iter_sentences(tmp_path / "d" / "a.txt")) == expected
+    assert list(iter_sentences(tmp_path / "d" / "b.txt.gz")) == expected
+    assert list(iter_sentences(tmp_path / "d")) == expected * 3
+
+
+def test_one_huge_line_is_cut_into_sentences_without_losing_tokens(tmp_path):
+    words = [f"w{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(25_000)]
+    path = tmp_path / "text8"
+    path.write_text(" " + " ".join(words), encoding="utf-8")  # text8 starts with a space, no newline
+    sents = list(iter_sentences(path, RegexTokenizer(r"[a-z]+")))
+    assert [len(s) for s in sents] == [MAX_SENTENCE_LENGTH, MAX_SENTENCE_LENGTH, 5_000]
+    assert [t for s in sents for t in s] == words
+
+
+def test_bad_utf8_is_a_clear_error_unless_replaced(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("naïve café\n".encode("latin-1"))
+    with pytest.raises(DualvecError, match="not valid UTF-8"):
+        list(iter_sentences(path))
+    assert list(iter_sentences(path, encoding_errors="replace")) == [["na", "ve", "caf"]]
+
+
+def test_iterables_of_token_lists_and_strings():
+    assert list(iter_sentences([["a", "b"], "C d", (), ("e",)])) == [["a", "b"], ["c", "d"], ["e"]]
+    with pytest.raises(DualvecError, match="sentence 1"):
+        list(iter_sentences([["a"], 5]))
+    with pytest.raises(DualvecError, match="not a string"):
+        list(iter_sentences([["a", 3]]))
+    with pytest.raises(DualvecError, match="iterable"):
+        list(iter_sentences(42))
+
+
+def test_missing_corpus_and_empty_directory(tmp_path):
+    with pytest.raises(DualvecError, match="not found"):
+        list(iter_sentences(tmp_path / "nope.txt"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DualvecError, match="no files"):
+        list(iter_sentences(tmp_path / "empty"))
+
+
+def test_scan_counts_match_and_encode_drops_out_of_vocabulary_words(tmp_path):
+    sents = [["a", "b", "a"], ["rare"], ["b", "c", "rare2", "a"]]
+    scanned = scan_corpus(sents, workdir=tmp_path)
+    counts = dict(zip(scanned.words, scanned.counts))
+    assert counts == {"a": 3, "b": 2, "rare": 1, "c": 1, "rare2": 1}
+    rows = {"a": 0, "b": 1, "c": 2}
+    row_of = np.array([rows.get(w, -1) for w in scanned.words])
+    enc = scanned.encode(row_of)
+    assert enc.tokens.tolist() == [0, 1, 0, 1, 2, 0]
+    assert enc.offsets.tolist() == [0, 3, 6]  # the all-rare sentence is gone
+    enc.close()
+    assert not any(tmp_path.iterdir())
+
+
+def test_max_vocab_size_prunes_rare_words_while_counting():
+    sents = [["common"] * 3 + [f"rare{i}"] for i in range(50)]
+    scanned = scan_corpus(sents, max_vocab_size=10)
+    alive = {w: c for w, c in zip(scanned.words, scanned.counts) if c > 0}
+    assert alive["common"] == 150
+    assert len(alive) <= 11
+    scanned.discard()
