@@ -25,7 +25,7 @@ import numpy as np
 from .corpus import CorpusLike, Tokenizer, iter_sentences
 
 _FLUSH_TOKENS = 1 << 22
-_BLOCK = 1 << 24
+_BLOCK = 1 << 20  # tokens per vectorised step: bounds the int64 temporaries
 
 
 class _ProvisionalIds(dict):

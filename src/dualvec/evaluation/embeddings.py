@@ -91,7 +91,7 @@ def word_similarity(model: DualVectors, path: str | os.PathLike, *, space: str =
 
 
 def analogy_accuracy(model: DualVectors, path: str | os.PathLike, *, restrict_vocab: int = 30_000,
-                     space: str = "in-in", batch_size: int = 2048) -> AnalogyResult:
+                     space: str = "in-in", batch_size: int = 256) -> AnalogyResult:
     """Accuracy on ``a : b :: c : ?`` questions, answered by 3CosAdd as gensim does.
 
     The answer is the word, among the ``restrict_vocab`` most frequent and other

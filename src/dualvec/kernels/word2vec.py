@@ -170,8 +170,9 @@ def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, 
                keep, noise_threshold, noise_alias, window, negative, hs, cbow_mean,
                alpha_start, alpha_end, state, sig, logsig, sentence, neu1, neu1e):
     """CBOW over sentences [s_lo, s_hi): the mean (or sum) of the context's IN
-    vectors predicts the centre word; the gradient goes back to every context
-    word, divided by the context size under ``cbow_mean`` as gensim does."""
+    vectors predicts the centre word, and the error goes back to every context
+    word whole under ``cbow_mean`` (as word2vec.c does), divided by the
+    context size when summing (as gensim does)."""
     D = syn0.shape[1]
     total = max(offsets[s_hi] - offsets[s_lo], 1)
     base = offsets[s_lo]
@@ -194,15 +195,15 @@ def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, 
                     for d in range(D):
                         neu1[d] += syn0[c, d]
             cw = hi - lo - 1
+            inv = np.float32(1.0 / cw)
             if cbow_mean:
-                inv = np.float32(1.0 / cw)
                 for d in range(D):
                     neu1[d] *= inv
             neu1e[:] = 0.0
             loss += _predict_word(neu1, word, syn1neg, syn1, codes, points, code_offsets,
                                   negative, hs, noise_threshold, noise_alias, alpha, neu1e,
                                   sig, logsig, state)
-            if cbow_mean:
+            if not cbow_mean:
                 for d in range(D):
                     neu1e[d] *= inv
             for j in range(lo, hi):

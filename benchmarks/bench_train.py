@@ -1,0 +1,290 @@
+"""Training speed and quality: dualvec against gensim, in one run.
+
+    python benchmarks/bench_train.py                      # SG-NS and CBOW-NS, 2 threads
+    python benchmarks/bench_train.py --configs sg-ns --dims 100 300 --threads 1 2
+    python benchmarks/bench_train.py --write             # also update benchmarks/RESULTS.md
+
+Corpus: the featured articles of ../shared/data/enwiki-featured-2019 (about
+17 M tokens), tokenised once into lowercase ``[a-z]+`` tokens, one paragraph
+per line, into benchmarks/out/ (ignored by git). Both trainers read that same
+file with the same settings. Each trainer runs in its own subprocess, so its
+peak memory (max RSS) is its own; configurations alternate between trainers.
+
+Timing: *train s* is the training alone (gensim's ``train()``, which reads and
+splits the file as it goes, the way gensim is used; dualvec's epochs over its
+encoded corpus); *prep s* is the vocabulary pass (gensim's ``build_vocab``;
+dualvec's one-pass scan and encode). words/s = in-vocabulary corpus tokens x
+epochs / train s, the same numerator for both. dualvec's numba compile time is
+measured apart (a warm-up on a tiny corpus) and excluded from the ratio; its
+cold value comes from a first run against an empty numba cache.
+
+Quality, with the same code for both models (dualvec.evaluation): analogy
+accuracy on gensim's questions-words.txt restricted to the 30,000 most frequent
+words (3CosAdd, as gensim's evaluate_word_analogies), Spearman on
+wordsim353.tsv and simlex999.txt, all IN-IN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "enwiki-featured-2019" / "enwiki-featured-2019.tar.gz"
+CACHE = HERE / "out"
+CONFIGS = {
+    "sg-ns": dict(sg=1, hs=0, negative=5),
+    "cbow-ns": dict(sg=0, hs=0, negative=5),
+    "sg-hs": dict(sg=1, hs=1, negative=0),
+    "cbow-hs": dict(sg=0, hs=1, negative=0),
+}
+COMMON = dict(window=5, sample=1e-3, min_count=5)
+
+
+def prepare_corpus(tarball: Path) -> Path:
+    """Tokenise the featured articles once into CACHE/enwiki-featured.txt."""
+    target = CACHE / "enwiki-featured.txt"
+    if target.exists():
+        return target
+    CACHE.mkdir(exist_ok=True)
+    word = re.compile(r"[a-z]+")
+    tmp = target.with_suffix(".tmp")
+    n = 0
+    with tarfile.open(tarball, "r:gz") as tar, open(tmp, "w", encoding="utf-8") as out:
+        for member in tar:
+            if not member.isfile() or "/text-excellent/" not in member.name:
+                continue
+            for raw in tar.extractfile(member):  # type: ignore[union-attr]
+                line = raw.decode("utf-8")
+                if line.startswith("<doc ") or line.startswith("</doc>"):
+                    continue
+                tokens = word.findall(line.lower())
+                if tokens:
+                    n += len(tokens)
+                    out.write(" ".join(tokens) + "\n")
+    os.replace(tmp, target)
+    print(f"tokenised {n:,} tokens into {target}", file=sys.stderr)
+    return target
+
+
+def gensim_data(name: str) -> str:
+    import gensim
+
+    return os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", name)
+
+
+def evaluate(model) -> dict:
+    from dualvec.evaluation import analogy_accuracy, word_similarity
+
+    ana = analogy_accuracy(model, gensim_data("questions-words.txt"), restrict_vocab=30_000)
+    return {
+        "analogy": ana.accuracy,
+        "analogy_n": ana.evaluated,
+        "ws353": word_similarity(model, gensim_data("wordsim353.tsv")).spearman,
+        "simlex": word_similarity(model, gensim_data("simlex999.txt")).spearman,
+    }
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def warm_up(opts: dict) -> float:
+    """Seconds to compile dualvec's kernels for ``opts`` (or load them from numba's cache)."""
+    import dualvec
+
+    t = time.perf_counter()
+    dualvec.train([["a", "b", "c", "d"]] * 50, progress=False, **{**opts, "min_count": 1, "epochs": 1})
+    return time.perf_counter() - t
+
+
+def child_dualvec(corpus: Path, opts: dict) -> dict:
+    import dualvec
+    from dualvec.corpus import RegexTokenizer
+
+    compile_s = warm_up(opts)
+    t = time.perf_counter()
+    model = dualvec.train(corpus, tokenizer=RegexTokenizer(r"[a-z]+"), progress=False, **opts)
+    total = time.perf_counter() - t
+    train_s = sum(h.seconds for h in model.history)
+    return {"compile_s": compile_s, "train_s": train_s, "prep_s": total - train_s,
+            "words": sum(h.words for h in model.history), "examples": sum(h.examples for h in model.history),
+            "loss": model.history[-1].loss, "vocab": len(model), "peak_mb": peak_mb(), **evaluate(model)}
+
+
+def child_gensim(corpus: Path, opts: dict) -> dict:
+    import numpy as np
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    import dualvec
+    from dualvec.vocab import Vocabulary
+
+    model = Word2Vec(**opts)
+    t = time.perf_counter()
+    model.build_vocab(LineSentence(str(corpus)))
+    prep = time.perf_counter() - t
+    t = time.perf_counter()
+    model.train(LineSentence(str(corpus)), total_examples=model.corpus_count, epochs=model.epochs)
+    train_s = time.perf_counter() - t
+    wv = model.wv
+    counts = np.array([wv.get_vecattr(w, "count") for w in wv.index_to_key])
+    dual = dualvec.DualVectors(Vocabulary(list(wv.index_to_key), counts), wv.vectors,
+                               model.syn1neg if opts["negative"] else None, out_kind="negative-sampling")
+    return {"train_s": train_s, "prep_s": prep, "words": int(counts.sum()) * model.epochs,
+            "vocab": len(wv), "peak_mb": peak_mb(), **evaluate(dual)}
+
+
+def run_child(trainer: str, corpus: Path, opts: dict, env: dict | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--child", trainer, "--corpus", str(corpus), "--opts", json.dumps(opts)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise SystemExit(f"{trainer} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import gensim
+    import numba
+
+    import dualvec
+
+    return (f"{cpu}, {os.cpu_count()} CPUs; Python {sys.version.split()[0]}, numba {numba.__version__}, "
+            f"gensim {gensim.__version__}, dualvec {dualvec.model._dualvec_version()}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--configs", nargs="+", default=["sg-ns", "cbow-ns"], choices=sorted(CONFIGS))
+    ap.add_argument("--threads", nargs="+", type=int, default=[2])
+    ap.add_argument("--dims", nargs="+", type=int, default=[100])
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="runs per trainer, alternating; the table shows the median (two-thread timings on a "
+                         "shared 2-vCPU machine vary by up to 1.8x from run to run)")
+    ap.add_argument("--write", action="store_true", help="update the table in benchmarks/RESULTS.md")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--opts", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child:
+        if args.child == "warmup":
+            print(json.dumps({"compile_s": warm_up(json.loads(args.opts))}))
+        else:
+            fn = child_dualvec if args.child == "dualvec" else child_gensim
+            print(json.dumps(fn(args.corpus, json.loads(args.opts))))
+        return
+    if not args.data.exists():
+        print(f"skipped: {args.data} not found (the benchmark needs ../shared/data)", file=sys.stderr)
+        return
+    corpus = prepare_corpus(args.data)
+
+    # Cold compile: a first dualvec run against an empty numba cache.
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        cold = {name: run_child("warmup", corpus, {**COMMON, **CONFIGS[name]}, env)["compile_s"]
+                for name in args.configs}
+
+    rows = []
+    for name in args.configs:
+        for dim in args.dims:
+            for threads in args.threads:
+                opts = {**COMMON, **CONFIGS[name], "vector_size": dim, "epochs": args.epochs, "workers": threads}
+                runs: dict[str, list[dict]] = {"gensim": [], "dualvec": []}
+                for _ in range(args.repeats):
+                    for who in runs:
+                        runs[who].append(run_child(who, corpus, opts))
+                row = {"config": name, "dim": dim, "threads": threads, "cold_compile_s": cold[name]}
+                for who, results in runs.items():
+                    results.sort(key=lambda m: m["train_s"])
+                    row[who] = dict(results[len(results) // 2], all_train_s=[m["train_s"] for m in results])
+                rows.append(row)
+                print(format_row(row), file=sys.stderr, flush=True)
+    table = render(rows, args)
+    print(table)
+    if args.write:
+        write_results(table)
+
+
+def format_row(r: dict) -> str:
+    g, d = r["gensim"], r["dualvec"]
+    return (f"{r['config']} d={r['dim']} t={r['threads']}: gensim {g['words'] / g['train_s']:,.0f} w/s, "
+            f"dualvec {d['words'] / d['train_s']:,.0f} w/s, ratio {g['train_s'] / d['train_s']:.2f}")
+
+
+def render(rows: list[dict], args) -> str:
+    lines = [
+        f"Machine: {machine()}.",
+        f"Corpus: enwiki-featured-2019 featured articles, lowercase [a-z]+ tokens; window 5, sample 1e-3, "
+        f"min_count 5, {args.epochs} epoch(s).",
+        "",
+        f"Median of {args.repeats} alternating runs per trainer (quality from that median run); "
+        "'range' is the slowest and fastest run's words/s.",
+        "",
+        "| config | dim | threads | trainer | train s | words/s | range | ratio | prep s | peak MB | analogy (30k) | "
+        "WS353 | SimLex | GFLOP/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        k = CONFIGS[r["config"]]["negative"]
+        for who in ("gensim", "dualvec"):
+            m = r[who]
+            ratio = r["gensim"]["train_s"] / m["train_s"]
+            # ≈ 4·d·(k+1) FLOP per (context, target) example under negative sampling (dot + 2 axpy, ~2d each,
+            # counted as in the HogBatch paper); dualvec counts the examples, gensim trains the same ones.
+            flops = 4 * r["dim"] * (k + 1) * r["dualvec"]["examples"] / m["train_s"] / 1e9 if k else float("nan")
+            lines.append(
+                f"| {r['config']} | {r['dim']} | {r['threads']} | {who} | {m['train_s']:.1f} | "
+                f"{m['words'] / m['train_s']:,.0f} | {m['words'] / max(m['all_train_s']) / 1e3:,.0f}k–"
+                f"{m['words'] / min(m['all_train_s']) / 1e3:,.0f}k | {ratio:.2f} | {m['prep_s']:.1f} | {m['peak_mb']:,.0f} | "
+                f"{100 * m['analogy']:.1f}% | {m['ws353']:.3f} | {m['simlex']:.3f} | {flops:.1f} |"
+            )
+    lines.append("")
+    compile_notes = ", ".join(
+        f"{r['config']} {r['cold_compile_s']:.1f} s cold / {r['dualvec']['compile_s']:.2f} s cached"
+        for r in rows[:: max(1, len(args.dims) * len(args.threads))]
+    )
+    lines.append(f"dualvec numba compile time (excluded from the ratio): {compile_notes}.")
+    lines.append(f"Analogy questions evaluated: {rows[0]['dualvec']['analogy_n']:,} (gensim model: "
+                 f"{rows[0]['gensim']['analogy_n']:,}).")
+    return "\n".join(lines)
+
+
+MARK_BEGIN = "<!-- bench_train:begin -->"
+MARK_END = "<!-- bench_train:end -->"
+
+
+def write_results(table: str) -> None:
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    command = "python benchmarks/bench_train.py " + " ".join(a for a in sys.argv[1:])
+    block = f"{MARK_BEGIN}\nCommand: `{command.strip()}` ({time.strftime('%Y-%m-%d')})\n\n{table}\n{MARK_END}"
+    if MARK_BEGIN in text:
+        text = re.sub(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), lambda _: block, text, flags=re.S)
+    else:
+        text += "\n## Training: dualvec vs gensim\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
