@@ -270,20 +270,22 @@ def render(rows: list[dict], args) -> str:
     return "\n".join(lines)
 
 
-MARK_BEGIN = "<!-- bench_train:begin -->"
-MARK_END = "<!-- bench_train:end -->"
+def write_section(key: str, title: str, body: str) -> None:
+    """Replace (or add) the section of benchmarks/RESULTS.md between ``key``'s markers."""
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
+    command = f"python benchmarks/{key}.py " + " ".join(sys.argv[1:])
+    block = f"{begin}\nCommand: `{command.strip()}` ({time.strftime('%Y-%m-%d')})\n\n{body}\n{end}"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text += f"\n## {title}\n\n{block}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def write_results(table: str) -> None:
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    command = "python benchmarks/bench_train.py " + " ".join(a for a in sys.argv[1:])
-    block = f"{MARK_BEGIN}\nCommand: `{command.strip()}` ({time.strftime('%Y-%m-%d')})\n\n{table}\n{MARK_END}"
-    if MARK_BEGIN in text:
-        text = re.sub(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), lambda _: block, text, flags=re.S)
-    else:
-        text += "\n## Training: dualvec vs gensim\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section("bench_train", "Training: dualvec vs gensim", table)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,19 @@ def planted_corpus(n_sentences: int = 6000, groups: int = 4, members: int = 4, c
             sent = [rng.choice(fill), rng.choice(fill), a, b, rng.choice(fill), rng.choice(fill)]
         sentences.append(sent)
     return sentences, truth
+
+
+def topical_corpus(n_sentences: int = 4000, topics: int = 5, seed: int = 0) -> tuple[list[list[str]], dict]:
+    """Embedding training text where each topic's name word co-occurs with its
+    topic words (``name{t}`` with ``topic{t}w{i}``) amid filler words."""
+    rng = random.Random(seed)
+    fill = [f"filler{chr(97 + i)}" for i in range(20)]
+    names = [f"name{chr(97 + t)}" for t in range(topics)]
+    words = [[f"topic{chr(97 + t)}w{chr(97 + i)}" for i in range(5)] for t in range(topics)]
+    sentences = []
+    for _ in range(n_sentences):
+        t = rng.randrange(topics)
+        sent = [names[t]] + rng.sample(words[t], 3) + rng.sample(fill, 3)
+        rng.shuffle(sent)
+        sentences.append(sent)
+    return sentences, {"names": names, "words": words, "fill": fill}

@@ -58,6 +58,7 @@ def test_export_either_space(model_dir, tmp_path, binary):
 
 @pytest.mark.parametrize("args,message", [
     (["neighbors", "{model}", "nosuchword"], "not in vocabulary: 'nosuchword'"),
+    (["neighbors", "{model}", "[bold]x"], "not in vocabulary: '[bold]x'"),
     (["neighbors", "{model}", "t0a", "--space", "up-down"], "unknown space 'up-down'"),
     (["train", "{missing}", "-o", "{tmp}/x"], "corpus not found"),
     (["info", "{missing}"], "model not found"),

@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .corpus import DEFAULT_TOKEN_PATTERN, RegexTokenizer
@@ -42,10 +43,11 @@ def friendly(fn):
         try:
             return fn(*args, **kwargs)
         except DualvecError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except OSError as exc:
-            err.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc.strerror or exc))}: {escape(str(exc.filename or ''))}",
+                      highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -221,6 +223,197 @@ def demo_cmd(
     if output is not None:
         model.save(output)
         err.print(f"saved to {output}")
+
+
+# -- ranking ------------------------------------------------------------------------------
+
+
+def _queries_and_qrels(source: Path, split: str | None, number_by_order: bool = False):
+    """Queries (and judgments, if any) from a collection directory or a queries file."""
+    from .formats.collections import read_collection, read_smart, read_texts
+
+    if source.is_dir():
+        coll = read_collection(source)
+        if split is None:
+            split = "test" if "test" in coll.qrels else next(iter(coll.qrels), None)
+        if split is None:
+            return coll.queries, None
+        return coll.split_queries(split), coll.qrels[split]
+    if not source.exists():
+        raise DualvecError(f"queries not found: {source}")
+    if number_by_order:
+        return read_smart(source, fields="W", number_by_order=True), None
+    return read_texts(source), None
+
+
+@app.command("index")
+@friendly
+def index_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="dualvec model (its tokeniser is used).")],
+    collection: Annotated[Path, typer.Argument(help="BEIR or Cranfield directory, or a documents file "
+                                                    "(.jsonl, SMART, or id<TAB>text).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")],
+    space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = "in-out",
+    alpha: Annotated[float, typer.Option(help="DESM weight in the BM25 mixture (0 = BM25, 1 = DESM).")] = 0.3,
+    k1: Annotated[float, typer.Option(help="BM25 k1.")] = 0.9,
+    b: Annotated[float, typer.Option(help="BM25 b.")] = 0.4,
+    stopwords: Annotated[str, typer.Option(help="'english' or 'none'.")] = "english",
+    stemmer: Annotated[Optional[str], typer.Option(help="Stem BM25 terms, e.g. 'english' (needs PyStemmer).")] = None,
+    progress: ProgressOpt = None,
+) -> None:
+    """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
+    from .formats.collections import read_collection
+    from .ranking import Ranker
+
+    model = open_model(model_path)
+    docs = read_collection(collection).docs
+    ranker = Ranker(model, space=space, alpha=alpha, k1=k1, b=b,
+                    stopwords=None if stopwords == "none" else stopwords, stemmer=stemmer)
+    ranker.index(docs, progress=progress).save(output)
+    err.print(f"indexed {len(docs):,} documents into {output}")
+
+
+def _result_table(ranker, query: str, results, explain: bool) -> Table:
+    table = Table(title=f"{query!r}  ({ranker.config.space}, alpha {ranker.config.alpha})")
+    for col, just in [("#", "right"), ("doc", "left"), ("score", "right"), ("BM25", "right"), ("DESM", "right")]:
+        table.add_column(col, justify=just)
+    if explain:
+        table.add_column("per term: BM25 / DESM")
+    for rank, (doc, score) in enumerate(results, start=1):
+        ex = ranker.explain(query, doc)
+        row = [str(rank), doc, f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
+        if explain:
+            desm_terms = dict(ex["desm_terms"])
+            row.append(", ".join(f"{t} {s:.2f}/{desm_terms.get(t, 0.0):.3f}" for t, s in ex["bm25_terms"]))
+        table.add_row(*row)
+    return table
+
+
+@app.command("search")
+@friendly
+def search_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
+    query: Annotated[Optional[str], typer.Argument(help="Query text; omit to read queries line by line.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="Results to show.", min=1)] = 10,
+    mode: Annotated[str, typer.Option(help="rerank (BM25 top-k, re-ordered) or full (whole collection).")] = "rerank",
+    alpha: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
+    explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Show each query term's contribution.")] = True,
+) -> None:
+    """Rank documents for a query, showing BM25, DESM and each query term's share."""
+    from .ranking import Ranker
+
+    ranker = Ranker.load(index_path, **({"space": space} if space else {}))
+    queries = [query] if query is not None else None
+    if queries is None:
+        err.print("type a query and press enter (ctrl-d to stop)")
+        queries = (line.strip() for line in sys.stdin)
+    for q in queries:
+        if q:
+            out.print(_result_table(ranker, q, ranker.search(q, k, mode=mode, alpha=alpha), explain))
+
+
+@app.command("rank")
+@friendly
+def rank_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
+    queries_path: Annotated[Path, typer.Argument(metavar="QUERIES", help="Collection directory, or a queries file "
+                                                                           "(.jsonl, SMART, id<TAB>text).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")],
+    split: Annotated[Optional[str], typer.Option(help="Judged split of a collection directory (default: test).")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="Documents per query.", min=1)] = 100,
+    mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
+    alpha: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
+    number_by_order: Annotated[bool, typer.Option(help="SMART queries: number them 1.. by order (Cranfield).")] = False,
+    tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec",
+    progress: ProgressOpt = None,
+) -> None:
+    """Rank a file of queries into a TREC run file."""
+    from .formats.collections import write_run
+    from .ranking import Ranker
+
+    queries, _ = _queries_and_qrels(queries_path, split, number_by_order)
+    ranker = Ranker.load(index_path, **({"space": space} if space else {}))
+    write_run(ranker.run(queries, k=k, mode=mode, alpha=alpha, progress=progress), output, tag=tag)
+    err.print(f"ranked {len(queries):,} queries into {output}")
+
+
+def _qrels(path: Path, split: Optional[str]):
+    from .formats.collections import read_qrels
+
+    if path.is_dir():
+        _, qrels = _queries_and_qrels(path, split)
+        if qrels is None:
+            raise DualvecError(f"{path} holds no judgments")
+        return qrels
+    return read_qrels(path)
+
+
+@app.command("evaluate")
+@friendly
+def evaluate_cmd(
+    run_paths: Annotated[list[Path], typer.Argument(metavar="RUN...", help="TREC run file(s); the first is the baseline.")],
+    qrels_path: Annotated[Path, typer.Option("--qrels", "-q", help="Judgments: a collection directory (quirks "
+                                                                  "handled) or a TREC/BEIR qrels file.")],
+    split: Annotated[Optional[str], typer.Option(help="Split of a collection directory (default: test).")] = None,
+    measures: Annotated[str, typer.Option(help="Comma-separated ir-measures names.")] = "nDCG@1,nDCG@3,nDCG@10,AP,RR@10,R@100",
+) -> None:
+    """Metrics of one or more runs, with a paired randomisation test of each against the first."""
+    from .evaluation import evaluate, paired_randomization_test
+    from .formats.collections import read_run
+
+    qrels = _qrels(qrels_path, split)
+    names = [m.strip() for m in measures.split(",") if m.strip()]
+    results = [evaluate(read_run(p), qrels, names) for p in run_paths]
+    table = Table(title=f"{len(next(iter(results[0].per_query.values()))):,} judged queries")
+    table.add_column("run")
+    for m in names:
+        table.add_column(m, justify="right")
+    for p, res in zip(run_paths, results):
+        cells = []
+        for m in names:
+            cell = f"{res.aggregate[m]:.4f}"
+            if res is not results[0]:
+                pval = paired_randomization_test(res.per_query[m], results[0].per_query[m])
+                cell += f" (p={pval:.3f})"
+            cells.append(cell)
+        table.add_row(p.name, *cells)
+    out.print(table)
+
+
+@app.command("tune")
+@friendly
+def tune_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
+    collection: Annotated[Path, typer.Argument(help="The indexed collection's directory (documents, queries, judgments).")],
+    split: Annotated[str, typer.Option(help="Judged split to tune on.")] = "train",
+    mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
+    measure: Annotated[str, typer.Option(help="Metric to maximise.")] = "nDCG@10",
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Write the tuned k1, b and alpha into the index.")] = False,
+) -> None:
+    """Grid-search BM25's k1, b (BM25 alone), then the mixture's alpha, on a training split."""
+    from .evaluation import tune_alpha, tune_bm25
+    from .evaluation.tuning import collect
+    from .formats.collections import read_collection
+    from .ranking import Ranker
+
+    coll = read_collection(collection)
+    queries, qrels = coll.split_queries(split), coll.qrels[split]
+    ranker = Ranker.load(index_path, mmap=False)
+    bm = tune_bm25(ranker, coll.docs, queries, qrels, measure=measure)
+    mix = tune_alpha(ranker, collect(ranker, queries, mode), qrels, measure=measure)
+    table = Table(title=f"tuned on {len(queries):,} '{split}' queries ({measure}, {mode})")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    table.add_column(measure, justify="right")
+    table.add_row("k1, b (BM25 alone)", f"{bm.params['k1']}, {bm.params['b']}", f"{bm.score:.4f}")
+    table.add_row("alpha (mixture)", f"{mix.params['alpha']}", f"{mix.score:.4f}")
+    out.print(table)
+    if save:
+        ranker.config.alpha = mix.params["alpha"]
+        ranker.save(index_path)
+        err.print(f"saved k1={bm.params['k1']}, b={bm.params['b']}, alpha={mix.params['alpha']} into {index_path}")
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,24 +63,21 @@ def _write_file(path: Path, write) -> None:
         os.fsync(fh.fileno())
 
 
-def write_model_dir(path: str | os.PathLike, header: dict[str, Any], words: list[str],
-                    arrays: dict[str, np.ndarray]) -> Path:
-    """Write a model directory atomically. ``arrays`` maps file stems to arrays."""
+def write_dir_atomic(path: str | os.PathLike, marker: str, fill: Callable[[Path], None], kind: str) -> Path:
+    """Create directory ``path`` atomically: ``fill`` writes into a temporary
+    sibling, which is flushed and renamed into place only once complete.
+
+    An existing ``path`` is replaced only if it holds ``marker`` (it is one of
+    ours) or is empty; anything else is refused, never overwritten.
+    """
     target = Path(path)
-    if target.exists() and not (target.is_dir() and (is_model_dir(target) or not any(target.iterdir()))):
-        raise DualvecError(f"{target} exists and is not a dualvec model directory; refusing to overwrite it")
+    if target.exists() and not (target.is_dir() and ((target / marker).is_file() or not any(target.iterdir()))):
+        raise DualvecError(f"{target} exists and is not a {kind} directory; refusing to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        header = dict(header, format=FORMAT_NAME, format_version=FORMAT_VERSION,
-                      files={stem: f"{stem}.npy" for stem in arrays})
-        for stem, arr in arrays.items():
-            _write_file(tmp / f"{stem}.npy", lambda fh, a=arr: np.save(fh, np.asarray(a), allow_pickle=False))
-        vocab_bytes = json.dumps(words, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        _write_file(tmp / VOCAB, lambda fh: fh.write(vocab_bytes))
-        header_bytes = json.dumps(header, indent=2, ensure_ascii=False).encode("utf-8")
-        _write_file(tmp / HEADER, lambda fh: fh.write(header_bytes))
+        fill(tmp)
         _fsync_dir(tmp)
         if target.exists():
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
@@ -95,7 +93,31 @@ def write_model_dir(path: str | os.PathLike, header: dict[str, Any], words: list
     return target
 
 
-def _load_json(path: Path) -> Any:
+def write_json(path: Path, obj: Any) -> None:
+    data = json.dumps(obj, indent=None if isinstance(obj, list) else 2, ensure_ascii=False)
+    _write_file(path, lambda fh: fh.write(data.encode("utf-8", "surrogatepass")))
+
+
+def write_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Save each array as ``<stem>.npy`` (no pickle); return stem -> file name."""
+    for stem, arr in arrays.items():
+        _write_file(directory / f"{stem}.npy", lambda fh, a=arr: np.save(fh, np.asarray(a), allow_pickle=False))
+    return {stem: f"{stem}.npy" for stem in arrays}
+
+
+def write_model_dir(path: str | os.PathLike, header: dict[str, Any], words: list[str],
+                    arrays: dict[str, np.ndarray]) -> Path:
+    """Write a model directory atomically. ``arrays`` maps file stems to arrays."""
+
+    def fill(tmp: Path) -> None:
+        files = write_arrays(tmp, arrays)
+        write_json(tmp / VOCAB, words)
+        write_json(tmp / HEADER, dict(header, format=FORMAT_NAME, format_version=FORMAT_VERSION, files=files))
+
+    return write_dir_atomic(path, HEADER, fill, kind="dualvec model")
+
+
+def load_json(path: Path) -> Any:
     try:
         with open(path, "rb") as fh:
             return json.loads(fh.read().decode("utf-8", "surrogatepass"))
@@ -127,13 +149,13 @@ def read_model_dir(path: str | os.PathLike, mmap: bool = True) -> tuple[dict, li
         raise DualvecError(f"model not found: {root}")
     if not root.is_dir():
         raise DualvecError(f"{root} is a file, not a dualvec model directory (use the import for other formats)")
-    header = _load_json(root / HEADER)
+    header = load_json(root / HEADER)
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise DualvecError(f"{root / HEADER} is not a dualvec header")
     version = header.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise DualvecError(f"{root}: format version {version!r} is newer than this dualvec reads ({FORMAT_VERSION})")
-    words = _load_json(root / VOCAB)
+    words = load_json(root / VOCAB)
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
         raise DualvecError(f"{root / VOCAB} is corrupt: expected a list of words")
     files = header.get("files")

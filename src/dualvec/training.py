@@ -268,7 +268,7 @@ def train_epochs(
             try:
                 state = _thread_seed(p.seed, run, epoch, t)
                 sentence = scratch(max_len, np.int32)
-                neu1 = scratch(dim, np.float32)
+                neu1 = scratch(dim, np.float32).reshape(1, dim)
                 neu1e = scratch(dim, np.float32)
                 s, end = int(cuts[t]), int(cuts[t + 1])
                 while s < end and not stop.is_set():

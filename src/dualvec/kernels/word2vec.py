@@ -18,7 +18,7 @@ Arrays (V = vocabulary size, D = dimension):
 * ``noise_threshold``/``noise_alias``: Walker alias table for negatives;
 * ``sig``/``logsig``: tables of σ(x) and log σ(x) on [-MAX_EXP, MAX_EXP];
 * ``state`` uint64[1]: the thread's xorshift64* state;
-* ``sentence``, ``neu1``, ``neu1e``: the thread's scratch buffers.
+* ``sentence``, ``neu1`` (1, D), ``neu1e`` (D,): the thread's scratch buffers.
 
 Each returns ``(loss, examples)``: the summed negative log-likelihood of all
 predictions in float64 and the number of (context, target) examples.
@@ -96,39 +96,42 @@ def _subsample(tokens, lo, hi, keep, state, sentence):
 
 
 @njit(inline="always")
-def _predict(h, target, label, out, alpha, neu1e, sig, logsig):
-    """One logistic prediction of ``target`` (row of ``out``) from hidden ``h``.
+def _predict(hs_mat, h, target, label, out, alpha, neu1e, sig, logsig):
+    """One logistic prediction of ``target`` (row of ``out``) from hidden row ``hs_mat[h]``.
 
-    Accumulates the gradient for ``h`` into ``neu1e``, updates ``out[target]``
-    in place and returns the example's negative log-likelihood.
+    Accumulates the gradient for the hidden vector into ``neu1e``, updates
+    ``out[target]`` in place and returns the example's negative log-likelihood.
+    Rows are addressed by index, never sliced: a slice of a shared matrix
+    would touch its reference count atomically from every thread, and that
+    one contended cache line halved two-thread skip-gram throughput.
     """
-    D = h.shape[0]
+    D = neu1e.shape[0]
     f = np.float32(0.0)
     for d in range(D):
-        f += h[d] * out[target, d]
+        f += hs_mat[h, d] * out[target, d]
     g, loss = _gradient(f, label, sig, logsig)
     g = np.float32(g * alpha)
     for d in range(D):
         neu1e[d] += g * out[target, d]
-        out[target, d] += g * h[d]
+        out[target, d] += g * hs_mat[h, d]
     return loss
 
 
 @njit(inline="always")
-def _predict_word(h, word, syn1neg, syn1, codes, points, code_offsets, negative, hs,
+def _predict_word(hs_mat, h, word, syn1neg, syn1, codes, points, code_offsets, negative, hs,
                   noise_threshold, noise_alias, alpha, neu1e, sig, logsig, state):
-    """Predict ``word`` from ``h`` by HS along its path and/or NS; return the loss."""
+    """Predict ``word`` from hidden row ``hs_mat[h]`` by HS along its path and/or NS; return the loss."""
     loss = 0.0
     if hs:
         for k in range(code_offsets[word], code_offsets[word + 1]):
-            loss += _predict(h, points[k], 1 - codes[k], syn1, alpha, neu1e, sig, logsig)
+            loss += _predict(hs_mat, h, points[k], 1 - codes[k], syn1, alpha, neu1e, sig, logsig)
     if negative > 0:
-        loss += _predict(h, word, 1, syn1neg, alpha, neu1e, sig, logsig)
+        loss += _predict(hs_mat, h, word, 1, syn1neg, alpha, neu1e, sig, logsig)
         for _ in range(negative):
             target = _draw_negative(state, noise_threshold, noise_alias)
             if target == word:
                 continue
-            loss += _predict(h, target, 0, syn1neg, alpha, neu1e, sig, logsig)
+            loss += _predict(hs_mat, h, target, 0, syn1neg, alpha, neu1e, sig, logsig)
     return loss
 
 
@@ -155,8 +158,9 @@ def train_sg(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, co
                 if j == i:
                     continue
                 ctx = sentence[j]
-                neu1e[:] = 0.0
-                loss += _predict_word(syn0[ctx], word, syn1neg, syn1, codes, points, code_offsets,
+                for d in range(D):
+                    neu1e[d] = 0.0
+                loss += _predict_word(syn0, ctx, word, syn1neg, syn1, codes, points, code_offsets,
                                       negative, hs, noise_threshold, noise_alias, alpha, neu1e,
                                       sig, logsig, state)
                 for d in range(D):
@@ -188,19 +192,21 @@ def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, 
             hi = min(n, i + window + 1 - b)
             if hi - lo <= 1:
                 continue
-            neu1[:] = 0.0
+            for d in range(D):
+                neu1[0, d] = 0.0
             for j in range(lo, hi):
                 if j != i:
                     c = sentence[j]
                     for d in range(D):
-                        neu1[d] += syn0[c, d]
+                        neu1[0, d] += syn0[c, d]
             cw = hi - lo - 1
             inv = np.float32(1.0 / cw)
             if cbow_mean:
                 for d in range(D):
-                    neu1[d] *= inv
-            neu1e[:] = 0.0
-            loss += _predict_word(neu1, word, syn1neg, syn1, codes, points, code_offsets,
+                    neu1[0, d] *= inv
+            for d in range(D):
+                neu1e[d] = 0.0
+            loss += _predict_word(neu1, 0, word, syn1neg, syn1, codes, points, code_offsets,
                                   negative, hs, noise_threshold, noise_alias, alpha, neu1e,
                                   sig, logsig, state)
             if not cbow_mean:

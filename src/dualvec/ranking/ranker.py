@@ -1,0 +1,290 @@
+"""DESM, BM25 and their mixture as a ranker and re-ranker.
+
+    MM(Q, D) = α · norm(DESM(Q, D)) + (1 − α) · norm(BM25(Q, D))
+
+BM25 and cosines live on different scales, so both are normalised per query
+over the documents being ranked (``normalization="minmax"``, the default, maps
+each to [0, 1]; ``"zscore"`` to mean 0 and deviation 1). α = 0 ranks by BM25
+alone, α = 1 by DESM alone.
+
+Two settings, as in the paper:
+
+* ``mode="rerank"`` (telescoping): BM25 retrieves ``first_stage_k`` documents,
+  the mixture re-orders them;
+* ``mode="full"``: every document is scored. DESM alone is prone to false
+  positives here (documents that are *about* the query's topic without being
+  relevant, the paper's finding); the mixture is the remedy.
+
+The index directory is self-contained: the model (so documents, queries and
+embeddings share one tokeniser), unit document centroids in both spaces
+(memory-mapped on load), the bm25s index and the document ids. No pickle.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DualvecError
+from ..model import DualVectors, load
+from ..progress import Progress, wants_progress
+from ..store import load_array, load_json, write_arrays, write_dir_atomic, write_json
+from .analysis import Analyzer
+from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
+from .desm import DESM, build_centroids, parse_space
+
+NORMALIZATIONS = ("minmax", "zscore")
+MODES = ("rerank", "full")
+INDEX_HEADER = "ranker.json"
+INDEX_FORMAT = "dualvec-index"
+INDEX_VERSION = 1
+
+
+def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
+    """Per-query normalisation over the last axis; constant scores become 0."""
+    s = np.asarray(scores, dtype=np.float64)
+    if how == "minmax":
+        lo, hi = s.min(axis=-1, keepdims=True), s.max(axis=-1, keepdims=True)
+        span = hi - lo
+        return np.divide(s - lo, span, out=np.zeros_like(s), where=span > 0)
+    if how == "zscore":
+        sd = s.std(axis=-1, keepdims=True)
+        return np.divide(s - s.mean(axis=-1, keepdims=True), sd, out=np.zeros_like(s), where=sd > 0)
+    raise DualvecError(f"unknown normalization {how!r}; use one of {', '.join(NORMALIZATIONS)}")
+
+
+@dataclass
+class RankerConfig:
+    """How a :class:`Ranker` scores. ``alpha`` weighs DESM in the mixture."""
+
+    space: str = "in-out"
+    alpha: float = 0.3
+    normalization: str = "minmax"
+    first_stage_k: int = 100
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+    bm25_method: str = "lucene"
+    stopwords: str | None = "english"
+    stemmer: str | None = None
+
+    def validate(self) -> RankerConfig:
+        parse_space(self.space)
+        if not 0.0 <= self.alpha <= 1.0:
+            raise DualvecError(f"alpha must be in [0, 1], not {self.alpha}")
+        if self.normalization not in NORMALIZATIONS:
+            raise DualvecError(f"unknown normalization {self.normalization!r}; use one of {', '.join(NORMALIZATIONS)}")
+        if self.first_stage_k < 1:
+            raise DualvecError(f"first_stage_k must be at least 1, not {self.first_stage_k}")
+        return self
+
+
+@dataclass
+class Candidates:
+    """One query's documents (index rows) with both raw scores: what tuning re-mixes."""
+
+    query_id: str
+    rows: np.ndarray
+    bm25: np.ndarray
+    desm: np.ndarray
+
+    def mix(self, alpha: float, normalization: str) -> np.ndarray:
+        if alpha == 0.0:
+            return normalize(self.bm25, normalization)
+        if alpha == 1.0:
+            return normalize(self.desm, normalization)
+        return alpha * normalize(self.desm, normalization) + (1 - alpha) * normalize(self.bm25, normalization)
+
+
+class Ranker:
+    """Index a collection, then ``search``, ``rerank``, ``score`` and ``explain`` queries."""
+
+    def __init__(self, model: DualVectors, config: RankerConfig | None = None, **overrides):
+        unknown = set(overrides) - {f.name for f in fields(RankerConfig)}
+        if unknown:
+            raise DualvecError(f"unknown ranker option(s): {', '.join(sorted(unknown))}")
+        self.model = model
+        self.config = RankerConfig(**{**asdict(config or RankerConfig()), **overrides}).validate()
+        self.analyzer = Analyzer(model.tokenizer, self.config.stopwords, self.config.stemmer)
+        self.doc_ids: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self.centroids: dict[str, np.ndarray] = {}
+        self.bm25: BM25 | None = None
+        self._desm: dict[str, DESM] = {}
+
+    # -- indexing -----------------------------------------------------------------
+
+    def index(self, docs: Mapping[str, str] | Iterable[tuple[str, str]], progress: bool | None = None) -> Ranker:
+        """Analyse every document once; build BM25 and the IN and OUT centroids."""
+        items = list(docs.items()) if isinstance(docs, Mapping) else list(docs)
+        if not items:
+            raise DualvecError("no documents to index")
+        with Progress(wants_progress(progress), unit="docs") as bar:
+            bar.task("analysing documents", len(items))
+            terms = []
+            for n, (_, text) in enumerate(items, start=1):
+                terms.append(self.analyzer.terms(text))
+                if n % 1000 == 0:
+                    bar.update(n)
+            bar.update(len(items))
+            self.doc_ids = [str(d) for d, _ in items]
+            if len(set(self.doc_ids)) != len(self.doc_ids):
+                raise DualvecError("the collection lists a document id twice")
+            bar.task("BM25 index", 1)
+            self.bm25 = BM25(self.config.k1, self.config.b, self.config.bm25_method).index(
+                [self.analyzer.bm25_terms(t) for _, t in items] if self.config.stemmer else terms)
+            bar.update(1)
+            spaces = ["in"] + (["out"] if self.model.out_vectors is not None else [])
+            bar.task("DESM centroids", len(spaces))
+            self.centroids = {}
+            for n, s in enumerate(spaces, start=1):
+                self.centroids[s] = build_centroids(self.model, terms, s)
+                bar.update(n)
+        self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        self._desm = {}
+        return self
+
+    def reindex_bm25(self, docs: Mapping[str, str], k1: float, b: float) -> None:
+        """Rebuild only the BM25 part with other parameters (for tuning)."""
+        self._require_index()
+        texts = [docs[d] for d in self.doc_ids]
+        self.bm25 = BM25(k1, b, self.config.bm25_method).index([self.analyzer.bm25_terms(t) for t in texts])
+        self.config.k1, self.config.b = k1, b
+
+    def _require_index(self) -> None:
+        if self.bm25 is None:
+            raise DualvecError("the ranker has no documents: call index() or load an index")
+
+    def desm(self, space: str | None = None) -> DESM:
+        space = space or self.config.space
+        if space not in self._desm:
+            self._desm[space] = DESM(self.model, self.centroids, space)
+        return self._desm[space]
+
+    def rows(self, doc_ids: Sequence[str]) -> np.ndarray:
+        missing = [d for d in doc_ids if d not in self._row_of]
+        if missing:
+            raise DualvecError(f"unknown document id(s): {', '.join(map(repr, missing[:5]))}")
+        return np.array([self._row_of[d] for d in doc_ids], dtype=np.int64)
+
+    # -- scoring --------------------------------------------------------------------
+
+    def candidates(self, query: str, *, mode: str = "rerank", space: str | None = None,
+                   doc_ids: Sequence[str] | None = None, query_id: str = "") -> Candidates:
+        """The documents a query ranks, with raw BM25 and DESM scores."""
+        self._require_index()
+        if mode not in MODES:
+            raise DualvecError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        bm25_all = self.bm25.scores(self.analyzer.bm25_terms(query))
+        if doc_ids is not None:
+            rows = self.rows(doc_ids)
+        elif mode == "full":
+            rows = np.arange(len(self.doc_ids))
+        else:
+            k = min(self.config.first_stage_k, len(self.doc_ids))
+            rows = np.argpartition(-bm25_all, k - 1)[:k]
+            rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
+        desm = self.desm(space).scores(self.analyzer.terms(query), rows)
+        return Candidates(query_id, rows, bm25_all[rows], desm)
+
+    def _ranked(self, cand: Candidates, alpha: float | None, k: int | None) -> list[tuple[str, float]]:
+        a = self.config.alpha if alpha is None else alpha
+        if not 0.0 <= a <= 1.0:
+            raise DualvecError(f"alpha must be in [0, 1], not {a}")
+        scores = cand.mix(a, self.config.normalization)
+        order = np.lexsort((cand.rows, -scores))[: k or len(scores)]
+        return [(self.doc_ids[cand.rows[i]], float(scores[i])) for i in order]
+
+    def search(self, query: str, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
+               space: str | None = None) -> list[tuple[str, float]]:
+        """The top ``k`` documents as ``(doc_id, score)``, best first."""
+        return self._ranked(self.candidates(query, mode=mode, space=space), alpha, k)
+
+    def rerank(self, query: str, candidates: Sequence[str], *, alpha: float | None = None,
+               space: str | None = None) -> list[tuple[str, float]]:
+        """Re-order given documents (e.g. another system's top-k) by the mixture."""
+        return self._ranked(self.candidates(query, doc_ids=candidates, space=space), alpha, None)
+
+    def score(self, query: str, doc_ids: Sequence[str], *, alpha: float | None = None,
+              space: str | None = None) -> np.ndarray:
+        """Mixture scores of ``doc_ids`` in their given order (normalised over them)."""
+        cand = self.candidates(query, doc_ids=doc_ids, space=space)
+        return cand.mix(self.config.alpha if alpha is None else alpha, self.config.normalization)
+
+    def explain(self, query: str, doc_id: str, space: str | None = None) -> dict:
+        """Raw BM25 and DESM scores of one document, split by query term."""
+        self._require_index()
+        row = int(self.rows([doc_id])[0])
+        desm = self.desm(space)
+        terms = self.analyzer.terms(query)
+        return {
+            "doc_id": doc_id,
+            "bm25": float(self.bm25.scores(self.analyzer.bm25_terms(query))[row]),
+            "desm": float(desm.scores(terms, np.array([row]))[0]),
+            "bm25_terms": self.bm25.term_scores(self.analyzer.bm25_terms(query), row),
+            "desm_terms": desm.term_contributions(terms, row),
+            "unknown_terms": [t for t in terms if t not in self.model],
+        }
+
+    def run(self, queries: Mapping[str, str], *, k: int = 100, mode: str = "rerank", alpha: float | None = None,
+            space: str | None = None, progress: bool | None = None) -> dict[str, dict[str, float]]:
+        """Rank every query: ``{query_id: {doc_id: score}}`` (a TREC run)."""
+        out: dict[str, dict[str, float]] = {}
+        with Progress(wants_progress(progress), unit="queries") as bar:
+            bar.task("ranking", len(queries))
+            for n, (qid, text) in enumerate(queries.items(), start=1):
+                out[qid] = dict(self.search(text, k, mode=mode, alpha=alpha, space=space))
+                if n % 50 == 0:
+                    bar.update(n)
+            bar.update(len(queries))
+        return out
+
+    # -- persistence -------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a self-contained index directory (atomic; no pickle)."""
+        self._require_index()
+
+        def fill(tmp: Path) -> None:
+            self.model.save(tmp / "model")
+            self.bm25.save(tmp / "bm25")
+            write_json(tmp / "doc_ids.json", self.doc_ids)
+            files = write_arrays(tmp, {f"centroids_{s}": c for s, c in self.centroids.items()})
+            write_json(tmp / INDEX_HEADER, {"format": INDEX_FORMAT, "format_version": INDEX_VERSION,
+                                            "config": asdict(self.config), "documents": len(self.doc_ids),
+                                            "files": files})
+
+        return write_dir_atomic(path, INDEX_HEADER, fill, kind="dualvec index")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: bool = True, **overrides) -> Ranker:
+        """Open an index written by :meth:`save`; ``overrides`` change scoring options (alpha, space, ...)."""
+        root = Path(path)
+        if not (root / INDEX_HEADER).is_file():
+            raise DualvecError(f"{root} is not a dualvec index (no {INDEX_HEADER})")
+        header = load_json(root / INDEX_HEADER)
+        if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
+            raise DualvecError(f"{root / INDEX_HEADER} is not a dualvec index header")
+        if header.get("format_version", 0) > INDEX_VERSION:
+            raise DualvecError(f"{root}: index format {header.get('format_version')} is newer than this dualvec")
+        config = RankerConfig(**{k: v for k, v in header.get("config", {}).items()
+                                 if k in {f.name for f in fields(RankerConfig)}})
+        for key in ("stopwords", "stemmer", "k1", "b", "bm25_method"):
+            if key in overrides and overrides[key] != getattr(config, key):
+                raise DualvecError(f"'{key}' is fixed when the index is built; re-index to change it")
+        self = cls(load(root / "model", mmap=mmap), config, **overrides)
+        self.doc_ids = [str(d) for d in load_json(root / "doc_ids.json")]
+        self.centroids = {}
+        for stem, name in header.get("files", {}).items():
+            arr = load_array(root / name, mmap)
+            if arr.shape != (len(self.doc_ids), self.model.vector_size) or arr.dtype != np.float32:
+                raise DualvecError(f"{root / name}: shape {arr.shape} does not match the index")
+            self.centroids[stem.removeprefix("centroids_")] = arr
+        self.bm25 = BM25.load(root / "bm25", config.k1, config.b, config.bm25_method, mmap=mmap)
+        if self.bm25.n_docs != len(self.doc_ids):
+            raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
+        self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        return self
