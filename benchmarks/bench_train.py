@@ -48,6 +48,8 @@ CONFIGS = {
     "sg-hs": dict(sg=1, hs=1, negative=0),
     "cbow-hs": dict(sg=0, hs=1, negative=0),
 }
+#: dualvec runs per configuration: name -> extra options (gensim has no such switch).
+VARIANTS = {"sg-ns": {"dualvec": {"batch": True}, "dualvec exact": {"batch": False}}}
 COMMON = dict(window=5, sample=1e-3, min_count=5)
 
 
@@ -210,11 +212,14 @@ def main() -> None:
         for dim in args.dims:
             for threads in args.threads:
                 opts = {**COMMON, **CONFIGS[name], "vector_size": dim, "epochs": args.epochs, "workers": threads}
-                runs: dict[str, list[dict]] = {"gensim": [], "dualvec": []}
+                variants = VARIANTS.get(name, {"dualvec": {}})
+                runs: dict[str, list[dict]] = {"gensim": [], **{v: [] for v in variants}}
                 for _ in range(args.repeats):
-                    for who in runs:
-                        runs[who].append(run_child(who, corpus, opts))
-                row = {"config": name, "dim": dim, "threads": threads, "cold_compile_s": cold[name]}
+                    runs["gensim"].append(run_child("gensim", corpus, opts))
+                    for v, extra in variants.items():
+                        runs[v].append(run_child("dualvec", corpus, {**opts, **extra}))
+                row = {"config": name, "dim": dim, "threads": threads, "cold_compile_s": cold[name],
+                       "trainers": list(runs)}
                 for who, results in runs.items():
                     results.sort(key=lambda m: m["train_s"])
                     row[who] = dict(results[len(results) // 2], all_train_s=[m["train_s"] for m in results])
@@ -227,9 +232,9 @@ def main() -> None:
 
 
 def format_row(r: dict) -> str:
-    g, d = r["gensim"], r["dualvec"]
-    return (f"{r['config']} d={r['dim']} t={r['threads']}: gensim {g['words'] / g['train_s']:,.0f} w/s, "
-            f"dualvec {d['words'] / d['train_s']:,.0f} w/s, ratio {g['train_s'] / d['train_s']:.2f}")
+    parts = [f"{who} {r[who]['words'] / r[who]['train_s']:,.0f} w/s (x{r['gensim']['train_s'] / r[who]['train_s']:.2f})"
+             for who in r["trainers"]]
+    return f"{r['config']} d={r['dim']} t={r['threads']}: " + ", ".join(parts)
 
 
 def render(rows: list[dict], args) -> str:
@@ -247,7 +252,7 @@ def render(rows: list[dict], args) -> str:
     ]
     for r in rows:
         k = CONFIGS[r["config"]]["negative"]
-        for who in ("gensim", "dualvec"):
+        for who in r["trainers"]:
             m = r[who]
             ratio = r["gensim"]["train_s"] / m["train_s"]
             # ≈ 4·d·(k+1) FLOP per (context, target) example under negative sampling (dot + 2 axpy, ~2d each,

@@ -25,11 +25,17 @@ def as_dual(gensim_model) -> dualvec.DualVectors:
 
 
 @pytest.fixture(scope="module")
-def models(lee_path):
+def gensim_models(lee_path):
     Word2Vec = pytest.importorskip("gensim.models").Word2Vec
     sentences = list(iter_sentences(lee_path))
-    g1, g2 = (as_dual(Word2Vec(sentences, workers=1, seed=s, **OPTIONS)) for s in (1, 2))
-    ours = dualvec.train(sentences, workers=1, seed=1, progress=False, **OPTIONS)
+    return sentences, [as_dual(Word2Vec(sentences, workers=1, seed=s, **OPTIONS)) for s in (1, 2)]
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["exact", "batch"])
+def models(request, gensim_models):
+    sentences, (g1, g2) = gensim_models
+    ours = [dualvec.train(sentences, workers=1, seed=s, batch=request.param, progress=False, **OPTIONS)
+            for s in (1, 2, 3)]
     return g1, g2, ours
 
 
@@ -39,14 +45,14 @@ def overlap(a, b, words, space):
 
 
 def test_same_vocabulary(models):
-    g1, _, ours = models
+    g1, _, (ours, *_) = models
     assert set(ours.words) == set(g1.words)
     np.testing.assert_array_equal(np.sort(ours.vocab.counts), np.sort(g1.vocab.counts))
 
 
 @pytest.mark.parametrize("space", ["in-in", "in-out"])
 def test_neighbour_lists_overlap_gensims_as_much_as_gensim_overlaps_itself(models, space):
-    g1, g2, ours = models
+    g1, g2, (ours, *_) = models
     words = ours.words[20:220]  # past the stop words
     baseline = overlap(g1, g2, words, space)
     assert baseline > 0.3  # the yardstick itself is meaningful
@@ -57,6 +63,7 @@ def test_wordsim353_spearman_in_the_same_range(models):
     path = gensim_test_file("wordsim353.tsv")
     g1, g2, ours = models
     theirs = [word_similarity(g, path).spearman for g in (g1, g2)]
-    mine = word_similarity(ours, path).spearman
-    # 60 pairs survive on this tiny corpus; over 10 seeds both trainers gave 0.17 ± 0.02.
-    assert abs(mine - np.mean(theirs)) < 0.1, (mine, theirs)
+    mine = [word_similarity(m, path).spearman for m in ours]
+    # Only 60 pairs survive on this tiny corpus, so one run's Spearman varies by ±0.04 with the
+    # seed (over 10 seeds both trainers gave 0.17): compare means over seeds.
+    assert abs(np.mean(mine) - np.mean(theirs)) < 0.1, (mine, theirs)

@@ -7,7 +7,8 @@ import dualvec
 from synthetic import planted_corpus
 
 CONFIGS = [
-    pytest.param(dict(sg=True, hs=False, negative=5), id="sg-ns"),
+    pytest.param(dict(sg=True, hs=False, negative=5, batch=True), id="sg-ns-batch"),
+    pytest.param(dict(sg=True, hs=False, negative=5, batch=False), id="sg-ns-exact"),
     pytest.param(dict(sg=True, hs=True, negative=0), id="sg-hs"),
     pytest.param(dict(sg=False, hs=False, negative=5), id="cbow-ns"),
     pytest.param(dict(sg=False, hs=True, negative=0), id="cbow-hs"),
@@ -59,7 +60,7 @@ def test_in_in_finds_substitutes_and_in_out_finds_cooccurring_words(corpus, cfg)
         assert approx_hits >= 0.8 * approx_total, (approx_hits, approx_total)
 
 
-@pytest.mark.parametrize("cfg", [CONFIGS[0], CONFIGS[2]])
+@pytest.mark.parametrize("cfg", [CONFIGS[0], CONFIGS[1], CONFIGS[3]])
 def test_cooccurring_partner_ranks_higher_in_out_than_in_in(corpus, cfg):
     sentences, truth = corpus
     model = _train(sentences, cfg)

@@ -11,11 +11,11 @@ SENTS, TRUTH = planted_corpus(n_sentences=2000)
 OPTS = dict(window=3, sample=0, min_count=1, vector_size=16, epochs=3, progress=False)
 
 
-@pytest.mark.parametrize("sg", [True, False])
-def test_one_worker_with_a_seed_is_bit_for_bit_reproducible(sg):
-    a = dualvec.train(SENTS, sg=sg, hs=True, workers=1, seed=7, **OPTS)
-    b = dualvec.train(SENTS, sg=sg, hs=True, workers=1, seed=7, **OPTS)
-    c = dualvec.train(SENTS, sg=sg, hs=True, workers=1, seed=8, **OPTS)
+@pytest.mark.parametrize("sg,batch", [(True, True), (True, False), (False, False)])
+def test_one_worker_with_a_seed_is_bit_for_bit_reproducible(sg, batch):
+    a = dualvec.train(SENTS, sg=sg, hs=True, batch=batch, workers=1, seed=7, **OPTS)
+    b = dualvec.train(SENTS, sg=sg, hs=True, batch=batch, workers=1, seed=7, **OPTS)
+    c = dualvec.train(SENTS, sg=sg, hs=True, batch=batch, workers=1, seed=8, **OPTS)
     assert np.array_equal(a.in_vectors.vectors, b.in_vectors.vectors)
     assert np.array_equal(a.out_vectors.vectors, b.out_vectors.vectors)
     assert not np.array_equal(a.in_vectors.vectors, c.in_vectors.vectors)

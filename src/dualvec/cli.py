@@ -82,6 +82,8 @@ def train_cmd(
     negative: Annotated[int, typer.Option(help="Negative samples per prediction (0 = none).", min=0)] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Exponent of the noise distribution.")] = 0.75,
     cbow_mean: Annotated[int, typer.Option(help="CBOW: 1 = mean of context vectors, 0 = sum.", min=0, max=1)] = 1,
+    batch: Annotated[bool, typer.Option("--batch/--exact", help="Skip-gram NS: share negatives across the window "
+                                        "(fast) or the classic per-pair update (exact).")] = True,
     vector_size: Annotated[int, typer.Option(help="Dimensions.", min=1)] = 100,
     window: Annotated[int, typer.Option(help="Maximum context distance (randomly shrunk per word).", min=1)] = 5,
     min_count: Annotated[int, typer.Option(help="Ignore words rarer than this.", min=1)] = 5,
@@ -100,6 +102,7 @@ def train_cmd(
 ) -> None:
     """Train word2vec on CORPUS and save both spaces to a model directory."""
     options = dict(sg=bool(sg), hs=bool(hs), negative=negative, ns_exponent=ns_exponent, cbow_mean=bool(cbow_mean),
+                   batch=batch,
                    vector_size=vector_size, window=window, min_count=min_count, max_vocab_size=max_vocab_size,
                    max_final_vocab=max_final_vocab, sample=sample, epochs=epochs, alpha=alpha,
                    min_alpha=min_alpha, seed=seed)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .encoded import EncodedCorpus, ScannedCorpus
 from .errors import DualvecError
-from .kernels.word2vec import sigmoid_tables, train_cbow, train_sg
+from .kernels.word2vec import sigmoid_tables, train_cbow, train_sg, train_sg_batch
 from .progress import Progress
 from .vocab import HuffmanTree, Vocabulary
 
@@ -31,7 +31,13 @@ def _default_workers() -> int:
 
 @dataclass
 class TrainingParams:
-    """word2vec options, named and defaulted as in gensim 4's ``Word2Vec``."""
+    """word2vec options, named and defaulted as in gensim 4's ``Word2Vec``.
+
+    ``batch`` (skip-gram with negative sampling only) shares each centre
+    word's negatives across its context window and updates with small dense
+    products (HogBatch, Ji et al. 2016); ``batch=False`` is the classic
+    per-pair update of word2vec.c and gensim, the exact mode.
+    """
 
     vector_size: int = 100
     sg: bool = False
@@ -39,6 +45,7 @@ class TrainingParams:
     negative: int = 5
     ns_exponent: float = 0.75
     cbow_mean: bool = True
+    batch: bool = True
     window: int = 5
     sample: float = 1e-3
     min_count: int = 5
@@ -279,7 +286,8 @@ def train_epochs(
                     a0 = p.alpha - (p.alpha - p.min_alpha) * progress0
                     a1 = p.alpha - (p.alpha - p.min_alpha) * min(1.0, progress0 + n / total_work)
                     if p.sg:
-                        loss, ex = train_sg(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                        sg_kernel = train_sg_batch if p.batch and p.negative > 0 else train_sg
+                        loss, ex = sg_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
                                             code_offsets, keep, noise_threshold, noise_alias, p.window,
                                             p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
                     else:

@@ -219,3 +219,98 @@ def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, 
                         syn0[c, d] += neu1e[d]
             examples += 1
     return loss, examples
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_sg_batch(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, code_offsets,
+                   keep, noise_threshold, noise_alias, window, negative, hs, alpha_start, alpha_end,
+                   state, sig, logsig, sentence, neu1e):
+    """Skip-gram with negatives shared across the window (HogBatch; Ji, Satish,
+    Li, Dubey, "Parallelizing Word2Vec in Shared and Distributed Memory", 2016).
+
+    For each centre word, the B context words' IN rows form a batch I and the
+    centre word plus one draw of k negatives form O. Then S = I·Oᵀ, G = (labels
+    - σ(S))·α, ΔI = G·O and ΔO = Gᵀ·I, all from the rows as read before the
+    update. Each pair still sees k negatives, but each centre touches B + k + 1
+    rows instead of B·(k+1) random OUT rows, which is what bounds the per-pair
+    update. Hierarchical softmax, when on, is applied per pair as in ``train_sg``.
+    """
+    D = syn0.shape[1]
+    K = negative + 1
+    ibuf = np.empty((2 * window, D), dtype=np.float32)
+    obuf = np.empty((K, D), dtype=np.float32)
+    grad = np.empty((2 * window, K), dtype=np.float32)
+    acc = np.empty(D, dtype=np.float32)
+    ctxs = np.empty(2 * window, dtype=np.int64)
+    targets = np.empty(K, dtype=np.int64)
+    total = max(offsets[s_hi] - offsets[s_lo], 1)
+    base = offsets[s_lo]
+    loss = 0.0
+    examples = 0
+    for s in range(s_lo, s_hi):
+        alpha = alpha_start + (alpha_end - alpha_start) * ((offsets[s] - base) / total)
+        n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
+        for i in range(n):
+            word = sentence[i]
+            b = _rand(state) % window
+            lo = max(0, i - window + b)
+            hi = min(n, i + window + 1 - b)
+            B = 0
+            for j in range(lo, hi):
+                if j != i:
+                    ctxs[B] = sentence[j]
+                    B += 1
+            if B == 0:
+                continue
+            examples += B
+            if hs:
+                for c in range(B):
+                    for d in range(D):
+                        neu1e[d] = 0.0
+                    loss += _predict_word(syn0, ctxs[c], word, syn1neg, syn1, codes, points, code_offsets,
+                                          0, hs, noise_threshold, noise_alias, alpha, neu1e, sig, logsig, state)
+                    for d in range(D):
+                        syn0[ctxs[c], d] += neu1e[d]
+            if negative == 0:
+                continue
+            targets[0] = word
+            for k in range(1, K):
+                targets[k] = _draw_negative(state, noise_threshold, noise_alias)
+            for c in range(B):
+                for d in range(D):
+                    ibuf[c, d] = syn0[ctxs[c], d]
+            for k in range(K):
+                for d in range(D):
+                    obuf[k, d] = syn1neg[targets[k], d]
+            for c in range(B):
+                for k in range(K):
+                    if k > 0 and targets[k] == word:
+                        grad[c, k] = 0.0  # a negative that is the target itself is skipped
+                        continue
+                    f = np.float32(0.0)
+                    for d in range(D):
+                        f += ibuf[c, d] * obuf[k, d]
+                    g, l = _gradient(f, 1 if k == 0 else 0, sig, logsig)
+                    grad[c, k] = np.float32(g * alpha)
+                    loss += l
+            for c in range(B):  # ΔI = G·O, one write per context row
+                for d in range(D):
+                    acc[d] = 0.0
+                for k in range(K):
+                    g = grad[c, k]
+                    for d in range(D):
+                        acc[d] += g * obuf[k, d]
+                row = ctxs[c]
+                for d in range(D):
+                    syn0[row, d] += acc[d]
+            for k in range(K):  # ΔO = Gᵀ·I, one write per output row
+                for d in range(D):
+                    acc[d] = 0.0
+                for c in range(B):
+                    g = grad[c, k]
+                    for d in range(D):
+                        acc[d] += g * ibuf[c, d]
+                row = targets[k]
+                for d in range(D):
+                    syn1neg[row, d] += acc[d]
+    return loss, examples
