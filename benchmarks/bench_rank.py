@@ -52,7 +52,7 @@ OWN_EPOCHS = {"scifact": 20, "cranfield": 40}
 
 
 def embeddings(source: str, coll_name: str, docs: dict[str, str]) -> dualvec.DualVectors:
-    path = MODELS / (f"enwiki-cbow200" if source == "enwiki" else f"{coll_name}-cbow200")
+    path = MODELS / ("enwiki-cbow200" if source == "enwiki" else f"{coll_name}-cbow200")
     if path.exists():
         return dualvec.load(path, mmap=False)
     MODELS.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,8 @@ from rich.table import Table
 
 from .corpus import DEFAULT_TOKEN_PATTERN, RegexTokenizer
 from .errors import DualvecError
-from .formats import load_word2vec_format, save_word2vec_format
-from .model import SPACES, DualVectors, load, train
-from .store import is_model_dir
+from .formats import FORMATS, import_model, save_word2vec_format, to_gensim
+from .model import SPACES, DualVectors, train
 
 app = typer.Typer(
     help="Train word2vec keeping both embedding spaces (IN and OUT), explore them, and convert models.",
@@ -57,12 +56,8 @@ def friendly(fn):
 
 
 def open_model(path: Path) -> DualVectors:
-    """A dualvec model directory, or a word2vec.c file (text or binary)."""
-    if path.is_dir() or is_model_dir(path):
-        return load(path)
-    if path.is_file():
-        return load_word2vec_format(path)
-    raise DualvecError(f"model not found: {path}")
+    """Any model dualvec reads: its own directory, gensim, fastText, word2vec.c files."""
+    return import_model(path)
 
 
 def _check_space(space: str, allow_all: bool = False) -> str:
@@ -165,15 +160,38 @@ def similarity_cmd(
 def export_cmd(
     model_path: Annotated[Path, typer.Argument(metavar="MODEL")],
     output: Annotated[Path, typer.Argument(metavar="OUT_FILE")],
-    which: Annotated[str, typer.Option(help="Space to write: in or out.")] = "in",
+    which: Annotated[str, typer.Option(help="Space to write: in or out (word2vec format).")] = "in",
     binary: Annotated[bool, typer.Option("--binary/--text", help="word2vec.c binary or text layout.")] = False,
+    format: Annotated[str, typer.Option("--format", help="word2vec, or gensim (a Word2Vec .model with IN as wv "
+                                        "and OUT as syn1neg, for gensim 4).")] = "word2vec",
 ) -> None:
-    """Write one space as a word2vec.c file that gensim and word2vec tools read."""
+    """Write a model for other tools: one space as a word2vec.c file, or a gensim model."""
     if which not in ("in", "out"):
         raise DualvecError(f"--which must be 'in' or 'out', not {which!r}")
     model = open_model(model_path)
-    save_word2vec_format(model, output, which=which, binary=binary)
-    err.print(f"wrote {len(model)} {which.upper()} vectors to {output} ({'binary' if binary else 'text'})")
+    if format == "gensim":
+        to_gensim(model).save(str(output))
+        err.print(f"wrote a gensim Word2Vec model ({len(model)} words, IN and OUT) to {output}")
+    elif format == "word2vec":
+        save_word2vec_format(model, output, which=which, binary=binary)
+        err.print(f"wrote {len(model)} {which.upper()} vectors to {output} ({'binary' if binary else 'text'})")
+    else:
+        raise DualvecError(f"--format must be 'word2vec' or 'gensim', not {format!r}")
+
+
+@app.command("import")
+@friendly
+def import_cmd(
+    source: Annotated[Path, typer.Argument(help="gensim model (any version), fastText .bin/.vec, word2vec.c "
+                                                "text/binary, or DESM IN file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="dualvec model directory to write.")],
+    format: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    out_file: Annotated[Optional[Path], typer.Option(help="word2vec/DESM: a second file with the OUT vectors.")] = None,
+) -> None:
+    """Convert a model from another tool into a dualvec model directory (both spaces where it has them)."""
+    model = import_model(source, format=format, out_path=out_file, mmap=False)
+    model.save(output)
+    err.print(f"imported {model} into {output}")
 
 
 @app.command("info")

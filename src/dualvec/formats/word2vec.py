@@ -107,7 +107,8 @@ def _read_text(fh: BinaryIO, path: Path, n: int | None, dim: int | None, limit: 
             break
         if not line.strip():
             continue
-        word_b, _, rest = line.rstrip(b"\r\n").partition(b" ")
+        parts = line.split(None, 1)  # the word, then the values: spaces or tabs (DESM's files)
+        word_b, rest = parts[0], parts[1] if len(parts) > 1 else b""
         word = _decode(word_b, errors, path, len(words))
         try:
             vec = np.array(rest.split(), dtype=np.float32)

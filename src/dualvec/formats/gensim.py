@@ -1,0 +1,341 @@
+"""gensim word2vec models of every version, read without gensim and without
+running their pickles blindly.
+
+gensim saves models as pickles (optionally gzip/bz2-compressed), with large
+arrays either inline or in sidecar files ``<file>.<attribute path>.npy``
+listed in each object's ``__numpys``. A pickle can name any callable, so
+:class:`RestrictedUnpickler` admits only what a word2vec model holds — numpy
+arrays and dtypes, a few builtins and containers — and maps every gensim class
+to an inert stand-in that just keeps its attributes. Anything else is refused
+with :class:`~dualvec.errors.DualvecError`: nothing in the file gets to run.
+
+Where the parts live, by gensim version:
+
+=============  ========================  ===========================  =======================
+version        IN vectors                words / counts               OUT (syn1neg, syn1)
+=============  ========================  ===========================  =======================
+4.x            ``wv.vectors``            ``wv.index_to_key``,         ``syn1neg``, ``syn1``
+                                         ``wv.expandos["count"]``
+3.3 – 3.8      ``wv.vectors``            ``wv.index2word``,           ``trainables.syn1neg``
+                                         ``wv.vocab[w].count``
+0.13.4 – 3.2   ``wv.syn0``               ``wv.index2word``, ``wv.vocab``  ``syn1neg``, ``syn1``
+0.12 – 0.13.3  ``syn0``                  ``index2word``, ``vocab``    ``syn1neg``, ``syn1``
+=============  ========================  ===========================  =======================
+
+Hierarchical-softmax paths come from ``wv.expandos["code"/"point"]`` (4.x) or
+each ``Vocab``'s ``code`` and ``point``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import collections
+import copyreg
+import gzip
+import io
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DualvecError
+from ..model import OUT_IMPORTED, OUT_NEGATIVE_SAMPLING, DualVectors, hs_linearised_out
+from ..store import load_array
+from ..training import TrainingParams
+from ..vocab import HuffmanTree, Vocabulary
+
+
+class GensimObject:
+    """Inert stand-in for any gensim class: keeps the pickled attributes, runs nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 2:  # (dict, slots)
+            state = {**(state[0] or {}), **(state[1] or {})}
+        if isinstance(state, dict):
+            self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {type(self).__module__}.{type(self).__qualname__}>"
+
+
+_STANDINS: dict[tuple[str, str], type] = {}
+
+
+def _standin(module: str, name: str) -> type:
+    key = (module, name)
+    if key not in _STANDINS:
+        _STANDINS[key] = type(name, (GensimObject,), {"__module__": f"dualvec-standin:{module}"})
+    return _STANDINS[key]
+
+
+def _inert(*args: Any, **kwargs: Any) -> GensimObject:
+    """Stand-in for callables a pickle references (hash, RNG constructors): returns an inert object."""
+    return GensimObject()
+
+
+def _numpy_reconstruct():
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar  # type: ignore[no-redef]
+    return _reconstruct, scalar
+
+
+_RECONSTRUCT, _SCALAR = _numpy_reconstruct()
+_BUILTINS = {"int": int, "long": int, "float": float, "str": str, "unicode": str, "bytes": bytes, "list": list,
+             "dict": dict, "set": set, "frozenset": frozenset, "tuple": tuple, "bool": bool, "object": object,
+             "complex": complex, "slice": slice, "bytearray": bytearray}
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy.core.multiarray", "scalar"): _SCALAR,
+    ("numpy._core.multiarray", "scalar"): _SCALAR,
+    ("collections", "defaultdict"): collections.defaultdict,
+    ("UserString", "defaultdict"): collections.defaultdict,  # a Python 3.4 pickling quirk
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("_codecs", "encode"): codecs.encode,  # Python 2 byte strings
+    ("copy_reg", "_reconstructor"): copyreg._reconstructor,
+    ("copyreg", "_reconstructor"): copyreg._reconstructor,
+}
+for _b in ("builtins", "__builtin__"):
+    _ALLOWED.update({(_b, k): v for k, v in _BUILTINS.items()})
+    _ALLOWED[(_b, "hash")] = _inert  # a model's ``hashfxn`` attribute: referenced, never called by us
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickle only the classes a word2vec model is made of (see the module docstring)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return _ALLOWED[(module, name)]
+        if module.startswith("numpy.random"):
+            return _inert  # the model's RandomState / Generator: not needed to read vectors
+        if module == "gensim.utils" and name == "call_on_class_only":
+            return _inert
+        if module == "gensim" or module.startswith("gensim."):
+            return _standin(module, name)
+        raise DualvecError(f"refusing to load {module}.{name}: a word2vec model does not need it "
+                           "(the file may be malicious or not a gensim word2vec model)")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise DualvecError("refusing a pickle with persistent ids")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DualvecError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise DualvecError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        if data[:2] == b"\x1f\x8b":
+            return gzip.decompress(data)
+        if data[:3] == b"BZh":
+            return bz2.decompress(data)
+    except (OSError, EOFError, ValueError) as exc:
+        raise DualvecError(f"{path}: corrupt compressed file ({exc})") from None
+    return data
+
+
+def is_pickle(path: str | os.PathLike) -> bool:
+    """Does the file start like a pickle (protocol 2+, or protocol 0/1 opening a dict or object)?"""
+    try:
+        head = _read_bytes(Path(path))[:2]
+    except DualvecError:
+        return False
+    return head[:1] == b"\x80" or head[:1] in (b"(", b"c", b"}")
+
+
+def unpickle(path: str | os.PathLike) -> Any:
+    """Unpickle a gensim file with :class:`RestrictedUnpickler` (latin-1 for Python 2 pickles)."""
+    p = Path(path)
+    data = _read_bytes(p)
+    try:
+        return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+    except DualvecError as exc:
+        raise DualvecError(f"{p}: {exc}") from None
+    except RecursionError:
+        raise DualvecError(f"{p}: the pickle nests too deeply") from None
+    except Exception as exc:  # truncated or corrupt pickle streams raise a zoo of errors
+        raise DualvecError(f"{p}: corrupt or truncated gensim file ({type(exc).__name__}: {exc})") from None
+
+
+def _load_sidecars(obj: Any, fname: str, mmap: bool, depth: int = 0) -> None:
+    """gensim's SaveLoad._load_specials: arrays saved apart, recursively."""
+    if depth > 8 or not isinstance(obj, GensimObject):
+        return
+    attrs = obj.__dict__
+    for sub in attrs.get("__recursive_saveloads", []) or []:
+        _load_sidecars(attrs.get(sub), f"{fname}.{sub}", mmap, depth + 1)
+    for attrib in attrs.get("__numpys", []) or []:
+        path = Path(f"{fname}.{attrib}.npy")
+        if not path.exists():
+            raise DualvecError(f"{path} is missing: the model's '{attrib}' array was saved beside it")
+        attrs[attrib] = load_array(path, mmap)
+    for attrib in attrs.get("__ignoreds", []) or []:
+        attrs[attrib] = None
+
+
+def _get(obj: Any, *paths: str) -> Any:
+    """The first non-None attribute along dotted ``paths``."""
+    for path in paths:
+        cur = obj
+        for part in path.split("."):
+            cur = getattr(cur, part, None) if not isinstance(cur, dict) else cur.get(part)
+            if cur is None:
+                break
+        if cur is not None:
+            return cur
+    return None
+
+
+def _words_and_vocab(model: Any, n_rows: int) -> tuple[list[str], np.ndarray, dict | None]:
+    words = _get(model, "wv.index_to_key", "wv.index2word", "index2word", "index2entity", "wv.index2entity")
+    vocab = _get(model, "wv.vocab", "vocab")
+    if words is None and isinstance(vocab, dict):
+        words = [w for w, _ in sorted(vocab.items(), key=lambda kv: kv[1].index)]
+    if words is None:
+        raise DualvecError("the model holds no word list (index_to_key / index2word)")
+    words = [w.decode("utf-8", "replace") if isinstance(w, bytes) else str(w) for w in words]
+    if len(words) != n_rows:
+        raise DualvecError(f"the model lists {len(words)} words but has {n_rows} vector rows")
+    counts = np.zeros(len(words), dtype=np.int64)
+    expandos = _get(model, "wv.expandos")
+    if isinstance(expandos, dict) and "count" in expandos:
+        counts = np.asarray(expandos["count"], dtype=np.int64)
+    elif isinstance(vocab, dict):
+        counts = np.array([getattr(vocab.get(w), "count", 0) or 0 for w in words], dtype=np.int64)
+    return words, counts, vocab if isinstance(vocab, dict) else None
+
+
+def _tree(model: Any, words: list[str], vocab: dict | None) -> HuffmanTree | None:
+    expandos = _get(model, "wv.expandos")
+    if isinstance(expandos, dict) and "code" in expandos and "point" in expandos:
+        codes, points = expandos["code"], expandos["point"]
+    elif vocab is not None and all(hasattr(vocab.get(w), "code") for w in words[:1]):
+        codes = [getattr(vocab[w], "code", ()) for w in words]
+        points = [getattr(vocab[w], "point", ()) for w in words]
+    else:
+        return None
+    lengths = np.array([len(c) for c in codes], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat_codes = np.concatenate([np.asarray(c, dtype=np.uint8) for c in codes]) if offsets[-1] else np.zeros(0, np.uint8)
+    flat_points = (np.concatenate([np.asarray(p, dtype=np.int32) for p in points]) if offsets[-1]
+                   else np.zeros(0, np.int32))
+    if len(flat_points) and (flat_points.min() < 0 or flat_points.max() >= max(len(words) - 1, 1)):
+        raise DualvecError("the model's Huffman paths point outside its inner nodes")
+    return HuffmanTree(flat_codes, flat_points, offsets)
+
+
+def _params(model: Any, dim: int) -> TrainingParams | None:
+    """The training parameters a gensim model recorded, where it recorded them."""
+    values = {
+        "vector_size": dim,
+        "sg": _get(model, "sg"), "hs": _get(model, "hs"), "negative": _get(model, "negative"),
+        "ns_exponent": _get(model, "ns_exponent", "vocabulary.ns_exponent"),
+        "cbow_mean": _get(model, "cbow_mean"), "window": _get(model, "window"),
+        "sample": _get(model, "sample", "vocabulary.sample"), "min_count": _get(model, "min_count", "vocabulary.min_count"),
+        "alpha": _get(model, "alpha"), "min_alpha": _get(model, "min_alpha"),
+        "epochs": _get(model, "epochs", "iter"), "seed": _get(model, "seed"),
+    }
+    if values["sg"] is None and values["negative"] is None:
+        return None
+    kwargs = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        try:
+            kwargs[key] = type(getattr(TrainingParams(), key))(value)
+        except (TypeError, ValueError):
+            continue
+    try:
+        return TrainingParams(**kwargs).validate()
+    except DualvecError:
+        return None
+
+
+def from_gensim(model: Any) -> DualVectors:
+    """A :class:`DualVectors` from a gensim model object (real, or a stand-in from :func:`load_gensim`).
+
+    Works for ``Word2Vec`` of any version and for bare ``KeyedVectors`` (IN only).
+    """
+    vin = _get(model, "wv.vectors", "wv.syn0", "syn0", "vectors")
+    if vin is None:
+        raise DualvecError("no word vectors found (wv.vectors / wv.syn0 / syn0)")
+    vin = np.asarray(vin) if not isinstance(vin, np.ndarray) else vin
+    if vin.ndim != 2:
+        raise DualvecError(f"the word vectors have shape {vin.shape}, not (words, dims)")
+    words, counts, vocab = _words_and_vocab(model, vin.shape[0])
+    syn1neg = _get(model, "syn1neg", "trainables.syn1neg")
+    syn1 = _get(model, "syn1", "trainables.syn1")
+    tree = _tree(model, words, vocab) if syn1 is not None else None
+    if syn1neg is not None and syn1neg.shape == vin.shape:
+        out, kind = syn1neg, OUT_NEGATIVE_SAMPLING
+    elif syn1 is not None and tree is not None:
+        from ..model import OUT_HS_LINEARISED
+
+        out, kind = hs_linearised_out(np.asarray(syn1, dtype=np.float32), tree), OUT_HS_LINEARISED
+    else:
+        out, kind = None, None
+    as32 = lambda a: a if a.dtype == np.float32 else a.astype(np.float32)  # noqa: E731
+    return DualVectors(
+        Vocabulary(words, counts), as32(vin), as32(out) if out is not None else None,
+        params=_params(model, vin.shape[1]), out_kind=kind or (OUT_IMPORTED if out is not None else None),
+        hs_nodes=as32(np.asarray(syn1)) if (syn1 is not None and tree is not None) else None,
+        tree=tree, counts_known=bool(counts.any()),
+    )
+
+
+def load_gensim(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
+    """Open a gensim-saved word2vec model or KeyedVectors file, of any gensim version."""
+    p = Path(path)
+    obj = unpickle(p)
+    if not isinstance(obj, GensimObject):
+        raise DualvecError(f"{p}: the pickle holds a {type(obj).__name__}, not a gensim model")
+    _load_sidecars(obj, str(p), mmap)
+    try:
+        return from_gensim(obj)
+    except DualvecError as exc:
+        raise DualvecError(f"{p}: {exc}") from None
+
+
+def to_gensim(model: DualVectors, space: str | None = None):
+    """gensim objects for a dualvec model (needs gensim installed).
+
+    ``space=None``: a ``Word2Vec`` whose ``wv`` is IN and ``syn1neg`` is OUT, so
+    gensim's whole API (and its ``save``) works; ``space="in"`` or ``"out"``: a
+    ``KeyedVectors`` of that space alone, with the counts as ``count``.
+    """
+    try:
+        from gensim.models import KeyedVectors, Word2Vec
+    except ImportError:
+        raise DualvecError("gensim is not installed: pip install gensim") from None
+    counts = model.vocab.counts
+    if space is not None:
+        vectors = model.space(space)
+        kv = KeyedVectors(model.vector_size, count=len(model))
+        kv.add_vectors(model.words, np.asarray(vectors.vectors, dtype=np.float32))
+        for w, c in zip(model.words, counts):
+            kv.set_vecattr(w, "count", int(c))
+        return kv
+    if model.out_vectors is None or model.out_kind not in (OUT_NEGATIVE_SAMPLING, OUT_IMPORTED):
+        raise DualvecError("a gensim Word2Vec needs negative-sampling OUT vectors; export a space instead")
+    params = model.params or TrainingParams()
+    w2v = Word2Vec(vector_size=model.vector_size, sg=int(params.sg), negative=max(params.negative, 1), hs=0,
+                   window=params.window, min_count=1, sample=params.sample, seed=params.seed, workers=1)
+    # gensim orders its vocabulary by count; give unknown counts a descending stand-in to keep ours.
+    freqs = counts if counts.any() else np.arange(len(model), 0, -1)
+    w2v.build_vocab_from_freq({w: max(int(c), 1) for w, c in zip(model.words, freqs)})
+    rows = np.array([w2v.wv.key_to_index[w] for w in model.words])
+    w2v.wv.vectors[rows] = np.asarray(model.in_vectors.vectors, dtype=np.float32)
+    w2v.syn1neg[rows] = np.asarray(model.out_vectors.vectors, dtype=np.float32)
+    return w2v
