@@ -82,6 +82,20 @@ def _gradient(f, label, sig, logsig):
 
 
 @njit(inline="always")
+def _window(state, i, n, window):
+    """word2vec.c's random window shrinking: context positions [lo, hi) around i."""
+    b = _rand(state) % window
+    return max(0, i - window + b), min(n, i + window + 1 - b)
+
+
+@njit(inline="always")
+def _alpha(alpha_start, alpha_end, offsets, s, s_lo, s_hi):
+    """The learning rate at sentence s: linear across the chunk [s_lo, s_hi)."""
+    total = max(offsets[s_hi] - offsets[s_lo], 1)
+    return alpha_start + (alpha_end - alpha_start) * ((offsets[s] - offsets[s_lo]) / total)
+
+
+@njit(inline="always")
 def _subsample(tokens, lo, hi, keep, state, sentence):
     """Copy the kept words of tokens[lo:hi] into ``sentence``; return how many."""
     n = 0
@@ -142,18 +156,14 @@ def train_sg(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, co
     """Skip-gram over sentences [s_lo, s_hi): each context word's IN vector
     predicts the centre word (word2vec.c's loop order)."""
     D = syn0.shape[1]
-    total = max(offsets[s_hi] - offsets[s_lo], 1)
-    base = offsets[s_lo]
     loss = 0.0
     examples = 0
     for s in range(s_lo, s_hi):
-        alpha = alpha_start + (alpha_end - alpha_start) * ((offsets[s] - base) / total)
+        alpha = _alpha(alpha_start, alpha_end, offsets, s, s_lo, s_hi)
         n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
         for i in range(n):
             word = sentence[i]
-            b = _rand(state) % window  # word2vec.c's random window shrinking
-            lo = max(0, i - window + b)
-            hi = min(n, i + window + 1 - b)
+            lo, hi = _window(state, i, n, window)
             for j in range(lo, hi):
                 if j == i:
                     continue
@@ -178,18 +188,14 @@ def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, 
     word whole under ``cbow_mean`` (as word2vec.c does), divided by the
     context size when summing (as gensim does)."""
     D = syn0.shape[1]
-    total = max(offsets[s_hi] - offsets[s_lo], 1)
-    base = offsets[s_lo]
     loss = 0.0
     examples = 0
     for s in range(s_lo, s_hi):
-        alpha = alpha_start + (alpha_end - alpha_start) * ((offsets[s] - base) / total)
+        alpha = _alpha(alpha_start, alpha_end, offsets, s, s_lo, s_hi)
         n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
         for i in range(n):
             word = sentence[i]
-            b = _rand(state) % window
-            lo = max(0, i - window + b)
-            hi = min(n, i + window + 1 - b)
+            lo, hi = _window(state, i, n, window)
             if hi - lo <= 1:
                 continue
             for d in range(D):
@@ -243,18 +249,14 @@ def train_sg_batch(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, poin
     acc = np.empty(D, dtype=np.float32)
     ctxs = np.empty(2 * window, dtype=np.int64)
     targets = np.empty(K, dtype=np.int64)
-    total = max(offsets[s_hi] - offsets[s_lo], 1)
-    base = offsets[s_lo]
     loss = 0.0
     examples = 0
     for s in range(s_lo, s_hi):
-        alpha = alpha_start + (alpha_end - alpha_start) * ((offsets[s] - base) / total)
+        alpha = _alpha(alpha_start, alpha_end, offsets, s, s_lo, s_hi)
         n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
         for i in range(n):
             word = sentence[i]
-            b = _rand(state) % window
-            lo = max(0, i - window + b)
-            hi = min(n, i + window + 1 - b)
+            lo, hi = _window(state, i, n, window)
             B = 0
             for j in range(lo, hi):
                 if j != i:
