@@ -89,3 +89,25 @@ def test_demo_on_a_given_corpus_saves_and_shows_both_spaces(corpus_file, tmp_pat
     assert r.exit_code == 0, r.output
     assert "IN-IN" in r.output and "IN-OUT" in r.output and "tab" in r.output
     assert dualvec.load(tmp_path / "d").params.sg
+
+
+def test_demo_without_arguments_trains_on_the_standard_library_docs():
+    """The README's first command: a real corpus every machine has, IN-IN next to IN-OUT."""
+    r = runner.invoke(app, ["demo", "--epochs", "1", "--topn", "3", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "standard library" in r.output
+    assert r.output.count("IN-OUT") >= 3  # a table per demo word
+    assert "Traceback" not in r.output
+
+
+def test_stdlib_docs_corpus_is_real_prose():
+    from dualvec.datasets import stdlib_docs
+
+    docs = []
+    for doc in stdlib_docs():
+        docs.append(doc)
+        if len(docs) >= 2000:
+            break
+    words = " ".join(docs).lower().split()
+    assert len(docs) == 2000 and len(words) > 20_000
+    assert words.count("the") > 500  # English text, not code

@@ -31,15 +31,14 @@ class Progress(AbstractContextManager):
     def __enter__(self) -> Progress:
         if self.enabled:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
-                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import BarColumn, Progress as RichProgress, TaskProgressColumn, TextColumn
+            from rich.progress import TimeRemainingColumn
 
             self._bar = RichProgress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
+                BarColumn(bar_width=16),
+                TaskProgressColumn(),
                 TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(),
                 TextColumn("eta"),
                 TimeRemainingColumn(),
                 console=Console(stderr=True),

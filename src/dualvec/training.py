@@ -335,4 +335,4 @@ def _report(progress: Progress, done, losses, examples, start, p, epoch, n_token
     elapsed = max(time.perf_counter() - start, 1e-9)
     alpha = p.alpha - (p.alpha - p.min_alpha) * ((epoch * n_tokens + words) / total_work)
     loss = float(losses.sum()) / max(int(examples.sum()), 1)
-    progress.update(words, f"{words / elapsed:,.0f} words/s  lr {alpha:.5f}  loss {loss:.4f}")
+    progress.update(words, f"{words / elapsed:,.0f} w/s  lr {alpha:.5f}  loss {loss:.4f}")
