@@ -262,6 +262,7 @@ def train_epochs(
     cuts[0], cuts[-1] = 0, encoded.n_sentences
     max_len = int(np.diff(offsets).max())
     total_work = p.epochs * n_tokens
+    sg_kernel = train_sg_batch if p.batch and p.negative > 0 else train_sg
     stats: list[EpochStats] = []
 
     for epoch in range(p.epochs):
@@ -286,7 +287,6 @@ def train_epochs(
                     a0 = p.alpha - (p.alpha - p.min_alpha) * progress0
                     a1 = p.alpha - (p.alpha - p.min_alpha) * min(1.0, progress0 + n / total_work)
                     if p.sg:
-                        sg_kernel = train_sg_batch if p.batch and p.negative > 0 else train_sg
                         loss, ex = sg_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
                                             code_offsets, keep, noise_threshold, noise_alias, p.window,
                                             p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
@@ -310,7 +310,7 @@ def train_epochs(
             th.start()
         try:
             while any(th.is_alive() for th in threads):
-                threads[0].join(0.2) if threads[0].is_alive() else time.sleep(0.05)
+                time.sleep(0.1)
                 if progress is not None:
                     _report(progress, done, losses, examples, start, p, epoch, n_tokens, total_work)
         except KeyboardInterrupt:
