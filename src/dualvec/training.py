@@ -33,6 +33,10 @@ def _default_workers() -> int:
 class TrainingParams:
     """word2vec options, named and defaulted as in gensim 4's ``Word2Vec``.
 
+    ``max_final_vocab`` keeps the N most frequent words (ties by first
+    appearance); gensim instead raises ``min_count`` until the vocabulary
+    fits, which can leave fewer than N.
+
     ``batch`` (skip-gram with negative sampling only) shares each centre
     word's negatives across its context window and updates with small dense
     products (HogBatch, Ji et al. 2016); ``batch=False`` is the classic

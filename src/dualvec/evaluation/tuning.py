@@ -19,7 +19,7 @@ from ..ranking.ranker import Candidates, Ranker
 from .ir import Qrels, evaluate
 
 ALPHAS = tuple(round(a, 2) for a in np.linspace(0, 1, 21))
-K1S = (0.6, 0.9, 1.2, 1.5, 2.0, 2.5, 3.0)
+K1S = (0.6, 0.9, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 BS = (0.3, 0.4, 0.55, 0.75, 0.9)
 
 
