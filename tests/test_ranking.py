@@ -112,6 +112,8 @@ def test_index_round_trip_and_bad_options(topical, tmp_path):
         Ranker(model, alpha=1.5)
     with pytest.raises(DualvecError, match="unknown space"):
         Ranker(model, space="in-up")
+    with pytest.raises(DualvecError, match="missing from the texts"):
+        back.reindex_bm25({"about0": "x"}, 1.2, 0.75)
     (tmp_path / "idx" / "centroids_in.npy").write_bytes(b"garbage")
     with pytest.raises(DualvecError, match="corrupt or truncated"):
         Ranker.load(tmp_path / "idx")

@@ -150,6 +150,10 @@ class Ranker:
     def reindex_bm25(self, docs: Mapping[str, str], k1: float, b: float) -> None:
         """Rebuild only the BM25 part with other parameters (for tuning)."""
         self._require_index()
+        missing = [d for d in self.doc_ids if d not in docs]
+        if missing:
+            raise DualvecError(f"{len(missing)} indexed document(s) are missing from the texts given, "
+                               f"e.g. {missing[0]!r}: pass the collection that was indexed")
         texts = [docs[d] for d in self.doc_ids]
         self.bm25 = BM25(k1, b, self.config.bm25_method).index([self.analyzer.bm25_terms(t) for t in texts])
         self.config.k1, self.config.b = k1, b
