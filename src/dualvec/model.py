@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any, Union
 import numpy as np
 
 from .corpus import CorpusLike, RegexTokenizer, Tokenizer, default_tokenizer
-from .encoded import scan_corpus
+from .encoded import EncodedCorpus, ScannedCorpus, scan_corpus
 from .errors import DualvecError
 from .progress import Progress, wants_progress
 from .store import read_model_dir, write_model_dir
@@ -346,19 +346,14 @@ class DualVectors:
         params = TrainingParams(**{**self.params.to_dict(), **changes}).validate()
         tok = tokenizer or self.tokenizer or default_tokenizer()
         show = wants_progress(progress)
+        def choose(scanned: ScannedCorpus) -> tuple[Vocabulary, np.ndarray]:
+            if update_vocab:
+                return select_vocabulary(scanned, params, existing=self.vocab)
+            index = self.vocab.index
+            return self.vocab, np.array([index.get(w, -1) for w in scanned.words], dtype=np.int64)
+
         with Progress(show) as bar:
-            scanned = _scan(corpus, tok, params, encoding_errors, bar)
-            try:
-                if update_vocab:
-                    vocab, row_of = select_vocabulary(scanned, params, existing=self.vocab)
-                else:
-                    index = self.vocab.index
-                    row_of = np.array([index.get(w, -1) for w in scanned.words], dtype=np.int64)
-                    vocab = self.vocab
-                encoded = scanned.encode(row_of)
-            except BaseException:
-                scanned.discard()
-                raise
+            vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar, choose)
             try:
                 rng = np.random.default_rng([params.seed, len(self.history)])
                 weights = Weights(
@@ -385,15 +380,23 @@ class DualVectors:
 # -- building, training and loading -----------------------------------------------------
 
 
-def _scan(corpus: CorpusLike, tok: Tokenizer, params: TrainingParams, encoding_errors: str, bar: Progress):
+def _scan_and_encode(
+    corpus: CorpusLike, tok: Tokenizer, params: TrainingParams, encoding_errors: str, bar: Progress,
+    choose: Callable[[ScannedCorpus], tuple[Vocabulary, np.ndarray]],
+) -> tuple[Vocabulary, EncodedCorpus]:
+    """Read the corpus once, let ``choose`` pick the vocabulary, encode; the caller closes the result."""
     bar.task("reading corpus", None)
     scanned = scan_corpus(corpus, tok, params.max_vocab_size, encoding_errors,
                           on_progress=lambda n: bar.update(n, f"{n:,} tokens"))
-    if scanned.n_tokens == 0:
+    try:
+        if scanned.n_tokens == 0:
+            name = f" {corpus}" if isinstance(corpus, (str, os.PathLike)) else ""
+            raise DualvecError(f"the corpus{name} is empty: no tokens found")
+        vocab, row_of = choose(scanned)
+        return vocab, scanned.encode(row_of)
+    except BaseException:
         scanned.discard()
-        name = f" {corpus}" if isinstance(corpus, (str, os.PathLike)) else ""
-        raise DualvecError(f"the corpus{name} is empty: no tokens found")
-    return scanned
+        raise
 
 
 def _from_weights(vocab: Vocabulary, weights: Weights, tree: HuffmanTree | None, params: TrainingParams,
@@ -435,13 +438,8 @@ def train(
     params = TrainingParams(**options).validate()
     tok = tokenizer or default_tokenizer()
     with Progress(wants_progress(progress)) as bar:
-        scanned = _scan(corpus, tok, params, encoding_errors, bar)
-        try:
-            vocab, row_of = select_vocabulary(scanned, params)
-            encoded = scanned.encode(row_of)
-        except BaseException:
-            scanned.discard()
-            raise
+        vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar,
+                                          lambda scanned: select_vocabulary(scanned, params))
         try:
             if params.hs and len(vocab) < 2:
                 raise DualvecError("hierarchical softmax needs at least 2 words in the vocabulary")

@@ -63,6 +63,20 @@ def _write_file(path: Path, write) -> None:
         os.fsync(fh.fileno())
 
 
+def write_file_atomic(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
+    """Create file ``path`` atomically: ``write(fh)`` fills a temporary sibling
+    (binary mode), which is flushed and renamed over ``path`` only once complete."""
+    target = Path(path)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        _write_file(tmp, write)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def write_dir_atomic(path: str | os.PathLike, marker: str, fill: Callable[[Path], None], kind: str) -> Path:
     """Create directory ``path`` atomically: ``fill`` writes into a temporary
     sibling, which is flushed and renamed into place only once complete.

@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DualvecError
+from ..store import write_file_atomic
 
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, dict[str, float]]
@@ -235,16 +235,11 @@ def read_run(path: str | os.PathLike) -> Run:
 
 def write_run(run: Mapping[str, Mapping[str, float]], path: str | os.PathLike, tag: str = "dualvec") -> Path:
     """Write a TREC run file (ranked by score, ties by doc id), atomically."""
-    p = Path(path)
-    tmp = p.parent / f".{p.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for qid in run:
-                ranked = sorted(run[qid].items(), key=lambda kv: (-kv[1], kv[0]))
-                for rank, (did, score) in enumerate(ranked, start=1):
-                    fh.write(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")
-        os.replace(tmp, p)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return p
+
+    def write(fh) -> None:
+        for qid in run:
+            ranked = sorted(run[qid].items(), key=lambda kv: (-kv[1], kv[0]))
+            fh.write("".join(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n"
+                             for rank, (did, score) in enumerate(ranked, start=1)).encode("utf-8"))
+
+    return write_file_atomic(path, write)

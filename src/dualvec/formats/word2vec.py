@@ -15,7 +15,6 @@ files without the header line (GloVe style) are read too.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,13 +22,10 @@ import numpy as np
 
 from ..errors import DualvecError
 from ..model import OUT_IMPORTED, DualVectors
+from ..store import write_file_atomic
 from ..vocab import Vocabulary
 
 _READ = 1 << 20
-
-
-def _atomic_target(path: Path) -> Path:
-    return path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
 
 
 def save_word2vec_format(model: DualVectors, path: str | os.PathLike, *, which: str = "in",
@@ -41,26 +37,19 @@ def save_word2vec_format(model: DualVectors, path: str | os.PathLike, *, which: 
     if bad is not None:
         raise DualvecError(f"word {bad!r} is empty or contains whitespace; the word2vec format cannot hold it")
     matrix = np.asarray(vectors.vectors[: len(words)], dtype="<f4")
-    target = Path(path)
-    tmp = _atomic_target(target)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(f"{len(words)} {matrix.shape[1]}\n".encode())
-            if binary:
-                for w, row in zip(words, matrix):
-                    fh.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
-            else:
-                for lo in range(0, len(words), 4096):
-                    # numpy's str() of float32 is the shortest text that round-trips
-                    rows = matrix[lo : lo + 4096].astype(str)
-                    fh.write("".join(f"{w} {' '.join(r)}\n" for w, r in zip(words[lo:], rows)).encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+
+    def write(fh) -> None:
+        fh.write(f"{len(words)} {matrix.shape[1]}\n".encode())
+        if binary:
+            for w, row in zip(words, matrix):
+                fh.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            for lo in range(0, len(words), 4096):
+                # numpy's str() of float32 is the shortest text that round-trips
+                rows = matrix[lo : lo + 4096].astype(str)
+                fh.write("".join(f"{w} {' '.join(r)}\n" for w, r in zip(words[lo:], rows)).encode("utf-8"))
+
+    return write_file_atomic(path, write)
 
 
 def _decode(raw: bytes, errors: str, path: Path, n: int) -> str:

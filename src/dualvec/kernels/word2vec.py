@@ -227,6 +227,23 @@ def train_cbow(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, 
     return loss, examples
 
 
+@njit(inline="always")
+def _add_products(weights, n_out, n_in, src, dst, dst_rows, acc):
+    """dst[dst_rows[o]] += Σ_i weights[o, i] · src[i] for o < n_out, one write per destination row
+    (fewer writes to rows that other threads may be updating too)."""
+    D = acc.shape[0]
+    for o in range(n_out):
+        for d in range(D):
+            acc[d] = 0.0
+        for i in range(n_in):
+            w = weights[o, i]
+            for d in range(D):
+                acc[d] += w * src[i, d]
+        row = dst_rows[o]
+        for d in range(D):
+            dst[row, d] += acc[d]
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_sg_batch(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, points, code_offsets,
                    keep, noise_threshold, noise_alias, window, negative, hs, alpha_start, alpha_end,
@@ -246,6 +263,7 @@ def train_sg_batch(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, poin
     ibuf = np.empty((2 * window, D), dtype=np.float32)
     obuf = np.empty((K, D), dtype=np.float32)
     grad = np.empty((2 * window, K), dtype=np.float32)
+    grad_t = np.empty((K, 2 * window), dtype=np.float32)
     acc = np.empty(D, dtype=np.float32)
     ctxs = np.empty(2 * window, dtype=np.int64)
     targets = np.empty(K, dtype=np.int64)
@@ -287,32 +305,14 @@ def train_sg_batch(tokens, offsets, s_lo, s_hi, syn0, syn1neg, syn1, codes, poin
             for c in range(B):
                 for k in range(K):
                     if k > 0 and targets[k] == word:
-                        grad[c, k] = 0.0  # a negative that is the target itself is skipped
+                        grad[c, k] = grad_t[k, c] = 0.0  # a negative that is the target itself is skipped
                         continue
                     f = np.float32(0.0)
                     for d in range(D):
                         f += ibuf[c, d] * obuf[k, d]
                     g, l = _gradient(f, 1 if k == 0 else 0, sig, logsig)
-                    grad[c, k] = np.float32(g * alpha)
+                    grad[c, k] = grad_t[k, c] = np.float32(g * alpha)
                     loss += l
-            for c in range(B):  # ΔI = G·O, one write per context row
-                for d in range(D):
-                    acc[d] = 0.0
-                for k in range(K):
-                    g = grad[c, k]
-                    for d in range(D):
-                        acc[d] += g * obuf[k, d]
-                row = ctxs[c]
-                for d in range(D):
-                    syn0[row, d] += acc[d]
-            for k in range(K):  # ΔO = Gᵀ·I, one write per output row
-                for d in range(D):
-                    acc[d] = 0.0
-                for c in range(B):
-                    g = grad[c, k]
-                    for d in range(D):
-                        acc[d] += g * ibuf[c, d]
-                row = targets[k]
-                for d in range(D):
-                    syn1neg[row, d] += acc[d]
+            _add_products(grad, B, K, obuf, syn0, ctxs, acc)  # ΔI = G·O
+            _add_products(grad_t, K, B, ibuf, syn1neg, targets, acc)  # ΔO = Gᵀ·I
     return loss, examples
