@@ -43,8 +43,6 @@ class Analyzer:
         self.tokenizer = tokenizer or default_tokenizer()
         if stopwords not in (None, "english"):
             raise DualvecError(f"stopwords must be 'english' or None, not {stopwords!r}")
-        self.stopwords_name = stopwords
-        self.stemmer_name = stemmer
         self._stop = english_stopwords() if stopwords else frozenset()
         self._stem = _stemmer(stemmer)
 
@@ -56,6 +54,3 @@ class Analyzer:
     def bm25_terms(self, text: str) -> list[str]:
         terms = self.terms(text)
         return self._stem(terms) if self._stem else terms
-
-    def config(self) -> dict:
-        return {"stopwords": self.stopwords_name, "stemmer": self.stemmer_name}

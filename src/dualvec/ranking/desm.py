@@ -52,13 +52,13 @@ def build_centroids(model: DualVectors, docs_terms: Sequence[Sequence[str]], doc
     return centroids(np.array(rows, dtype=np.int64), np.cumsum(lengths), unit)
 
 
-def query_vector(model: DualVectors, terms: Sequence[str], query_space: str) -> tuple[np.ndarray, np.ndarray]:
-    """(q̄, rows): the mean unit vector of the query's known words, and their rows."""
+def query_vector(model: DualVectors, terms: Sequence[str], query_space: str) -> np.ndarray:
+    """q̄: the mean unit vector of the query's known words (zero when none is known)."""
     rows = term_rows(model, terms)
     unit = model.space(query_space).unit
     if len(rows) == 0:
-        return np.zeros(unit.shape[1], dtype=np.float32), rows
-    return unit[rows].mean(axis=0, dtype=np.float32), rows
+        return np.zeros(unit.shape[1], dtype=np.float32)
+    return unit[rows].mean(axis=0, dtype=np.float32)
 
 
 class DESM:
@@ -74,7 +74,7 @@ class DESM:
 
     def scores(self, terms: Sequence[str], docs: np.ndarray | None = None) -> np.ndarray:
         """DESM of the query against ``docs`` (row indices), or every document."""
-        q, _ = query_vector(self.model, terms, self.query_space)
+        q = query_vector(self.model, terms, self.query_space)
         c = self.centroids if docs is None else self.centroids[docs]
         return c @ q
 
