@@ -16,7 +16,7 @@ import numpy as np
 
 from .encoded import EncodedCorpus, ScannedCorpus
 from .errors import DualvecError
-from .kernels.word2vec import sigmoid_tables, train_cbow, train_sg, train_sg_batch
+from .kernels.word2vec import kernels_for, sigmoid_tables
 from .progress import Progress
 from .vocab import HuffmanTree, Vocabulary
 
@@ -266,7 +266,8 @@ def train_epochs(
     cuts[0], cuts[-1] = 0, encoded.n_sentences
     max_len = int(np.diff(offsets).max())
     total_work = p.epochs * n_tokens
-    sg_kernel = train_sg_batch if p.batch and p.negative > 0 else train_sg
+    kernels = kernels_for(dim)
+    sg_kernel = kernels.sg_batch if p.batch and p.negative > 0 else kernels.sg
     stats: list[EpochStats] = []
 
     for epoch in range(p.epochs):
@@ -295,7 +296,7 @@ def train_epochs(
                                             code_offsets, keep, noise_threshold, noise_alias, p.window,
                                             p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
                     else:
-                        loss, ex = train_cbow(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                        loss, ex = kernels.cbow(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
                                               code_offsets, keep, noise_threshold, noise_alias, p.window,
                                               p.negative, p.hs, p.cbow_mean, a0, a1, state, sig, logsig,
                                               sentence, neu1, neu1e)
