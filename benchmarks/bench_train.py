@@ -18,6 +18,15 @@ epochs / train s, the same numerator for both. dualvec's numba compile time is
 measured apart (a warm-up on a tiny corpus) and excluded from the ratio; its
 cold value comes from a first run against an empty numba cache.
 
+FLOP limit: skip-gram with negative sampling costs about 4·d·(k+1) FLOP per
+(context, centre) example (a dot product and two axpy updates of 2·d FLOP
+each, per target; the count the HogBatch paper uses); for CBOW an example is a
+centre word and the same count covers its k+1 predictions (averaging the
+context and adding the error back, about 4·d per context word more, is not
+counted). GFLOP/s = that count x examples / train s. The machine's peak is
+measured in the same run as single-precision matrix multiply (numpy's BLAS,
+one thread) x threads; '% peak' is how close each trainer gets to it.
+
 Quality, with the same code for both models (dualvec.evaluation): analogy
 accuracy on gensim's questions-words.txt restricted to the 30,000 most frequent
 words (3CosAdd, as gensim's evaluate_word_analogies), Spearman on
@@ -95,6 +104,19 @@ def evaluate(model) -> dict:
         "ws353": word_similarity(model, gensim_data("wordsim353.tsv")).spearman,
         "simlex": word_similarity(model, gensim_data("simlex999.txt")).spearman,
     }
+
+
+def peak_gflops() -> float:
+    """Single-precision GFLOP/s of one core: numpy's BLAS multiplying two 2048 x 2048 matrices
+    on one thread (best of three runs)."""
+    script = ("import numpy as np, time\n"
+              "a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)\n"
+              "a @ a\n"
+              "t = time.perf_counter(); a @ a; print(time.perf_counter() - t)")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    best = min(float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                    env=env, check=True).stdout) for _ in range(3))
+    return 2 * 2048**3 / best / 1e9
 
 
 def peak_mb() -> float:
@@ -207,6 +229,7 @@ def main() -> None:
         cold = {name: run_child("warmup", corpus, {**COMMON, **CONFIGS[name]}, env)["compile_s"]
                 for name in args.configs}
 
+    peak = peak_gflops()
     rows = []
     for name in args.configs:
         for dim in args.dims:
@@ -225,10 +248,12 @@ def main() -> None:
                     row[who] = dict(results[len(results) // 2], all_train_s=[m["train_s"] for m in results])
                 rows.append(row)
                 print(format_row(row), file=sys.stderr, flush=True)
-    table = render(rows, args)
+    table = render(rows, args, peak)
     print(table)
     if args.write:
-        write_results(table)
+        # One section per set of dimensions, so that runs at d = 100 and d = 300 can be made apart.
+        write_section("bench_train", "Training: dualvec vs gensim", table,
+                      key="bench_train-d" + "-".join(map(str, args.dims)))
 
 
 def format_row(r: dict) -> str:
@@ -237,7 +262,7 @@ def format_row(r: dict) -> str:
     return f"{r['config']} d={r['dim']} t={r['threads']}: " + ", ".join(parts)
 
 
-def render(rows: list[dict], args) -> str:
+def render(rows: list[dict], args, peak: float) -> str:
     lines = [
         f"Machine: {machine()}.",
         f"Corpus: enwiki-featured-2019 featured articles, lowercase [a-z]+ tokens; window 5, sample 1e-3, "
@@ -245,24 +270,27 @@ def render(rows: list[dict], args) -> str:
         "",
         f"Median of {args.repeats} alternating runs per trainer (quality from that median run); "
         "'range' is the slowest and fastest run's words/s.",
+        f"Peak: {peak:.0f} GFLOP/s per core (float32 matrix multiply, numpy's BLAS, one thread); "
+        "'% peak' = GFLOP/s / (peak x threads).",
         "",
         "| config | dim | threads | trainer | train s | words/s | range | ratio | prep s | peak MB | analogy (30k) | "
-        "WS353 | SimLex | GFLOP/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "WS353 | SimLex | GFLOP/s | % peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         k = CONFIGS[r["config"]]["negative"]
         for who in r["trainers"]:
             m = r[who]
             ratio = r["gensim"]["train_s"] / m["train_s"]
-            # ≈ 4·d·(k+1) FLOP per (context, target) example under negative sampling (dot + 2 axpy, ~2d each,
-            # counted as in the HogBatch paper); dualvec counts the examples, gensim trains the same ones.
+            # ≈ 4·d·(k+1) FLOP per example under negative sampling (see the module docstring); dualvec
+            # counts the examples, gensim trains the same ones.
             flops = 4 * r["dim"] * (k + 1) * r["dualvec"]["examples"] / m["train_s"] / 1e9 if k else float("nan")
             lines.append(
                 f"| {r['config']} | {r['dim']} | {r['threads']} | {who} | {m['train_s']:.1f} | "
                 f"{m['words'] / m['train_s']:,.0f} | {m['words'] / max(m['all_train_s']) / 1e3:,.0f}k–"
                 f"{m['words'] / min(m['all_train_s']) / 1e3:,.0f}k | {ratio:.2f} | {m['prep_s']:.1f} | {m['peak_mb']:,.0f} | "
-                f"{100 * m['analogy']:.1f}% | {m['ws353']:.3f} | {m['simlex']:.3f} | {flops:.1f} |"
+                f"{100 * m['analogy']:.1f}% | {m['ws353']:.3f} | {m['simlex']:.3f} | {flops:.1f} | "
+                f"{100 * flops / (peak * r['threads']):.1f}% |"
             )
     lines.append("")
     compile_notes = ", ".join(
@@ -275,22 +303,20 @@ def render(rows: list[dict], args) -> str:
     return "\n".join(lines)
 
 
-def write_section(key: str, title: str, body: str) -> None:
-    """Replace (or add) the section of benchmarks/RESULTS.md between ``key``'s markers."""
+def write_section(script: str, title: str, body: str, key: str | None = None) -> None:
+    """Replace (or add) the section of benchmarks/RESULTS.md between ``key``'s markers (default: the
+    script's name), quoting the command that ran ``benchmarks/{script}.py``."""
+    key = key or script
     path = HERE / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
     begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
-    command = f"python benchmarks/{key}.py " + " ".join(sys.argv[1:])
+    command = f"python benchmarks/{script}.py " + " ".join(sys.argv[1:])
     block = f"{begin}\nCommand: `{command.strip()}` ({time.strftime('%Y-%m-%d')})\n\n{body}\n{end}"
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
         text += f"\n## {title}\n\n{block}\n"
     path.write_text(text, encoding="utf-8")
-
-
-def write_results(table: str) -> None:
-    write_section("bench_train", "Training: dualvec vs gensim", table)
 
 
 if __name__ == "__main__":
