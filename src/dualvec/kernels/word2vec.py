@@ -1,5 +1,6 @@
 """word2vec training kernels: skip-gram and CBOW, negative sampling and/or
-hierarchical softmax, the classic per-pair (word2vec.c) updates.
+hierarchical softmax; skip-gram both with the classic per-pair updates of
+word2vec.c and with negatives shared across the window (HogBatch).
 
 Plain numba functions over arrays. Each call trains one chunk of sentences
 with one thread's buffers and random state; they release the GIL, so the
@@ -28,6 +29,9 @@ the dimension a compile-time constant, every loop over it becomes straight
 vector code with a known tail, which made skip-gram 25% faster at d = 100
 than loops over a run-time length (their remainders ran as short scalar
 loops). numba caches each dimension's machine code on disk.
+
+Under negative sampling, a sentence's negatives are drawn right after its
+sub-sampling, so that each centre can prefetch the next centre's rows.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -47,6 +52,8 @@ TABLE_SIZE = 2048
 _SCALE = TABLE_SIZE / (2.0 * MAX_EXP)
 _MASK32 = np.int64(0xFFFFFFFF)
 _ALWAYS = np.int64(1) << np.int64(32)
+# The prefetch intrinsic is mangled by pointer type: typed i8* before LLVM 15, opaque ``ptr`` since.
+_PREFETCH = "llvm.prefetch.p0" if llvm.llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
 
 
 def sigmoid_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -87,18 +94,19 @@ def _draw_negatives(state, noise_threshold, noise_alias, negs, n, negative):
 
 @intrinsic
 def _prefetch(typingctx, mat, row, col):
-    """Hint the CPU to load the cache line holding mat[row, col] (LLVM's prefetch: read, keep in all levels)."""
+    """Hint the CPU to load the cache line holding mat[row, col] (LLVM's prefetch intrinsic)."""
 
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
         idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], signature.args[1:])]
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0"
+            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), _PREFETCH
         )
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
         return context.get_dummy_value()
 
     return types.void(mat, row, col), codegen
@@ -301,7 +309,11 @@ def kernels_for(dim: int) -> Kernels:
                  state, sig, logsig, sentence, neu1e):
         """Skip-gram over sentences [s_lo, s_hi): each context word's IN vector
         predicts the centre word (word2vec.c's loop order)."""
-        pair_negs = np.empty((1, max(negative, 1)), dtype=np.int32)
+        # Two rows of negatives: this pair's, and the next pair's, drawn early so that their rows
+        # are prefetched while this pair trains (1.3x at d = 100).
+        pair_negs = np.empty((2, max(negative, 1)), dtype=np.int32)
+        _draw_negatives(state, noise_threshold, noise_alias, pair_negs, 1, negative)
+        cur = 0
         loss = 0.0
         examples = 0
         for s in range(s_lo, s_hi):
@@ -316,9 +328,14 @@ def kernels_for(dim: int) -> Kernels:
                     ctx = sentence[j]
                     for d in range(D):
                         neu1e[d] = 0.0
-                    _draw_negatives(state, noise_threshold, noise_alias, pair_negs, 1, negative)
+                    nxt = 1 - cur
+                    for k in range(negative):
+                        t = _draw_negative(state, noise_threshold, noise_alias)
+                        pair_negs[nxt, k] = t
+                        _prefetch_row(syn1neg, t, D)
                     loss += _predict_word(syn0, ctx, word, syn1neg, syn1, codes, points, code_offsets,
-                                          negative, hs, pair_negs, 0, alpha, neu1e, sig, logsig, D)
+                                          negative, hs, pair_negs, cur, alpha, neu1e, sig, logsig, D)
+                    cur = nxt
                     for d in range(D):
                         syn0[ctx, d] += neu1e[d]
                     examples += 1
@@ -399,19 +416,26 @@ def kernels_for(dim: int) -> Kernels:
         For each centre word, the B context words' IN rows form a batch I and the
         centre word plus one draw of k negatives form O. Then S = I·Oᵀ, G = (labels
         - σ(S))·α, ΔO = Gᵀ·I and ΔI = G·O, all from the rows as read before the
-        update (ΔO goes first, while I is unchanged; O is copied first). Each pair
-        still sees k negatives, but each centre touches B + k + 1 rows instead of
+        update (both are copied into contiguous buffers first). Each pair still
+        sees k negatives, but each centre touches B + k + 1 rows instead of
         B·(k+1) random OUT rows, which is what bounds the per-pair update.
         Hierarchical softmax, when on, is applied per pair as in ``train_sg``.
+
+        The three products are BLAS calls (``np.dot`` with ``out=``, which numba
+        lowers to SciPy's sgemm). Measured against the same products as
+        hand-written loops with the dimension innermost: 15% faster at d = 100,
+        34% at d = 300 (one thread, enwiki).
         """
         K = negative + 1
-        obuf = np.empty((K, D), dtype=np.float32)
-        grad = np.empty((2 * window, K), dtype=np.float32)
-        grad_t = np.empty((K, 2 * window), dtype=np.float32)
+        negs = np.empty((sentence.shape[0], max(negative, 1)), dtype=np.int32)
         ctxs = np.empty(2 * window, dtype=np.int64)
         targets = np.empty(K, dtype=np.int64)
-        obuf_rows = np.arange(K)
-        negs = np.empty((sentence.shape[0], max(negative, 1)), dtype=np.int32)
+        ibuf = np.empty((2 * window, D), dtype=np.float32)
+        obuf = np.empty((K, D), dtype=np.float32)
+        S = np.empty((2 * window, K), dtype=np.float32)
+        grad = np.empty((2 * window, K), dtype=np.float32)
+        dI = np.empty((2 * window, D), dtype=np.float32)
+        dO = np.empty((K, D), dtype=np.float32)
         loss = 0.0
         examples = 0
         for s in range(s_lo, s_hi):
@@ -448,10 +472,33 @@ def kernels_for(dim: int) -> Kernels:
                     r = targets[k]
                     for d in range(D):
                         obuf[k, d] = syn1neg[r, d]
-                loss += _scores(syn0, ctxs, B, obuf, obuf_rows, K, targets, word, alpha, grad, grad_t, sig,
-                                logsig, D)
-                _add_products(grad_t, K, B, syn0, ctxs, syn1neg, targets, D)  # ΔO = Gᵀ·I
-                _add_products(grad, B, K, obuf, obuf_rows, syn0, ctxs, D)  # ΔI = G·O
+                for c in range(B):
+                    r = ctxs[c]
+                    for d in range(D):
+                        ibuf[c, d] = syn0[r, d]
+                Ib = ibuf[:B]
+                Sb = S[:B]
+                np.dot(Ib, obuf.T, Sb)  # S = I·Oᵀ
+                for c in range(B):
+                    for k in range(K):
+                        if k > 0 and targets[k] == word:
+                            grad[c, k] = 0.0  # a negative that is the centre word itself is skipped
+                            continue
+                        g, l = _gradient(Sb[c, k], 1 if k == 0 else 0, sig, logsig)
+                        grad[c, k] = np.float32(g * alpha)
+                        loss += l
+                Gb = grad[:B]
+                dIb = dI[:B]
+                np.dot(Gb, obuf, dIb)  # ΔI = G·O
+                np.dot(Gb.T, Ib, dO)  # ΔO = Gᵀ·I
+                for c in range(B):
+                    r = ctxs[c]
+                    for d in range(D):
+                        syn0[r, d] += dIb[c, d]
+                for k in range(K):
+                    r = targets[k]
+                    for d in range(D):
+                        syn1neg[r, d] += dO[k, d]
         return loss, examples
 
     return Kernels(train_sg, train_sg_batch, train_cbow)
