@@ -226,7 +226,8 @@ def main() -> None:
     # Cold compile: a first dualvec run against an empty numba cache.
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        cold = {name: run_child("warmup", corpus, {**COMMON, **CONFIGS[name]}, env)["compile_s"]
+        cold = {name: run_child("warmup", corpus, {**COMMON, **CONFIGS[name], "vector_size": args.dims[0]},
+                                env)["compile_s"]
                 for name in args.configs}
 
     peak = peak_gflops()
