@@ -14,7 +14,13 @@ from dualvec.corpus import iter_sentences
 from dualvec.evaluation import word_similarity
 from dualvec.vocab import Vocabulary
 
-OPTIONS = dict(sg=1, negative=5, window=5, min_count=5, vector_size=50, epochs=20, sample=1e-3)
+OPTIONS = dict(negative=5, window=5, min_count=5, vector_size=50, epochs=20, sample=1e-3)
+#: dualvec's trainers, each compared with gensim's run of the same architecture.
+TRAINERS = {
+    "sg-exact": dict(sg=1, batch=False),
+    "sg-batch": dict(sg=1, batch=True),
+    "cbow": dict(sg=0),
+}
 
 
 def as_dual(gensim_model) -> dualvec.DualVectors:
@@ -25,17 +31,26 @@ def as_dual(gensim_model) -> dualvec.DualVectors:
 
 
 @pytest.fixture(scope="module")
-def gensim_models(lee_path):
+def gensim_runs(lee_path):
+    """The corpus, and gensim's two seeds' models for sg=0 or 1 (trained once each)."""
     Word2Vec = pytest.importorskip("gensim.models").Word2Vec
     sentences = list(iter_sentences(lee_path))
-    return sentences, [as_dual(Word2Vec(sentences, workers=1, seed=s, **OPTIONS)) for s in (1, 2)]
+    trained: dict[int, list] = {}
+
+    def runs(sg: int) -> list:
+        if sg not in trained:
+            trained[sg] = [as_dual(Word2Vec(sentences, workers=1, seed=s, sg=sg, **OPTIONS)) for s in (1, 2)]
+        return trained[sg]
+
+    return sentences, runs
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["exact", "batch"])
-def models(request, gensim_models):
-    sentences, (g1, g2) = gensim_models
-    ours = [dualvec.train(sentences, workers=1, seed=s, batch=request.param, progress=False, **OPTIONS)
-            for s in (1, 2, 3)]
+@pytest.fixture(scope="module", params=list(TRAINERS))
+def models(request, gensim_runs):
+    sentences, runs = gensim_runs
+    opts = TRAINERS[request.param]
+    g1, g2 = runs(opts["sg"])
+    ours = [dualvec.train(sentences, workers=1, seed=s, progress=False, **opts, **OPTIONS) for s in (1, 2, 3)]
     return g1, g2, ours
 
 
