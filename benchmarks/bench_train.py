@@ -58,7 +58,8 @@ CONFIGS = {
     "cbow-hs": dict(sg=0, hs=1, negative=0),
 }
 #: dualvec runs per configuration: name -> extra options (gensim has no such switch).
-VARIANTS = {"sg-ns": {"dualvec": {"batch": True}, "dualvec exact": {"batch": False}}}
+VARIANTS = {name: {"dualvec": {"batch": True}, "dualvec exact": {"batch": False}} for name in ("sg-ns", "sg-hs")}
+DEFAULT_CONFIGS = ["sg-ns", "cbow-ns"]
 COMMON = dict(window=5, sample=1e-3, min_count=5)
 
 
@@ -198,7 +199,7 @@ def machine() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--configs", nargs="+", default=["sg-ns", "cbow-ns"], choices=sorted(CONFIGS))
+    ap.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=sorted(CONFIGS))
     ap.add_argument("--threads", nargs="+", type=int, default=[2])
     ap.add_argument("--dims", nargs="+", type=int, default=[100])
     ap.add_argument("--epochs", type=int, default=1)
@@ -253,9 +254,12 @@ def main() -> None:
     table = render(rows, args, peak)
     print(table)
     if args.write:
-        # One section per set of dimensions, so that runs at d = 100 and d = 300 can be made apart.
-        write_section("bench_train", "Training: dualvec vs gensim", table,
-                      key="bench_train-d" + "-".join(map(str, args.dims)))
+        # One section per set of dimensions (and of configurations, when not the default two), so
+        # that runs at d = 100 and d = 300, or of hierarchical softmax, can be made apart.
+        key = "bench_train-d" + "-".join(map(str, args.dims))
+        if args.configs != DEFAULT_CONFIGS:
+            key += "-" + "-".join(args.configs)
+        write_section("bench_train", "Training: dualvec vs gensim", table, key=key)
 
 
 def format_row(r: dict) -> str:
@@ -291,8 +295,8 @@ def render(rows: list[dict], args, peak: float) -> str:
                 f"| {r['config']} | {r['dim']} | {r['threads']} | {who} | {m['train_s']:.1f} | "
                 f"{m['words'] / m['train_s']:,.0f} | {m['words'] / max(m['all_train_s']) / 1e3:,.0f}k–"
                 f"{m['words'] / min(m['all_train_s']) / 1e3:,.0f}k | {ratio:.2f} | {m['prep_s']:.1f} | {m['peak_mb']:,.0f} | "
-                f"{100 * m['analogy']:.1f}% | {m['ws353']:.3f} | {m['simlex']:.3f} | {flops:.1f} | "
-                f"{100 * flops / (peak * r['threads']):.1f}% |"
+                f"{100 * m['analogy']:.1f}% | {m['ws353']:.3f} | {m['simlex']:.3f} | "
+                + (f"{flops:.1f} | {100 * flops / (peak * r['threads']):.1f}% |" if k else "— | — |")
             )
     lines.append("")
     compile_notes = ", ".join(

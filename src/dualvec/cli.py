@@ -77,7 +77,7 @@ def train_cmd(
     negative: Annotated[int, typer.Option(help="Negative samples per prediction (0 = none).", min=0)] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Exponent of the noise distribution.")] = 0.75,
     cbow_mean: Annotated[int, typer.Option(help="CBOW: 1 = mean of context vectors, 0 = sum.", min=0, max=1)] = 1,
-    batch: Annotated[bool, typer.Option("--batch/--exact", help="Skip-gram NS: share negatives across the window "
+    batch: Annotated[bool, typer.Option("--batch/--exact", help="Skip-gram: train each context window as a batch "
                                         "(fast) or the classic per-pair update (exact).")] = True,
     vector_size: Annotated[int, typer.Option(help="Dimensions.", min=1)] = 100,
     window: Annotated[int, typer.Option(help="Maximum context distance (randomly shrunk per word).", min=1)] = 5,

@@ -37,10 +37,11 @@ class TrainingParams:
     appearance); gensim instead raises ``min_count`` until the vocabulary
     fits, which can leave fewer than N.
 
-    ``batch`` (skip-gram with negative sampling only) shares each centre
-    word's negatives across its context window and updates with small dense
-    products (HogBatch, Ji et al. 2016); ``batch=False`` is the classic
-    per-pair update of word2vec.c and gensim, the exact mode.
+    ``batch`` (skip-gram only) trains each centre word's context window as
+    one batch with small dense products (HogBatch, Ji et al. 2016): the
+    window shares one draw of negatives, and under hierarchical softmax the
+    centre word's Huffman path; ``batch=False`` is the classic per-pair update
+    of word2vec.c and gensim, the exact mode.
     """
 
     vector_size: int = 100
@@ -267,7 +268,7 @@ def train_epochs(
     max_len = int(np.diff(offsets).max())
     total_work = p.epochs * n_tokens
     kernels = kernels_for(dim)
-    sg_kernel = kernels.sg_batch if p.batch and p.negative > 0 else kernels.sg
+    sg_kernel = kernels.sg_batch if p.batch else kernels.sg
     stats: list[EpochStats] = []
 
     for epoch in range(p.epochs):
