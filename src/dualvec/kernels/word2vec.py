@@ -1,6 +1,6 @@
 """word2vec training kernels: skip-gram and CBOW, negative sampling and/or
 hierarchical softmax; skip-gram both with the classic per-pair updates of
-word2vec.c and with negatives shared across the window (HogBatch).
+word2vec.c and with each context window trained as one batch (HogBatch).
 
 Plain numba functions over arrays. Each call trains one chunk of sentences
 with one thread's buffers and random state; they release the GIL, so the
