@@ -336,7 +336,7 @@ class Kernels(NamedTuple):
     """The training kernels compiled for one dimension."""
 
     sg: Callable  #: skip-gram, per-pair updates (word2vec.c, gensim)
-    sg_batch: Callable  #: skip-gram, negatives shared across the window (HogBatch)
+    sg_batch: Callable  #: skip-gram, each context window as one batch (HogBatch)
     cbow: Callable  #: CBOW
 
 
