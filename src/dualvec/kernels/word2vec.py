@@ -229,9 +229,10 @@ def _add_products(weights, n_out, n_in, src, src_rows, dst, dst_rows, D):
 
     Four inputs per pass over the destination row: every pass is a chain of
     loads and stores through memory, and folding four products into one
-    pass made skip-gram 15% faster than one pass per input (or than summing
-    into a scratch row first). Row indices are read into locals before the
-    loop over ``d`` (see :func:`kernels_for`).
+    pass made the (then hand-written) batched skip-gram 15% faster than one
+    pass per input, or than summing into a scratch row first. CBOW uses it
+    now, for Δh = G·O and ΔO = Gᵀ·h. Row indices are read into locals before
+    the loop over ``d`` (see :func:`kernels_for`).
     """
     for o in range(n_out):
         row = dst_rows[o]
@@ -264,7 +265,9 @@ def _scores(in_mat, in_rows, n_in, out_mat, out_rows, n_out, targets, word, alph
     as word2vec.c skips it. Returns the summed loss.
 
     All scores come from the rows as they are before any update, which lets the dot products run
-    independently of each other instead of waiting on the previous update.
+    independently of each other instead of waiting on the previous update. The skip-and-gradient
+    rule repeats the one in :func:`_batch_step`: sharing it through a small helper returning
+    (G, loss) cost CBOW 8-10% at d = 300, so both are written out.
     """
     loss = 0.0
     for c in range(n_in):
