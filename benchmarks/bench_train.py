@@ -254,9 +254,10 @@ def main() -> None:
     table = render(rows, args, peak)
     print(table)
     if args.write:
-        # One section per set of dimensions (and of configurations, when not the default two), so
-        # that runs at d = 100 and d = 300, or of hierarchical softmax, can be made apart.
-        key = "bench_train-d" + "-".join(map(str, args.dims))
+        # One section per set of dimensions and threads (and of configurations, when not the default
+        # two), so that runs at d = 100 and d = 300, on one thread, or of hierarchical softmax can be
+        # made apart.
+        key = f"bench_train-d{'-'.join(map(str, args.dims))}-t{'-'.join(map(str, args.threads))}"
         if args.configs != DEFAULT_CONFIGS:
             key += "-" + "-".join(args.configs)
         write_section("bench_train", "Training: dualvec vs gensim", table, key=key)
