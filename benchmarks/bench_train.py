@@ -205,7 +205,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3,
                     help="runs per trainer, alternating; the table shows the median (two-thread timings on a "
-                         "shared 2-vCPU machine vary by up to 1.8x from run to run)")
+                         "shared 2-vCPU machine vary by up to 2x from run to run)")
     ap.add_argument("--write", action="store_true", help="update the table in benchmarks/RESULTS.md")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
