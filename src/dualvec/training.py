@@ -41,7 +41,10 @@ class TrainingParams:
     one batch with small dense products (HogBatch, Ji et al. 2016): the
     window shares one draw of negatives, and under hierarchical softmax the
     centre word's Huffman path; ``batch=False`` is the classic per-pair update
-    of word2vec.c and gensim, the exact mode.
+    of word2vec.c and gensim, the exact mode. With hierarchical softmax the
+    exact mode gains little or nothing from a second thread: every pair writes
+    the rows of the nodes near the tree's root, which the threads then pass
+    back and forth (benchmarks/RESULTS.md).
     """
 
     vector_size: int = 100
