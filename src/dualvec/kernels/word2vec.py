@@ -261,8 +261,9 @@ def _predict_rows(hs_mat, h, out, rows, labels, n, alpha, neu1e, grad, sig, logs
 
     Both the scores and the updates take three rows per pass over the dimension, so that the
     hidden row (and ``neu1e``) is loaded once for three rows instead of once per row: at
-    d = 300 the kernels are bound by loads and stores to L1, and this made CBOW 12% and exact
-    skip-gram 9% faster (one thread). Two rows per pass gained two thirds of that.
+    d = 300 the kernels are bound by loads and stores to L1, and this made CBOW 10% and exact
+    skip-gram 8% faster (one thread; exact HS skip-gram 20% at d = 100). Two rows per pass
+    gained two thirds of that.
     """
     loss = 0.0
     k = 0
