@@ -263,7 +263,10 @@ def _predict_rows(hs_mat, h, out, rows, labels, n, alpha, neu1e, grad, sig, logs
     hidden row (and ``neu1e``) is loaded once for three rows instead of once per row: at
     d = 300 the kernels are bound by loads and stores to L1, and this made CBOW 10% and exact
     skip-gram 8% faster (one thread; exact HS skip-gram 20% at d = 100). Two rows per pass
-    gained two thirds of that.
+    gained two thirds of that. The last one or two rows keep their own score and update loops
+    rather than going through :func:`_predict` after the others (which would also be exact):
+    scored with the rest, their dot products overlap, and handing them to ``_predict`` cost
+    exact HS skip-gram 8-10%, whose paths often leave such a remainder.
     """
     loss = 0.0
     k = 0
