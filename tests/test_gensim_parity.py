@@ -19,7 +19,8 @@ OPTIONS = dict(negative=5, window=5, min_count=5, vector_size=50, epochs=20, sam
 TRAINERS = {
     "sg-exact": dict(sg=1, batch=False),
     "sg-batch": dict(sg=1, batch=True),
-    "cbow": dict(sg=0),
+    "cbow-exact": dict(sg=0, batch=False),
+    "cbow-batch": dict(sg=0, batch=True),
 }
 
 

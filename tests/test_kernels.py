@@ -1,9 +1,10 @@
-"""The kernels' scores-first prediction is word2vec.c's sequential update loop, exactly."""
+"""The kernels against numpy: the scores-first prediction is word2vec.c's sequential update loop
+exactly, and the batched step is the batched gradient."""
 
 import numpy as np
 import pytest
 
-from dualvec.kernels.word2vec import MAX_EXP, TABLE_SIZE, _predict_word, sigmoid_tables
+from dualvec.kernels.word2vec import MAX_EXP, TABLE_SIZE, _dense_step, _predict_word, sigmoid_tables
 
 D = 24
 V = 12
@@ -65,3 +66,35 @@ def test_prediction_matches_the_sequential_loop(hs, negs):
     np.testing.assert_allclose(syn1neg, ref1neg, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
     assert loss == pytest.approx(l_hs + l_ns, rel=1e-4)
+
+
+@pytest.mark.parametrize("skip_from", [0, 1])
+def test_dense_step_is_the_batched_gradient(skip_from):
+    """A batched step (HogBatch's three products) against the same gradient in numpy: every hidden
+    row scored against every target before any update, a target equal to the row's own word
+    (from ``skip_from`` on) left out, and targets drawn twice updated twice."""
+    rng = np.random.default_rng(1)
+    B, rows = 4, np.array([3, 7, 1, 7, 9], dtype=np.int64)
+    labels = np.array([1, 0, 0, 0, 0], dtype=np.int64)
+    skips = np.array([3, 9, 1, 5], dtype=np.int64)
+    hidden = rng.normal(0, 0.5, (B, D)).astype(np.float32)
+    out = rng.normal(0, 0.5, (V, D)).astype(np.float32)
+
+    ref = out.astype(np.float64)
+    S = hidden.astype(np.float64) @ ref[rows].T
+    idx = ((S + MAX_EXP) * TABLE_SIZE / (2 * MAX_EXP)).astype(int).clip(0, TABLE_SIZE - 1)
+    sig = np.where(S >= MAX_EXP, 1.0, np.where(S <= -MAX_EXP, 0.0, SIG[idx]))
+    G = (labels - sig) * ALPHA
+    keep = ~((np.arange(len(rows)) >= skip_from) & (rows[None, :] == skips[:, None]))
+    G *= keep
+    dI = G @ ref[rows]
+    np.add.at(ref, rows, G.T @ hidden)
+
+    n, K = len(rows), len(rows)
+    dI_got = np.zeros((B, D), np.float32)
+    _dense_step(hidden, B, out, rows, labels, n, skips, skip_from, ALPHA, np.empty((K, D), np.float32),
+                np.empty(B * K, np.float32), np.empty(B * K, np.float32), dI_got, np.empty((K, D), np.float32),
+                SIG, LOGSIG, D)
+    assert keep.sum() < keep.size  # the case exercises the skip
+    np.testing.assert_allclose(dI_got, dI, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-6)

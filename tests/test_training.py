@@ -11,7 +11,7 @@ SENTS, TRUTH = planted_corpus(n_sentences=2000)
 OPTS = dict(window=3, sample=0, min_count=1, vector_size=16, epochs=3, progress=False)
 
 
-@pytest.mark.parametrize("sg,batch", [(True, True), (True, False), (False, False)])
+@pytest.mark.parametrize("sg,batch", [(True, True), (True, False), (False, True), (False, False)])
 def test_one_worker_with_a_seed_is_bit_for_bit_reproducible(sg, batch):
     a = dualvec.train(SENTS, sg=sg, hs=True, batch=batch, workers=1, seed=7, **OPTS)
     b = dualvec.train(SENTS, sg=sg, hs=True, batch=batch, workers=1, seed=7, **OPTS)

@@ -77,8 +77,9 @@ def train_cmd(
     negative: Annotated[int, typer.Option(help="Negative samples per prediction (0 = none).", min=0)] = 5,
     ns_exponent: Annotated[float, typer.Option(help="Exponent of the noise distribution.")] = 0.75,
     cbow_mean: Annotated[int, typer.Option(help="CBOW: 1 = mean of context vectors, 0 = sum.", min=0, max=1)] = 1,
-    batch: Annotated[bool, typer.Option("--batch/--exact", help="Skip-gram: train each context window as a batch "
-                                        "(fast) or the classic per-pair update (exact).")] = True,
+    batch: Annotated[bool, typer.Option("--batch/--exact", help="Batched updates (fast: skip-gram's context "
+                                        "window, CBOW's negatives shared by 16 centres) or the classic word2vec.c "
+                                        "updates (exact).")] = True,
     vector_size: Annotated[int, typer.Option(help="Dimensions.", min=1)] = 100,
     window: Annotated[int, typer.Option(help="Maximum context distance (randomly shrunk per word).", min=1)] = 5,
     min_count: Annotated[int, typer.Option(help="Ignore words rarer than this.", min=1)] = 5,

@@ -37,14 +37,16 @@ class TrainingParams:
     appearance); gensim instead raises ``min_count`` until the vocabulary
     fits, which can leave fewer than N.
 
-    ``batch`` (skip-gram only) trains each centre word's context window as
-    one batch with small dense products (HogBatch, Ji et al. 2016): the
-    window shares one draw of negatives, and under hierarchical softmax the
-    centre word's Huffman path; ``batch=False`` is the classic per-pair update
-    of word2vec.c and gensim, the exact mode. With hierarchical softmax the
-    exact mode gains little or nothing from a second thread: every pair writes
-    the rows of the nodes near the tree's root, which the threads then pass
-    back and forth (benchmarks/RESULTS.md).
+    ``batch`` trains with small dense products (HogBatch, Ji et al. 2016).
+    Skip-gram trains each centre word's context window as one batch that
+    shares one draw of negatives and, under hierarchical softmax, the centre
+    word's Huffman path. CBOW (with negative sampling) shares one draw of
+    negatives among a group of centre words spread over the sentence, which
+    cuts the writes to frequent words' OUT rows that two threads otherwise
+    pass back and forth. ``batch=False`` is the classic update of word2vec.c
+    and gensim, the exact mode. With hierarchical softmax, exact skip-gram
+    gains little or nothing from a second thread: every pair writes the rows
+    of the nodes near the tree's root (benchmarks/RESULTS.md).
     """
 
     vector_size: int = 100
@@ -272,6 +274,8 @@ def train_epochs(
     total_work = p.epochs * n_tokens
     kernels = kernels_for(dim)
     sg_kernel = kernels.sg_batch if p.batch else kernels.sg
+    # Batched CBOW shares negatives; with none to share it would only reorder the exact kernel.
+    cbow_kernel = kernels.cbow_batch if p.batch and p.negative > 0 else kernels.cbow
     stats: list[EpochStats] = []
 
     for epoch in range(p.epochs):
@@ -300,10 +304,10 @@ def train_epochs(
                                             code_offsets, keep, noise_threshold, noise_alias, p.window,
                                             p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
                     else:
-                        loss, ex = kernels.cbow(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
-                                              code_offsets, keep, noise_threshold, noise_alias, p.window,
-                                              p.negative, p.hs, p.cbow_mean, a0, a1, state, sig, logsig,
-                                              sentence, neu1, neu1e)
+                        loss, ex = cbow_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                                               code_offsets, keep, noise_threshold, noise_alias, p.window,
+                                               p.negative, p.hs, p.cbow_mean, a0, a1, state, sig, logsig,
+                                               sentence, neu1, neu1e)
                     losses[t] += loss
                     examples[t] += ex
                     done[t] += n
