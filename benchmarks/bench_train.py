@@ -58,7 +58,7 @@ CONFIGS = {
     "cbow-hs": dict(sg=0, hs=1, negative=0),
 }
 #: dualvec runs per configuration: name -> extra options (gensim has no such switch).
-VARIANTS = {name: {"dualvec": {"batch": True}, "dualvec exact": {"batch": False}} for name in ("sg-ns", "sg-hs")}
+VARIANTS = {name: {"dualvec": {"batch": True}, "dualvec exact": {"batch": False}} for name in ("sg-ns", "sg-hs", "cbow-ns")}
 DEFAULT_CONFIGS = ["sg-ns", "cbow-ns"]
 COMMON = dict(window=5, sample=1e-3, min_count=5)
 

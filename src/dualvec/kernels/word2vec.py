@@ -1,6 +1,7 @@
 """word2vec training kernels: skip-gram and CBOW, negative sampling and/or
-hierarchical softmax; skip-gram both with the classic per-pair updates of
-word2vec.c and with each context window trained as one batch (HogBatch).
+hierarchical softmax; each both with the classic updates of word2vec.c and
+batched (HogBatch): skip-gram trains each context window as one batch, CBOW
+shares one draw of negatives among a group of centre words.
 
 Plain numba functions over arrays. Each call trains one chunk of sentences
 with one thread's buffers and random state; they release the GIL, so the
@@ -137,9 +138,13 @@ def _prefetch_centre(syn0, syn1neg, sentence, negs, i, n, window, negative, D):
             _prefetch_row(syn1neg, negs[i, k], D)
 
 
-#: Centre words sharing one draw of negatives in batched CBOW. 16 against 8: 6% faster on two
-#: threads (d = 100) at the same quality.
+#: Centre words sharing one draw of negatives in batched CBOW. 16 against 8: 10% faster on two
+#: threads (d = 100, enwiki: 6.5-6.8 M against 5.8-6.2 M words/s) at the same quality.
 CBOW_GROUP = 16
+#: Sentence positions whose IN rows batched CBOW updates together: the error a centre sends to its
+#: context waits in a buffer until its block of the sentence is done (more than 99% of the enwiki
+#: benchmark's paragraphs fit in one after sub-sampling).
+CBOW_BLOCK = 256
 
 _PAD = 32  # elements either side of a private buffer: >= 128 bytes, two cache lines
 
@@ -658,17 +663,26 @@ def kernels_for(dim: int) -> Kernels:
 
         A group's hidden rows H (each the mean or sum of a centre's context, as in ``train_cbow``)
         meet the shared negatives N in one :func:`_dense_step`; then each centre predicts its own
-        word (and, under hierarchical softmax, its own Huffman path) as in the exact kernel, and
-        its error goes back to its context rows. Each centre still sees k negatives, but a group
-        writes k negative rows instead of CBOW_GROUP·k. Those writes, to the OUT rows of frequent
-        words that both threads keep taking from each other, are what held two-thread CBOW to
-        1.6-1.8x one thread's speed.
+        word (and, under hierarchical softmax, its own Huffman path) as in the exact kernel. Each
+        centre still sees k negatives, but a group writes k negative rows instead of
+        CBOW_GROUP·k.
 
-        The group's centres are spread over the sentence (i, i + q, i + 2q, ... with
-        q = ceil(n / CBOW_GROUP)), not taken side by side: neighbouring centres share most of
-        their context, so their hidden rows are alike, and a negative shared by near-copies of
-        one hidden row gets the same push CBOW_GROUP times over. Side by side, groups of 8 cost
-        1.3 analogy points on enwiki; spread, nothing.
+        The group's centres are spread over a block of the sentence (i, i + q, i + 2q, ... with
+        q = ceil(block length / CBOW_GROUP)), not taken side by side: neighbouring centres share
+        most of their context, so their hidden rows are alike, and a negative shared by
+        near-copies of one hidden row gets the same push CBOW_GROUP times over. Side by side,
+        groups of 8 cost 1.3-1.5 analogy points on enwiki; spread, 0.1-0.4, within the run-to-run
+        noise.
+
+        The errors meant for the context's IN rows are summed per sentence position and added to
+        the IN rows once the block of CBOW_BLOCK positions is done, so each position's row is
+        written once, not once per centre whose window holds it (about 2·window times). Both
+        cuts are for two threads: each write to a row the other thread also uses moves its cache
+        lines between the cores, and with the per-centre updates of ``train_cbow`` those writes,
+        not arithmetic, held two threads to 1.6-1.8x one thread's speed. With both, two threads
+        train as fast as with a private copy of the matrices each (enwiki, d = 100: 6.5-6.8 M
+        words/s against 6.7 M; sharing only the negatives, 6.3 M), and the training loss is the
+        same as without the deferral (2.364 against 2.362).
         """
         M = CBOW_GROUP
         K = max(negative, 1)
@@ -683,64 +697,86 @@ def kernels_for(dim: int) -> Kernels:
         ctxs = _private2(M, 2 * window, np.int64)
         cws = _private(M, np.int64)
         words = _private(M, np.int64)
+        centres = _private(M, np.int64)
+        spans = _private2(M, 2, np.int64)
         H = _private2(M, D, np.float32)
         dH = _private2(M, D, np.float32)
         nbuf = _private2(K, D, np.float32)
         dN = _private2(K, D, np.float32)
         s_flat = _private(M * K, np.float32)
         g_flat = _private(M * K, np.float32)
+        E = _private2(CBOW_BLOCK + 2 * window, D, np.float32)
         loss = 0.0
         examples = 0
         for s in range(s_lo, s_hi):
             alpha = _alpha(alpha_start, alpha_end, offsets, s, s_lo, s_hi)
             n = _subsample(tokens, offsets[s], offsets[s + 1], keep, state, sentence)
-            q = (n + M - 1) // M
-            ii = 0
-            while ii < q * M:
-                B = 0
-                while B < M and ii < q * M:
-                    i = (ii % M) * q + ii // M  # the sentence in strides of q
-                    ii += 1
-                    if i >= n:
+            for b_lo in range(0, n, CBOW_BLOCK):
+                b_hi = min(n, b_lo + CBOW_BLOCK)
+                # E[j - e_lo] gathers the error for the IN row at position j: the block's centres
+                # reach at most ``window`` positions beyond it.
+                e_lo = max(0, b_lo - window)
+                e_hi = min(n, b_hi + window)
+                for j in range(e_hi - e_lo):
+                    for d in range(D):
+                        E[j, d] = 0.0
+                q = (b_hi - b_lo + M - 1) // M
+                ii = 0
+                while ii < q * M:
+                    B = 0
+                    while B < M and ii < q * M:
+                        i = b_lo + (ii % M) * q + ii // M  # the block in strides of q
+                        ii += 1
+                        if i >= b_hi:
+                            continue
+                        lo, hi = _window(state, i, n, window)
+                        cw = _context(sentence, i, lo, hi, ctxs[B])
+                        if cw == 0:
+                            continue
+                        words[B] = sentence[i]
+                        cws[B] = cw
+                        centres[B] = i
+                        spans[B, 0] = lo
+                        spans[B, 1] = hi
+                        _context_sum(syn0, ctxs[B], cw, H, B, cbow_mean, D)
+                        B += 1
+                    if B == 0:
                         continue
-                    lo, hi = _window(state, i, n, window)
-                    cw = _context(sentence, i, lo, hi, ctxs[B])
-                    if cw == 0:
-                        continue
-                    words[B] = sentence[i]
-                    cws[B] = cw
-                    _context_sum(syn0, ctxs[B], cw, H, B, cbow_mean, D)
-                    B += 1
-                if B == 0:
-                    continue
-                if negative > 0:
-                    _draw_negatives(state, noise_threshold, noise_alias, negs, 1, negative)
-                    loss += _dense_step(H, B, syn1neg, negs[0], zeros, negative, words, 0, alpha, nbuf, s_flat,
-                                        g_flat, dH, dN, sig, logsig, D)
-                else:
-                    for b in range(B):
-                        for d in range(D):
-                            dH[b, d] = 0.0
-                for b in range(B):
-                    word = words[b]
-                    err = dH[b]
-                    if hs:
-                        L = 0
-                        for k in range(code_offsets[word], code_offsets[word + 1]):
-                            rows[L] = points[k]
-                            labels[L] = 1 - codes[k]
-                            L += 1
-                        loss += _predict_rows(H, b, syn1, rows, labels, L, alpha, err, grad, sig, logsig, D)
                     if negative > 0:
-                        rows[0] = word
-                        labels[0] = 1
-                        loss += _predict_rows(H, b, syn1neg, rows, labels, 1, alpha, err, grad, sig, logsig, D)
-                    if not cbow_mean:
-                        inv = np.float32(1.0 / cws[b])
-                        for d in range(D):
-                            err[d] *= inv
-                    _context_update(syn0, ctxs[b], cws[b], err, D)
-                    examples += 1
+                        _draw_negatives(state, noise_threshold, noise_alias, negs, 1, negative)
+                        loss += _dense_step(H, B, syn1neg, negs[0], zeros, negative, words, 0, alpha, nbuf,
+                                            s_flat, g_flat, dH, dN, sig, logsig, D)
+                    else:
+                        for b in range(B):
+                            for d in range(D):
+                                dH[b, d] = 0.0
+                    for b in range(B):
+                        word = words[b]
+                        err = dH[b]
+                        if hs:
+                            L = 0
+                            for k in range(code_offsets[word], code_offsets[word + 1]):
+                                rows[L] = points[k]
+                                labels[L] = 1 - codes[k]
+                                L += 1
+                            loss += _predict_rows(H, b, syn1, rows, labels, L, alpha, err, grad, sig, logsig, D)
+                        if negative > 0:
+                            rows[0] = word
+                            labels[0] = 1
+                            loss += _predict_rows(H, b, syn1neg, rows, labels, 1, alpha, err, grad, sig, logsig, D)
+                        if not cbow_mean:
+                            inv = np.float32(1.0 / cws[b])
+                            for d in range(D):
+                                err[d] *= inv
+                        for j in range(spans[b, 0], spans[b, 1]):
+                            if j != centres[b]:
+                                for d in range(D):
+                                    E[j - e_lo, d] += err[d]
+                        examples += 1
+                for j in range(e_lo, e_hi):
+                    r = sentence[j]
+                    for d in range(D):
+                        syn0[r, d] += E[j - e_lo, d]
         return loss, examples
 
     return Kernels(train_sg, train_sg_batch, train_cbow, train_cbow_batch)
