@@ -680,9 +680,9 @@ def kernels_for(dim: int) -> Kernels:
         cuts are for two threads: each write to a row the other thread also uses moves its cache
         lines between the cores, and with the per-centre updates of ``train_cbow`` those writes,
         not arithmetic, held two threads to 1.6-1.8x one thread's speed. With both, two threads
-        train as fast as with a private copy of the matrices each (enwiki, d = 100: 6.5-6.8 M
-        words/s against 6.7 M; sharing only the negatives, 6.3 M), and the training loss is the
-        same as without the deferral (2.364 against 2.362).
+        train as fast as with a private copy of the matrices each (enwiki, d = 100: 6.4-6.8 M
+        words/s against 6.4-6.7 M; sharing only the negatives, 5.7-6.3 M), and the training loss
+        is the same as without the deferral (2.364 against 2.362).
         """
         M = CBOW_GROUP
         K = max(negative, 1)
