@@ -378,6 +378,18 @@ def _predict_rows(hs_mat, h, out, rows, labels, n, alpha, neu1e, grad, sig, logs
 
 
 @njit(inline="always")
+def _huffman_targets(word, codes, points, code_offsets, rows, labels):
+    """Put ``word``'s Huffman path in ``rows`` (its inner nodes) and ``labels`` (1 - code, the
+    side word2vec.c trains towards); return its length."""
+    L = 0
+    for k in range(code_offsets[word], code_offsets[word + 1]):
+        rows[L] = points[k]
+        labels[L] = 1 - codes[k]
+        L += 1
+    return L
+
+
+@njit(inline="always")
 def _predict_word(hs_mat, h, word, syn1neg, syn1, codes, points, code_offsets, negative, hs,
                   negs, ni, alpha, neu1e, rows, labels, grad, sig, logsig, D):
     """Predict ``word`` from hidden row ``hs_mat[h]`` by HS along its path and/or NS against the
@@ -391,11 +403,7 @@ def _predict_word(hs_mat, h, word, syn1neg, syn1, codes, points, code_offsets, n
     """
     loss = 0.0
     if hs:
-        n = 0
-        for k in range(code_offsets[word], code_offsets[word + 1]):
-            rows[n] = points[k]
-            labels[n] = 1 - codes[k]
-            n += 1
+        n = _huffman_targets(word, codes, points, code_offsets, rows, labels)
         loss += _predict_rows(hs_mat, h, syn1, rows, labels, n, alpha, neu1e, grad, sig, logsig, D)
     if negative > 0:
         rows[0] = word
@@ -637,10 +645,7 @@ def kernels_for(dim: int) -> Kernels:
                 for c in range(B):
                     skips[c] = word
                 if hs:
-                    L = code_offsets[word + 1] - code_offsets[word]
-                    for k in range(L):
-                        rows[k] = points[code_offsets[word] + k]
-                        labels[k] = 1 - codes[code_offsets[word] + k]
+                    L = _huffman_targets(word, codes, points, code_offsets, rows, labels)
                     loss += _batch_step(syn0, ctxs, B, syn1, rows, labels, L, skips, L, alpha, ibuf, obuf,
                                         s_flat, g_flat, dI, dO, sig, logsig, D)
                 if negative > 0:
@@ -683,6 +688,9 @@ def kernels_for(dim: int) -> Kernels:
         train as fast as with a private copy of the matrices each (enwiki, d = 100: 6.4-6.8 M
         words/s against 6.4-6.7 M; sharing only the negatives, 5.7-6.3 M), and the training loss
         is the same as without the deferral (2.364 against 2.362).
+
+        ``neu1`` and ``neu1e`` go unused: the signature is ``train_cbow``'s, so the driver can
+        call either.
         """
         M = CBOW_GROUP
         K = max(negative, 1)
@@ -754,11 +762,7 @@ def kernels_for(dim: int) -> Kernels:
                         word = words[b]
                         err = dH[b]
                         if hs:
-                            L = 0
-                            for k in range(code_offsets[word], code_offsets[word + 1]):
-                                rows[L] = points[k]
-                                labels[L] = 1 - codes[k]
-                                L += 1
+                            L = _huffman_targets(word, codes, points, code_offsets, rows, labels)
                             loss += _predict_rows(H, b, syn1, rows, labels, L, alpha, err, grad, sig, logsig, D)
                         if negative > 0:
                             rows[0] = word
