@@ -10,9 +10,9 @@ CONFIGS = [
     pytest.param(dict(sg=True, hs=False, negative=5, batch=True), id="sg-ns-batch"),
     pytest.param(dict(sg=True, hs=False, negative=5, batch=False), id="sg-ns-exact"),
     pytest.param(dict(sg=True, hs=True, negative=0), id="sg-hs"),
-    pytest.param(dict(sg=False, hs=False, negative=5, batch=True), id="cbow-ns-batch"),
-    pytest.param(dict(sg=False, hs=False, negative=5, batch=False), id="cbow-ns-exact"),
-    pytest.param(dict(sg=False, hs=True, negative=5, batch=True), id="cbow-hs-ns-batch"),
+    # CBOW: the planted sentences (~5 words) are too short for batched CBOW, which falls back to
+    # the exact kernel on them; tests/test_gensim_parity.py covers it on real text.
+    pytest.param(dict(sg=False, hs=False, negative=5), id="cbow-ns"),
     pytest.param(dict(sg=False, hs=True, negative=0), id="cbow-hs"),
 ]
 
