@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -8,16 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def gensim_test_file(name: str) -> Path:
-    """A data file that ships inside the gensim package (a dev dependency)."""
-    gensim = pytest.importorskip("gensim", reason="gensim (dev dependency) is not installed")
-    path = Path(os.path.dirname(gensim.__file__)) / "test" / "test_data" / name
-    if not path.exists():
-        pytest.skip(f"gensim's test data has no {name}")
-    return path
+from helpers import gensim_test_file  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -39,11 +39,14 @@ def planted_corpus(n_sentences: int = 6000, groups: int = 4, members: int = 4, c
 
 def topical_corpus(n_sentences: int = 4000, topics: int = 5, seed: int = 0) -> tuple[list[list[str]], dict]:
     """Embedding training text where each topic's name word co-occurs with its
-    topic words (``name{t}`` with ``topic{t}w{i}``) amid filler words."""
+    topic words (``name{t}x`` with ``topic{t}w{i}x``) amid filler words.
+
+    Every word ends in ``x``, which no English stemmer strips, so stemmed BM25
+    keeps the words apart (``named``, ``namee`` would both stem to ``name``)."""
     rng = random.Random(seed)
-    fill = [f"filler{chr(97 + i)}" for i in range(20)]
-    names = [f"name{chr(97 + t)}" for t in range(topics)]
-    words = [[f"topic{chr(97 + t)}w{chr(97 + i)}" for i in range(5)] for t in range(topics)]
+    fill = [f"filler{chr(97 + i)}x" for i in range(20)]
+    names = [f"name{chr(97 + t)}x" for t in range(topics)]
+    words = [[f"topic{chr(97 + t)}w{chr(97 + i)}x" for i in range(5)] for t in range(topics)]
     sentences = []
     for _ in range(n_sentences):
         t = rng.randrange(topics)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import dualvec
-from conftest import gensim_test_file
+from helpers import gensim_test_file
 from dualvec.corpus import iter_sentences
 from dualvec.evaluation import word_similarity
 from dualvec.vocab import Vocabulary

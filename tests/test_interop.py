@@ -51,7 +51,7 @@ def test_keyedvectors_file_and_word2vec_c_files_in_the_test_data():
     broken = DATA / "w2v_keyedvectors_load_test.modeldata"  # holds a word cut inside a UTF-8 character
     with pytest.raises(DualvecError, match="not valid UTF-8"):
         import_model(broken)
-    assert len(import_model(broken, unicode_errors="replace")) > 0
+    assert len(import_model(broken, encoding_errors="replace")) > 0
 
 
 def test_sidecar_arrays_are_memory_mapped():

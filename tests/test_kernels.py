@@ -4,7 +4,7 @@ exactly, and the batched step is the batched gradient."""
 import numpy as np
 import pytest
 
-from dualvec.kernels.word2vec import MAX_EXP, TABLE_SIZE, _dense_step, _predict_word, sigmoid_tables
+from dualvec.training.kernels import MAX_EXP, TABLE_SIZE, _dense_step, _predict_word, sigmoid_tables
 
 D = 24
 V = 12

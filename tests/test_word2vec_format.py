@@ -77,7 +77,7 @@ def test_bad_utf8_truncation_and_garbage(tmp_path):
     (tmp_path / "latin.txt").write_bytes(b"1 2\ncaf\xe9 1 2\n")
     with pytest.raises(DualvecError, match="not valid UTF-8"):
         read_word2vec_file(tmp_path / "latin.txt")
-    assert read_word2vec_file(tmp_path / "latin.txt", unicode_errors="replace")[0] == ["caf\ufffd"]
+    assert read_word2vec_file(tmp_path / "latin.txt", encoding_errors="replace")[0] == ["caf\ufffd"]
     m = model()
     dualvec.save_word2vec_format(m, tmp_path / "v.bin", binary=True)
     data = (tmp_path / "v.bin").read_bytes()

@@ -2,11 +2,13 @@
 
 Layers, lowest first (a layer imports only those below it)::
 
-    corpus, vocab, encoded     read text, count words, encode ids once
-    kernels, training          numba kernels and the threads that drive them
-    vectors, store, model      string-keyed IN/OUT vectors, native format, DualVectors
-    formats                    word2vec.c, gensim (any version), fastText; IR collections
-    ranking                    DESM, BM25 (bm25s) and their mixture
+    errors, progress, atomic            shared helpers
+    corpus, vocab, encoded, irdata      read text, count words, encode ids once; IR test collections
+    training                            options, tables, numba kernels and the backends that run them
+    vectors, store, model               string-keyed IN/OUT vectors, native format, DualVectors
+    trainer                             train() and train_more(): corpus -> DualVectors
+    formats                             one table of formats: word2vec.c, gensim (any version), fastText
+    ranking                             analysis, BM25 (bm25s), DESM, stages, the Ranker
     evaluation                 word similarity, analogies, IR metrics, tuning
     cli                        the ``dualvec`` command
 
@@ -16,7 +18,8 @@ Start with :func:`train` and :func:`load`.
 from .corpus import RegexTokenizer
 from .errors import DualvecError, UnknownWordError
 from .formats import from_gensim, import_model, load_word2vec_format, save_word2vec_format, to_gensim
-from .model import SPACES, DualVectors, load, train
+from .model import SPACES, DualVectors, load
+from .trainer import train
 from .training import TrainingParams
 from .vectors import Vectors
 

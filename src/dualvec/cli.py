@@ -18,8 +18,16 @@ from rich.table import Table
 
 from .corpus import DEFAULT_TOKEN_PATTERN, RegexTokenizer
 from .errors import DualvecError
-from .formats import FORMATS, import_model, save_word2vec_format, to_gensim
-from .model import SPACES, DualVectors, train
+from .formats import FORMATS, detect_format, export_model, get_format, import_model
+from .model import SPACES, DualVectors, parse_space
+from .evaluation.ir import DEFAULT_MEASURES
+from .ranking import RankerConfig
+from .trainer import train
+from .training import TrainingParams
+
+#: The library's defaults, which the options below show and pass on.
+TRAIN = TrainingParams()
+RANK = RankerConfig()
 
 app = typer.Typer(
     help="Train word2vec keeping both embedding spaces (IN and OUT), explore them, and convert models.",
@@ -60,11 +68,12 @@ def open_model(path: Path) -> DualVectors:
     return import_model(path)
 
 
-def _check_space(space: str, allow_all: bool = False) -> str:
-    if space not in SPACES and not (allow_all and space == "all"):
-        choices = ", ".join(SPACES + (("all",) if allow_all else ()))
-        raise DualvecError(f"unknown space {space!r}; use one of {choices}")
-    return space
+def _spaces(space: str) -> list[str]:
+    """``"all"`` -> every pairing; otherwise the one pairing, checked."""
+    if space == "all":
+        return list(SPACES)
+    parse_space(space)
+    return [space]
 
 
 @app.command("train")
@@ -72,25 +81,29 @@ def _check_space(space: str, allow_all: bool = False) -> str:
 def train_cmd(
     corpus: Annotated[Path, typer.Argument(help="Text file (one sentence per line; .gz/.bz2 ok) or directory.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
-    sg: Annotated[int, typer.Option(help="1 = skip-gram, 0 = CBOW.", min=0, max=1)] = 0,
-    hs: Annotated[int, typer.Option(help="1 = hierarchical softmax.", min=0, max=1)] = 0,
-    negative: Annotated[int, typer.Option(help="Negative samples per prediction (0 = none).", min=0)] = 5,
-    ns_exponent: Annotated[float, typer.Option(help="Exponent of the noise distribution.")] = 0.75,
-    cbow_mean: Annotated[int, typer.Option(help="CBOW: 1 = mean of context vectors, 0 = sum.", min=0, max=1)] = 1,
-    batch: Annotated[bool, typer.Option("--batch/--exact", help="Batched updates (fast: skip-gram's context "
-                                        "window, CBOW's negatives shared by 16 centres) or the classic word2vec.c "
-                                        "updates (exact).")] = True,
-    vector_size: Annotated[int, typer.Option(help="Dimensions.", min=1)] = 100,
-    window: Annotated[int, typer.Option(help="Maximum context distance (randomly shrunk per word).", min=1)] = 5,
-    min_count: Annotated[int, typer.Option(help="Ignore words rarer than this.", min=1)] = 5,
-    max_vocab_size: Annotated[Optional[int], typer.Option(help="Prune rare words while counting above this many.")] = None,
-    max_final_vocab: Annotated[Optional[int], typer.Option(help="Keep at most this many words.")] = None,
-    sample: Annotated[float, typer.Option(help="Down-sampling threshold for frequent words (0 = off).")] = 1e-3,
-    epochs: Annotated[int, typer.Option(help="Passes over the corpus.", min=1)] = 5,
-    alpha: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
-    min_alpha: Annotated[float, typer.Option(help="Final learning rate (linear decay).")] = 0.0001,
+    sg: Annotated[int, typer.Option(help="1 = skip-gram, 0 = CBOW.", min=0, max=1)] = int(TRAIN.sg),
+    hs: Annotated[int, typer.Option(help="1 = hierarchical softmax.", min=0, max=1)] = int(TRAIN.hs),
+    negative: Annotated[int, typer.Option(help="Negative samples per prediction (0 = none).", min=0)] = TRAIN.negative,
+    ns_exponent: Annotated[float, typer.Option(help="Exponent of the noise distribution.")] = TRAIN.ns_exponent,
+    cbow_mean: Annotated[int, typer.Option(help="CBOW: 1 = mean of context vectors, 0 = sum.", min=0,
+                                           max=1)] = int(TRAIN.cbow_mean),
+    batch: Annotated[bool, typer.Option("--batch/--exact", help="Batched updates (fast: shared negatives and "
+                                        "small dense products) or the classic word2vec.c updates "
+                                        "(exact).")] = TRAIN.batch,
+    vector_size: Annotated[int, typer.Option(help="Dimensions.", min=1)] = TRAIN.vector_size,
+    window: Annotated[int, typer.Option(help="Maximum context distance (randomly shrunk per word).",
+                                        min=1)] = TRAIN.window,
+    min_count: Annotated[int, typer.Option(help="Ignore words rarer than this.", min=1)] = TRAIN.min_count,
+    max_vocab_size: Annotated[Optional[int], typer.Option(
+        help="Prune rare words while counting above this many.")] = TRAIN.max_vocab_size,
+    max_final_vocab: Annotated[Optional[int], typer.Option(
+        help="Keep at most this many words.")] = TRAIN.max_final_vocab,
+    sample: Annotated[float, typer.Option(help="Down-sampling threshold for frequent words (0 = off).")] = TRAIN.sample,
+    epochs: Annotated[int, typer.Option(help="Passes over the corpus.", min=1)] = TRAIN.epochs,
+    alpha: Annotated[float, typer.Option(help="Initial learning rate.")] = TRAIN.alpha,
+    min_alpha: Annotated[float, typer.Option(help="Final learning rate (linear decay).")] = TRAIN.min_alpha,
     workers: Annotated[Optional[int], typer.Option(help="Training threads (default: CPUs, at most 4).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (workers=1 makes runs reproducible).")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed (workers=1 makes runs reproducible).")] = TRAIN.seed,
     token_pattern: Annotated[str, typer.Option(help="Regular expression for a token.")] = DEFAULT_TOKEN_PATTERN,
     lowercase: Annotated[bool, typer.Option("--lowercase/--keep-case", help="Lowercase before tokenising.")] = True,
     encoding_errors: Annotated[str, typer.Option(help="Bad UTF-8: strict, replace or ignore.")] = "strict",
@@ -135,7 +148,7 @@ def neighbors_cmd(
     topn: Annotated[int, typer.Option(help="How many neighbours.", min=1)] = 10,
 ) -> None:
     """Nearest neighbours of WORD in any pairing of the IN and OUT spaces."""
-    spaces = list(SPACES) if _check_space(space, allow_all=True) == "all" else [space]
+    spaces = _spaces(space)
     model = open_model(model_path)
     for word in words:
         out.print(_neighbour_table(model, word, spaces, topn))
@@ -150,7 +163,7 @@ def similarity_cmd(
     space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all'.")] = "all",
 ) -> None:
     """Cosine similarity of A (in the first space) and B (in the second)."""
-    spaces = list(SPACES) if _check_space(space, allow_all=True) == "all" else [space]
+    spaces = _spaces(space)
     model = open_model(model_path)
     for s in spaces:
         out.print(f"{s}\t{model.similarity(word_a, word_b, space=s):.4f}")
@@ -163,21 +176,17 @@ def export_cmd(
     output: Annotated[Path, typer.Argument(metavar="OUT_FILE")],
     which: Annotated[str, typer.Option(help="Space to write: in or out (word2vec format).")] = "in",
     binary: Annotated[bool, typer.Option("--binary/--text", help="word2vec.c binary or text layout.")] = False,
-    format: Annotated[str, typer.Option("--format", help="word2vec, or gensim (a Word2Vec .model with IN as wv "
-                                        "and OUT as syn1neg, for gensim 4).")] = "word2vec",
+    format: Annotated[str, typer.Option("--format", help="; ".join(
+        f"{f.name}: {f.description}" for f in FORMATS.values() if f.save is not None))] = "word2vec",
 ) -> None:
     """Write a model for other tools: one space as a word2vec.c file, or a gensim model."""
     if which not in ("in", "out"):
         raise DualvecError(f"--which must be 'in' or 'out', not {which!r}")
+    fmt = get_format(format, writable=True)
     model = open_model(model_path)
-    if format == "gensim":
-        to_gensim(model).save(str(output))
-        err.print(f"wrote a gensim Word2Vec model ({len(model)} words, IN and OUT) to {output}")
-    elif format == "word2vec":
-        save_word2vec_format(model, output, which=which, binary=binary)
-        err.print(f"wrote {len(model)} {which.upper()} vectors to {output} ({'binary' if binary else 'text'})")
-    else:
-        raise DualvecError(f"--format must be 'word2vec' or 'gensim', not {format!r}")
+    export_model(model, output, format=fmt.name, which=which, binary=binary)
+    what = f"{which.upper()} vectors" if fmt.separate_out else "vectors"
+    err.print(f"wrote {len(model)} {what} to {output} ({fmt.description})")
 
 
 @app.command("import")
@@ -186,7 +195,7 @@ def import_cmd(
     source: Annotated[Path, typer.Argument(help="gensim model (any version), fastText .bin/.vec, word2vec.c "
                                                 "text/binary, or DESM IN file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="dualvec model directory to write.")],
-    format: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    format: Annotated[str, typer.Option("--format", help=f"auto, or one of {', '.join(FORMATS)}.")] = "auto",
     out_file: Annotated[Optional[Path], typer.Option(help="word2vec/DESM: a second file with the OUT vectors.")] = None,
 ) -> None:
     """Convert a model from another tool into a dualvec model directory (both spaces where it has them)."""
@@ -199,8 +208,10 @@ def import_cmd(
 @friendly
 def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL")]) -> None:
     """Vocabulary size, dimensions, what the OUT space is and how the model was trained."""
+    fmt = detect_format(model_path)
     model = open_model(model_path)
     table = Table(show_header=False, title=str(model_path))
+    table.add_row("format", FORMATS[fmt].description)
     info = model.info()
     params = info.pop("params") or {}
     for k, v in info.items():
@@ -252,7 +263,7 @@ def demo_cmd(
 
 def _queries_and_qrels(source: Path, split: str | None, number_by_order: bool = False):
     """Queries (and judgments, if any) from a collection directory or a queries file."""
-    from .formats.collections import read_collection, read_smart, read_texts
+    from .irdata import read_collection, read_smart, read_texts
 
     if source.is_dir():
         coll = read_collection(source)
@@ -275,16 +286,16 @@ def index_cmd(
     collection: Annotated[Path, typer.Argument(help="BEIR or Cranfield directory, or a documents file "
                                                     "(.jsonl, SMART, or id<TAB>text).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")],
-    space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = "in-out",
-    alpha: Annotated[float, typer.Option(help="DESM weight in the BM25 mixture (0 = BM25, 1 = DESM).")] = 0.3,
-    k1: Annotated[float, typer.Option(help="BM25 k1.")] = 0.9,
-    b: Annotated[float, typer.Option(help="BM25 b.")] = 0.4,
+    space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = RANK.space,
+    alpha: Annotated[float, typer.Option(help="DESM weight in the BM25 mixture (0 = BM25, 1 = DESM).")] = RANK.alpha,
+    k1: Annotated[float, typer.Option(help="BM25 k1.")] = RANK.k1,
+    b: Annotated[float, typer.Option(help="BM25 b.")] = RANK.b,
     stopwords: Annotated[str, typer.Option(help="'english' or 'none'.")] = "english",
     stemmer: Annotated[Optional[str], typer.Option(help="Stem BM25 terms, e.g. 'english' (needs PyStemmer).")] = None,
     progress: ProgressOpt = None,
 ) -> None:
     """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
-    from .formats.collections import read_collection
+    from .irdata import read_collection
     from .ranking import Ranker
 
     model = open_model(model_path)
@@ -352,7 +363,7 @@ def rank_cmd(
     progress: ProgressOpt = None,
 ) -> None:
     """Rank a file of queries into a TREC run file."""
-    from .formats.collections import write_run
+    from .irdata import write_run
     from .ranking import Ranker
 
     queries, _ = _queries_and_qrels(queries_path, split, number_by_order)
@@ -362,7 +373,7 @@ def rank_cmd(
 
 
 def _qrels(path: Path, split: Optional[str]):
-    from .formats.collections import read_qrels
+    from .irdata import read_qrels
 
     if path.is_dir():
         _, qrels = _queries_and_qrels(path, split)
@@ -379,11 +390,11 @@ def evaluate_cmd(
     qrels_path: Annotated[Path, typer.Option("--qrels", "-q", help="Judgments: a collection directory (quirks "
                                                                   "handled) or a TREC/BEIR qrels file.")],
     split: Annotated[Optional[str], typer.Option(help="Split of a collection directory (default: test).")] = None,
-    measures: Annotated[str, typer.Option(help="Comma-separated ir-measures names.")] = "nDCG@1,nDCG@3,nDCG@10,AP,RR@10,R@100",
+    measures: Annotated[str, typer.Option(help="Comma-separated ir-measures names.")] = ",".join(DEFAULT_MEASURES),
 ) -> None:
     """Metrics of one or more runs, with a paired randomisation test of each against the first."""
     from .evaluation import evaluate, paired_randomization_test
-    from .formats.collections import read_run
+    from .irdata import read_run
 
     qrels = _qrels(qrels_path, split)
     names = [m.strip() for m in measures.split(",") if m.strip()]
@@ -417,7 +428,7 @@ def tune_cmd(
     """Grid-search BM25's k1, b (BM25 alone), then the mixture's alpha, on a training split."""
     from .evaluation import tune_alpha, tune_bm25
     from .evaluation.tuning import collect
-    from .formats.collections import read_collection
+    from .irdata import read_collection
     from .ranking import Ranker
 
     coll = read_collection(collection)

@@ -11,24 +11,22 @@ observation behind DESM (Mitra et al., 2016).
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from .corpus import CorpusLike, RegexTokenizer, Tokenizer, default_tokenizer
-from .encoded import EncodedCorpus, ScannedCorpus, scan_corpus
+from .corpus import Tokenizer
 from .errors import DualvecError
-from .progress import Progress, wants_progress
-from .store import read_model_dir, write_model_dir
-from .training import (EpochStats, TrainingParams, Weights, grow_weights, init_weights,
-                       select_vocabulary, train_epochs)
+from .store import ModelParts, read_model, write_model
+from .training import EpochStats, TrainingParams
 from .vectors import Vectors
 from .vocab import HuffmanTree, Vocabulary
+
+if TYPE_CHECKING:
+    from .corpus import CorpusLike
 
 SPACES = ("in-in", "in-out", "out-in", "out-out")
 #: What the OUT matrix is, recorded in the model's metadata.
@@ -37,6 +35,14 @@ OUT_HS_LINEARISED = "hs-linearised (approximate)"
 OUT_IMPORTED = "imported"
 
 Query = Union[str, np.ndarray]
+
+
+def parse_space(space: str) -> tuple[str, str]:
+    """``"in-out"`` -> ``("in", "out")``: the query's space and the candidates'."""
+    if space not in SPACES:
+        raise DualvecError(f"unknown space {space!r}; use one of {', '.join(SPACES)}")
+    q, c = space.split("-")
+    return q, c
 
 
 def _dualvec_version() -> str:
@@ -155,9 +161,7 @@ class DualVectors:
 
     def space_pair(self, space: str) -> tuple[Vectors, Vectors]:
         """(query vectors, candidate vectors) for a pairing such as ``"in-out"``."""
-        if space not in SPACES:
-            raise DualvecError(f"unknown space {space!r}; use one of {', '.join(SPACES)}")
-        q, c = space.split("-")
+        q, c = parse_space(space)
         return self.space(q), self.space(c)
 
     def _query(self, positive: Sequence[Query], negative: Sequence[Query], qspace: Vectors) -> tuple[np.ndarray, list[int]]:
@@ -285,30 +289,30 @@ class DualVectors:
         if self.out_vectors is not None:
             self.out_vectors.discard_raw()
 
-    # -- saving -------------------------------------------------------------------
+    # -- saving and loading ------------------------------------------------------------
+
+    def to_parts(self) -> ModelParts:
+        """What :func:`dualvec.store.write_model` saves."""
+        return ModelParts(self.vocab.words, self.vocab.counts, self.in_vectors.vectors,
+                          self.out_vectors.vectors if self.out_vectors is not None else None,
+                          out_kind=self.out_kind, hs_nodes=self.hs_nodes, tree=self.tree, params=self.params,
+                          tokenizer=self.tokenizer, counts_known=self.counts_known, history=self.history,
+                          unit=self.in_vectors.is_unit, created_by=f"dualvec {_dualvec_version()}")
+
+    @classmethod
+    def from_parts(cls, parts: ModelParts, source: str | os.PathLike = "") -> DualVectors:
+        try:
+            vocab = Vocabulary(parts.words, parts.counts)
+            vocab.index  # noqa: B018 -- fails early on duplicate words
+        except DualvecError as exc:
+            raise DualvecError(f"{source}: {exc}" if source else str(exc)) from None
+        return cls(vocab, parts.in_vectors, parts.out_vectors, params=parts.params, out_kind=parts.out_kind,
+                   hs_nodes=parts.hs_nodes, tree=parts.tree, tokenizer=parts.tokenizer,
+                   counts_known=parts.counts_known, history=parts.history, unit=parts.unit)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save in dualvec's directory format (atomic; no pickle). See :mod:`dualvec.store`."""
-        arrays: dict[str, np.ndarray] = {"counts": self.vocab.counts, "in_vectors": self.in_vectors.vectors}
-        if self.out_vectors is not None:
-            arrays["out_vectors"] = self.out_vectors.vectors
-        if self.hs_nodes is not None and self.tree is not None:
-            arrays.update(hs_nodes=self.hs_nodes, hs_codes=self.tree.codes, hs_points=self.tree.points,
-                          hs_offsets=self.tree.offsets)
-        tok = self.tokenizer
-        header = {
-            "created_by": f"dualvec {_dualvec_version()}",
-            "vocab_size": len(self),
-            "vector_size": self.vector_size,
-            "out_space": self.out_kind,
-            "unit_normalised_only": self.in_vectors.is_unit,
-            "counts_known": self.counts_known,
-            "tokenizer": ({"pattern": tok.pattern, "lowercase": tok.lowercase}
-                          if isinstance(tok, RegexTokenizer) else None),
-            "params": self.params.to_dict() if self.params else None,
-            "history": [asdict(s) for s in self.history],
-        }
-        return write_model_dir(path, header, self.vocab.words, arrays)
+        return write_model(path, self.to_parts())
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = True) -> DualVectors:
@@ -316,146 +320,21 @@ class DualVectors:
 
     # -- training more ----------------------------------------------------------------
 
-    def train_more(
-        self,
-        corpus: CorpusLike,
-        *,
-        epochs: int | None = None,
-        update_vocab: bool = True,
-        alpha: float | None = None,
-        min_alpha: float | None = None,
-        workers: int | None = None,
-        tokenizer: Tokenizer | None = None,
-        encoding_errors: str = "strict",
-        progress: bool | None = None,
-    ) -> DualVectors:
-        """Continue training on more text, in place (gensim's ``build_vocab(update=True)`` + ``train``).
+    def train_more(self, corpus: CorpusLike, **options: Any) -> DualVectors:
+        """Continue training on more text, in place, and return the model.
 
-        With ``update_vocab``, new words reaching ``min_count`` in the new text
-        join the vocabulary: their IN rows start random, their OUT rows at zero,
-        and known words' counts grow. Under hierarchical softmax the Huffman
-        tree is rebuilt for the new counts, so the inner-node weights restart
-        from zero (a warning says so). Returns the model.
+        ``options``: ``epochs``, ``update_vocab``, ``alpha``, ``min_alpha``,
+        ``workers``, ``tokenizer``, ``encoding_errors``, ``progress``; see
+        :func:`dualvec.trainer.train_more`.
         """
-        if self.params is None:
-            raise DualvecError("this model has no training parameters (it was imported); it cannot be trained further")
-        if self.in_vectors.is_unit:
-            raise DualvecError("the raw vectors were discarded; this model cannot be trained further")
-        changes = {k: v for k, v in dict(epochs=epochs, alpha=alpha, min_alpha=min_alpha, workers=workers).items()
-                   if v is not None}
-        params = TrainingParams(**{**self.params.to_dict(), **changes}).validate()
-        tok = tokenizer or self.tokenizer or default_tokenizer()
-        show = wants_progress(progress)
-        def choose(scanned: ScannedCorpus) -> tuple[Vocabulary, np.ndarray]:
-            if update_vocab:
-                return select_vocabulary(scanned, params, existing=self.vocab)
-            index = self.vocab.index
-            return self.vocab, np.array([index.get(w, -1) for w in scanned.words], dtype=np.int64)
+        from .trainer import train_more  # the trainer sits above the model it builds
 
-        with Progress(show) as bar:
-            vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar, choose)
-            try:
-                rng = np.random.default_rng([params.seed, len(self.history)])
-                weights = Weights(
-                    syn0=np.array(self.in_vectors.vectors, dtype=np.float32),
-                    syn1neg=(np.array(self.out_vectors.vectors, dtype=np.float32)
-                             if self.out_kind == OUT_NEGATIVE_SAMPLING else None),
-                    syn1=np.array(self.hs_nodes, dtype=np.float32) if self.hs_nodes is not None else None,
-                )
-                tree = self.tree
-                if len(vocab) != len(self.vocab):
-                    weights = grow_weights(weights, len(vocab), params, rng)
-                    if params.hs:
-                        warnings.warn("the vocabulary grew: the hierarchical-softmax tree was rebuilt and its "
-                                      "inner-node weights restart from zero", stacklevel=2)
-                        tree = vocab.huffman_tree()
-                stats = train_epochs(encoded, vocab, weights, tree, params, run=len(self.history), progress=bar)
-            finally:
-                encoded.close()
-        trained = _from_weights(vocab, weights, tree, params, tok, self.history + stats)
-        self.__dict__.update(trained.__dict__)
+        trained = train_more(self, corpus, **options)
+        self.vocab, self.in_vectors, self.out_vectors = trained.vocab, trained.in_vectors, trained.out_vectors
+        self.params, self.out_kind, self.hs_nodes, self.tree = (trained.params, trained.out_kind,
+                                                                trained.hs_nodes, trained.tree)
+        self.tokenizer, self.counts_known, self.history = trained.tokenizer, trained.counts_known, trained.history
         return self
-
-
-# -- building, training and loading -----------------------------------------------------
-
-
-def _scan_and_encode(
-    corpus: CorpusLike, tok: Tokenizer, params: TrainingParams, encoding_errors: str, bar: Progress,
-    choose: Callable[[ScannedCorpus], tuple[Vocabulary, np.ndarray]],
-) -> tuple[Vocabulary, EncodedCorpus]:
-    """Read the corpus once, let ``choose`` pick the vocabulary, encode; the caller closes the result."""
-    bar.task("reading corpus", None)
-    scanned = scan_corpus(corpus, tok, params.max_vocab_size, encoding_errors,
-                          on_progress=lambda n: bar.update(n, f"{n:,} tokens"))
-    try:
-        if scanned.n_tokens == 0:
-            name = f" {corpus}" if isinstance(corpus, (str, os.PathLike)) else ""
-            raise DualvecError(f"the corpus{name} is empty: no tokens found")
-        vocab, row_of = choose(scanned)
-        return vocab, scanned.encode(row_of)
-    except BaseException:
-        scanned.discard()
-        raise
-
-
-def _from_weights(vocab: Vocabulary, weights: Weights, tree: HuffmanTree | None, params: TrainingParams,
-                  tok: Tokenizer | None, history: list[EpochStats]) -> DualVectors:
-    if weights.syn1neg is not None:
-        out, kind = weights.syn1neg, OUT_NEGATIVE_SAMPLING
-    else:
-        assert weights.syn1 is not None and tree is not None
-        out, kind = hs_linearised_out(weights.syn1, tree), OUT_HS_LINEARISED
-    return DualVectors(vocab, weights.syn0, out, params=params, out_kind=kind,
-                       hs_nodes=weights.syn1, tree=tree if params.hs else None,
-                       tokenizer=tok, history=history)
-
-
-def train(
-    corpus: CorpusLike,
-    *,
-    tokenizer: Tokenizer | None = None,
-    encoding_errors: str = "strict",
-    progress: bool | None = None,
-    workdir: str | os.PathLike | None = None,
-    **options: Any,
-) -> DualVectors:
-    """Train word2vec on ``corpus`` and keep both spaces.
-
-    ``corpus``: a text file (one sentence per line; ``.gz``/``.bz2`` fine), a
-    directory of them, or an iterable of token lists or strings.
-    ``options`` are gensim's names (see :class:`~dualvec.training.TrainingParams`):
-    ``sg``, ``hs``, ``negative``, ``ns_exponent``, ``cbow_mean``, ``window``,
-    ``sample``, ``min_count``, ``max_vocab_size``, ``max_final_vocab``,
-    ``alpha``, ``min_alpha``, ``epochs``, ``vector_size``, ``workers``, ``seed``.
-    The corpus is read once and encoded into a temporary memory-mapped array
-    (in ``workdir``, default the system temp directory), removed afterwards.
-    """
-    known = set(TrainingParams.__dataclass_fields__)
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise DualvecError(f"unknown training option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    params = TrainingParams(**options).validate()
-    tok = tokenizer or default_tokenizer()
-    with Progress(wants_progress(progress)) as bar:
-        vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar,
-                                          lambda scanned: select_vocabulary(scanned, params))
-        try:
-            if params.hs and len(vocab) < 2:
-                raise DualvecError("hierarchical softmax needs at least 2 words in the vocabulary")
-            weights = init_weights(len(vocab), params, np.random.default_rng(params.seed))
-            tree = vocab.huffman_tree() if params.hs else None
-            stats = train_epochs(encoded, vocab, weights, tree, params, progress=bar)
-        finally:
-            encoded.close()
-    return _from_weights(vocab, weights, tree, params, tok, stats)
-
-
-def _expect(arr: np.ndarray | None, name: str, shape: tuple, dtype: Any, root: Path) -> None:
-    if arr is None:
-        return
-    if arr.dtype != np.dtype(dtype) or arr.shape != shape:
-        raise DualvecError(f"{root}: {name} has shape {arr.shape} and dtype {arr.dtype}, expected {shape} {np.dtype(dtype)}")
 
 
 def load(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
@@ -464,41 +343,4 @@ def load(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
     With ``mmap=True`` the matrices are mapped read-only, so several processes
     share one copy; training further copies them into memory first.
     """
-    root = Path(path)
-    header, words, arrays = read_model_dir(root, mmap=mmap)
-    n = len(words)
-    dim = header.get("vector_size")
-    if header.get("vocab_size") != n or not isinstance(dim, int):
-        raise DualvecError(f"{root}: header says {header.get('vocab_size')} words, vocab.json has {n}")
-    if "in_vectors" not in arrays or "counts" not in arrays:
-        raise DualvecError(f"{root}: the model has no IN vectors or counts")
-    _expect(arrays["counts"], "counts", (n,), np.int64, root)
-    _expect(arrays["in_vectors"], "in_vectors", (n, dim), np.float32, root)
-    _expect(arrays.get("out_vectors"), "out_vectors", (n, dim), np.float32, root)
-    tree = None
-    if "hs_nodes" in arrays:
-        _expect(arrays["hs_nodes"], "hs_nodes", (max(n - 1, 1), dim), np.float32, root)
-        offsets = np.asarray(arrays["hs_offsets"])
-        codes, points = np.asarray(arrays["hs_codes"]), np.asarray(arrays["hs_points"])
-        _expect(offsets, "hs_offsets", (n + 1,), np.int64, root)
-        _expect(codes, "hs_codes", (int(offsets[-1]),), np.uint8, root)
-        _expect(points, "hs_points", (int(offsets[-1]),), np.int32, root)
-        if np.any(np.diff(offsets) < 0) or (len(points) and (points.min() < 0 or points.max() >= n - 1)):
-            raise DualvecError(f"{root}: the hierarchical-softmax tree is corrupt")
-        tree = HuffmanTree(codes=codes, points=points, offsets=offsets)
-    try:
-        vocab = Vocabulary(words, arrays["counts"])
-        vocab.index  # noqa: B018 -- fails early on duplicate words
-    except DualvecError as exc:
-        raise DualvecError(f"{root}: {exc}") from None
-    params = TrainingParams.from_dict(header["params"]) if isinstance(header.get("params"), dict) else None
-    tok_spec = header.get("tokenizer")
-    tok = RegexTokenizer(tok_spec["pattern"], tok_spec["lowercase"]) if isinstance(tok_spec, dict) else None
-    try:
-        history = [EpochStats(**h) for h in header.get("history") or []]
-    except TypeError:
-        raise DualvecError(f"{root}: the training history in the header is corrupt") from None
-    return DualVectors(vocab, arrays["in_vectors"], arrays.get("out_vectors"), params=params,
-                       out_kind=header.get("out_space"), hs_nodes=arrays.get("hs_nodes"), tree=tree,
-                       tokenizer=tok, counts_known=bool(header.get("counts_known", True)),
-                       history=history, unit=bool(header.get("unit_normalised_only", False)))
+    return DualVectors.from_parts(read_model(path, mmap=mmap), source=path)

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import uuid
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .atomic import write_dir_atomic, write_file
+from .corpus import RegexTokenizer, Tokenizer
 from .errors import DualvecError
+from .training import EpochStats, TrainingParams
+from .vocab import HuffmanTree
 
 FORMAT_NAME = "dualvec"
 FORMAT_VERSION = 1
@@ -43,79 +45,15 @@ def is_model_dir(path: str | os.PathLike) -> bool:
     return (Path(path) / HEADER).is_file()
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_file(path: Path, write) -> None:
-    with open(path, "wb") as fh:
-        write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_file_atomic(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
-    """Create file ``path`` atomically: ``write(fh)`` fills a temporary sibling
-    (binary mode), which is flushed and renamed over ``path`` only once complete."""
-    target = Path(path)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        _write_file(tmp, write)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
-
-
-def write_dir_atomic(path: str | os.PathLike, marker: str, fill: Callable[[Path], None], kind: str) -> Path:
-    """Create directory ``path`` atomically: ``fill`` writes into a temporary
-    sibling, which is flushed and renamed into place only once complete.
-
-    An existing ``path`` is replaced only if it holds ``marker`` (it is one of
-    ours) or is empty; anything else is refused, never overwritten.
-    """
-    target = Path(path)
-    if target.exists() and not (target.is_dir() and ((target / marker).is_file() or not any(target.iterdir()))):
-        raise DualvecError(f"{target} exists and is not a {kind} directory; refusing to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        fill(tmp)
-        _fsync_dir(tmp)
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(target, old)
-            os.rename(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, target)
-        _fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
-
-
 def write_json(path: Path, obj: Any) -> None:
     data = json.dumps(obj, indent=None if isinstance(obj, list) else 2, ensure_ascii=False)
-    _write_file(path, lambda fh: fh.write(data.encode("utf-8", "surrogatepass")))
+    write_file(path, lambda fh: fh.write(data.encode("utf-8", "surrogatepass")))
 
 
 def write_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> dict[str, str]:
     """Save each array as ``<stem>.npy`` (no pickle); return stem -> file name."""
     for stem, arr in arrays.items():
-        _write_file(directory / f"{stem}.npy", lambda fh, a=arr: np.save(fh, np.asarray(a), allow_pickle=False))
+        write_file(directory / f"{stem}.npy", lambda fh, a=arr: np.save(fh, np.asarray(a), allow_pickle=False))
     return {stem: f"{stem}.npy" for stem in arrays}
 
 
@@ -181,3 +119,99 @@ def read_model_dir(path: str | os.PathLike, mmap: bool = True) -> tuple[dict, li
             raise DualvecError(f"{root / HEADER} names an unsafe file: {name!r}")
         arrays[stem] = load_array(root / name, mmap)
     return header, words, arrays
+
+
+# -- a whole model --------------------------------------------------------------------
+
+
+@dataclass
+class ModelParts:
+    """Everything a model directory holds, checked against each other: what
+    :class:`~dualvec.model.DualVectors` is built from and saved as."""
+
+    words: list[str]
+    counts: np.ndarray  # int64 (V,)
+    in_vectors: np.ndarray  # float32 (V, D)
+    out_vectors: np.ndarray | None = None  # float32 (V, D)
+    out_kind: str | None = None
+    hs_nodes: np.ndarray | None = None  # float32 (V-1, D)
+    tree: HuffmanTree | None = None
+    params: TrainingParams | None = None
+    tokenizer: Tokenizer | None = None
+    counts_known: bool = True
+    history: list[EpochStats] = field(default_factory=list)
+    unit: bool = False  # the vectors are unit rows only (raw ones discarded)
+    created_by: str = "dualvec"
+
+
+def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
+    """Save ``parts`` as a model directory (atomic; no pickle)."""
+    arrays: dict[str, np.ndarray] = {"counts": parts.counts, "in_vectors": parts.in_vectors}
+    if parts.out_vectors is not None:
+        arrays["out_vectors"] = parts.out_vectors
+    if parts.hs_nodes is not None and parts.tree is not None:
+        arrays.update(hs_nodes=parts.hs_nodes, hs_codes=parts.tree.codes, hs_points=parts.tree.points,
+                      hs_offsets=parts.tree.offsets)
+    tok = parts.tokenizer
+    header = {
+        "created_by": parts.created_by,
+        "vocab_size": len(parts.words),
+        "vector_size": int(parts.in_vectors.shape[1]),
+        "out_space": parts.out_kind,
+        "unit_normalised_only": parts.unit,
+        "counts_known": parts.counts_known,
+        "tokenizer": ({"pattern": tok.pattern, "lowercase": tok.lowercase}
+                      if isinstance(tok, RegexTokenizer) else None),
+        "params": parts.params.to_dict() if parts.params else None,
+        "history": [asdict(s) for s in parts.history],
+    }
+    return write_model_dir(path, header, parts.words, arrays)
+
+
+def _expect(arr: np.ndarray | None, name: str, shape: tuple, dtype: Any, root: Path) -> None:
+    if arr is None:
+        return
+    if arr.dtype != np.dtype(dtype) or arr.shape != shape:
+        raise DualvecError(f"{root}: {name} has shape {arr.shape} and dtype {arr.dtype}, expected {shape} {np.dtype(dtype)}")
+
+
+def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
+    """Read a model directory and check that its parts fit together.
+
+    With ``mmap=True`` the matrices are mapped read-only, so several processes
+    share one copy.
+    """
+    root = Path(path)
+    header, words, arrays = read_model_dir(root, mmap=mmap)
+    n = len(words)
+    dim = header.get("vector_size")
+    if header.get("vocab_size") != n or not isinstance(dim, int):
+        raise DualvecError(f"{root}: header says {header.get('vocab_size')} words, vocab.json has {n}")
+    if "in_vectors" not in arrays or "counts" not in arrays:
+        raise DualvecError(f"{root}: the model has no IN vectors or counts")
+    _expect(arrays["counts"], "counts", (n,), np.int64, root)
+    _expect(arrays["in_vectors"], "in_vectors", (n, dim), np.float32, root)
+    _expect(arrays.get("out_vectors"), "out_vectors", (n, dim), np.float32, root)
+    tree = None
+    if "hs_nodes" in arrays:
+        _expect(arrays["hs_nodes"], "hs_nodes", (max(n - 1, 1), dim), np.float32, root)
+        offsets = np.asarray(arrays["hs_offsets"])
+        codes, points = np.asarray(arrays["hs_codes"]), np.asarray(arrays["hs_points"])
+        _expect(offsets, "hs_offsets", (n + 1,), np.int64, root)
+        _expect(codes, "hs_codes", (int(offsets[-1]),), np.uint8, root)
+        _expect(points, "hs_points", (int(offsets[-1]),), np.int32, root)
+        if np.any(np.diff(offsets) < 0) or (len(points) and (points.min() < 0 or points.max() >= n - 1)):
+            raise DualvecError(f"{root}: the hierarchical-softmax tree is corrupt")
+        tree = HuffmanTree(codes=codes, points=points, offsets=offsets)
+    params = TrainingParams.from_dict(header["params"]) if isinstance(header.get("params"), dict) else None
+    tok_spec = header.get("tokenizer")
+    tok = RegexTokenizer(tok_spec["pattern"], tok_spec["lowercase"]) if isinstance(tok_spec, dict) else None
+    try:
+        history = [EpochStats(**h) for h in header.get("history") or []]
+    except TypeError:
+        raise DualvecError(f"{root}: the training history in the header is corrupt") from None
+    return ModelParts(words, arrays["counts"], arrays["in_vectors"], arrays.get("out_vectors"),
+                      out_kind=header.get("out_space"), hs_nodes=arrays.get("hs_nodes"), tree=tree, params=params,
+                      tokenizer=tok, counts_known=bool(header.get("counts_known", True)), history=history,
+                      unit=bool(header.get("unit_normalised_only", False)),
+                      created_by=str(header.get("created_by", "dualvec")))

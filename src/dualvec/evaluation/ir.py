@@ -15,11 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DualvecError
+from ..irdata import Qrels, Run
 
 DEFAULT_MEASURES = ("nDCG@1", "nDCG@3", "nDCG@10", "AP", "RR@10", "R@100")
-
-Qrels = Mapping[str, Mapping[str, int]]
-Run = Mapping[str, Mapping[str, float]]
 
 
 @dataclass

@@ -32,13 +32,8 @@ class Tuned:
 
 def run_from(cands: Sequence[Candidates], ranker: Ranker, alpha: float, k: int = 100) -> dict[str, dict[str, float]]:
     """A run from cached candidates at one α (top ``k`` per query)."""
-    run = {}
     ids = ranker.doc_ids
-    for c in cands:
-        scores = c.mix(alpha, ranker.config.normalization)
-        top = np.lexsort((c.rows, -scores))[:k]
-        run[c.query_id] = {ids[c.rows[i]]: float(scores[i]) for i in top}
-    return run
+    return {c.query_id: {ids[r]: s for r, s in c.ranked(alpha, ranker.config.normalization, k)} for c in cands}
 
 
 def collect(ranker: Ranker, queries: Mapping[str, str], mode: str, space: str | None = None) -> list[Candidates]:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DualvecError
-from ..kernels.fasttext import word_vectors
+from .fasttext_kernels import word_vectors
 from ..model import OUT_NEGATIVE_SAMPLING, DualVectors
 from ..training import TrainingParams
 from ..vocab import Vocabulary

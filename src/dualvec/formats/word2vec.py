@@ -20,9 +20,9 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..atomic import write_file_atomic
 from ..errors import DualvecError
 from ..model import OUT_IMPORTED, DualVectors
-from ..store import write_file_atomic
 from ..vocab import Vocabulary
 
 _READ = 1 << 20
@@ -57,7 +57,7 @@ def _decode(raw: bytes, errors: str, path: Path, n: int) -> str:
         return raw.decode("utf-8", errors)
     except UnicodeDecodeError:
         raise DualvecError(
-            f"{path}: word {n + 1} is not valid UTF-8 ({raw[:40]!r}); pass unicode_errors='replace' or 'ignore'"
+            f"{path}: word {n + 1} is not valid UTF-8 ({raw[:40]!r}); pass encoding_errors='replace' or 'ignore'"
         ) from None
 
 
@@ -145,11 +145,11 @@ def _read_binary(fh: BinaryIO, path: Path, n: int, dim: int, limit: int | None,
 
 
 def read_word2vec_file(path: str | os.PathLike, *, binary: bool | None = None, limit: int | None = None,
-                       unicode_errors: str = "strict") -> tuple[list[str], np.ndarray]:
+                       encoding_errors: str = "strict") -> tuple[list[str], np.ndarray]:
     """Words and matrix of one word2vec.c file; ``binary=None`` detects the layout."""
     p = Path(path)
-    if unicode_errors not in ("strict", "replace", "ignore"):
-        raise DualvecError(f"unicode_errors must be 'strict', 'replace' or 'ignore', not {unicode_errors!r}")
+    if encoding_errors not in ("strict", "replace", "ignore"):
+        raise DualvecError(f"encoding_errors must be 'strict', 'replace' or 'ignore', not {encoding_errors!r}")
     if limit is not None and limit < 1:
         raise DualvecError(f"limit must be at least 1, not {limit}")
     try:
@@ -160,12 +160,12 @@ def read_word2vec_file(path: str | os.PathLike, *, binary: bool | None = None, l
                 if binary:
                     raise DualvecError(f"{p}: no '<words> <dims>' header line; not a word2vec binary file")
                 fh.seek(0)
-                return _read_text(fh, p, None, None, limit, unicode_errors)
+                return _read_text(fh, p, None, None, limit, encoding_errors)
             n, dim = header
             is_binary = _looks_binary(fh, dim) if binary is None else binary
             if is_binary:
-                return _read_binary(fh, p, n, dim, limit, unicode_errors)
-            return _read_text(fh, p, n, dim, limit, unicode_errors)
+                return _read_binary(fh, p, n, dim, limit, encoding_errors)
+            return _read_text(fh, p, n, dim, limit, encoding_errors)
     except FileNotFoundError:
         raise DualvecError(f"file not found: {p}") from None
     except IsADirectoryError:
@@ -174,16 +174,16 @@ def read_word2vec_file(path: str | os.PathLike, *, binary: bool | None = None, l
 
 def load_word2vec_format(path: str | os.PathLike, out_path: str | os.PathLike | None = None, *,
                          binary: bool | None = None, limit: int | None = None,
-                         unicode_errors: str = "strict") -> DualVectors:
+                         encoding_errors: str = "strict") -> DualVectors:
     """A model from a word2vec.c IN file and, optionally, an OUT file of the same words.
 
     The files carry no counts, so the vocabulary keeps the files' order and
     its counts are unknown (zero).
     """
-    words, vin = read_word2vec_file(path, binary=binary, limit=limit, unicode_errors=unicode_errors)
+    words, vin = read_word2vec_file(path, binary=binary, limit=limit, encoding_errors=encoding_errors)
     vout = None
     if out_path is not None:
-        out_words, vout = read_word2vec_file(out_path, binary=binary, limit=limit, unicode_errors=unicode_errors)
+        out_words, vout = read_word2vec_file(out_path, binary=binary, limit=limit, encoding_errors=encoding_errors)
         if vout.shape[1] != vin.shape[1]:
             raise DualvecError(f"{path} has {vin.shape[1]} dims but {out_path} has {vout.shape[1]}")
         if out_words != words:

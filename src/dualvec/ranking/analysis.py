@@ -3,13 +3,16 @@
 DESM only works when documents and queries are cut into tokens exactly as the
 embedding corpus was, so the :class:`Analyzer` takes its tokeniser from the
 model itself and applies it to both sides. Stop-word removal applies to both
-scorers; stemming (``stemmer="english"``, needs PyStemmer) applies to BM25
-terms only, since the embeddings were trained on unstemmed words.
+scorers; stemming (``stemmer="english"``, Snowball through PyStemmer) applies
+to BM25 terms only, since the embeddings were trained on unstemmed words.
+A query is analysed once, into a :class:`Query` that every stage reads.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..corpus import Tokenizer, default_tokenizer
 from ..errors import DualvecError
@@ -35,22 +38,55 @@ def _stemmer(name: str | None) -> Callable[[list[str]], list[str]] | None:
         raise DualvecError(f"PyStemmer has no stemmer for {name!r}") from None
 
 
+@dataclass
+class Query:
+    """An analysed query: what every ranking stage reads and extends.
+
+    ``terms`` are the embedding-side words (unstemmed); ``weights`` is the
+    BM25 query, term -> weight (the query's own terms weigh their counts;
+    expansion stages add terms and reweigh); ``added`` records, per stage,
+    the terms it contributed and their weights, for :meth:`Ranker.explain`.
+    """
+
+    text: str
+    terms: list[str]
+    weights: dict[str, float]
+    query_id: str = ""
+    added: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def bm25_terms(self) -> list[str]:
+        return list(self.weights)
+
+
 class Analyzer:
     """Text -> embedding terms (for DESM) and BM25 terms, from one tokeniser."""
 
     def __init__(self, tokenizer: Tokenizer | None = None, stopwords: str | None = "english",
-                 stemmer: str | None = None):
+                 stemmer: str | None = "english"):
         self.tokenizer = tokenizer or default_tokenizer()
         if stopwords not in (None, "english"):
             raise DualvecError(f"stopwords must be 'english' or None, not {stopwords!r}")
         self._stop = english_stopwords() if stopwords else frozenset()
         self._stem = _stemmer(stemmer)
 
+    def is_stopword(self, word: str) -> bool:
+        return word in self._stop
+
     def terms(self, text: str) -> list[str]:
         """Tokens for the embedding side (stop words removed, never stemmed)."""
         stop = self._stop
         return [t for t in self.tokenizer(text) if t not in stop]
 
+    def stem(self, words: list[str]) -> list[str]:
+        """BM25 terms of embedding-side words (the words themselves without a stemmer)."""
+        return self._stem(words) if self._stem else list(words)
+
     def bm25_terms(self, text: str) -> list[str]:
+        return self.stem(self.terms(text))
+
+    def query(self, text: str, query_id: str = "") -> Query:
+        """Analyse a query once, for every stage."""
         terms = self.terms(text)
-        return self._stem(terms) if self._stem else terms
+        weights = {t: float(c) for t, c in Counter(self.stem(terms)).items()}
+        return Query(text, terms, weights, query_id)

@@ -4,11 +4,16 @@ Variant: bm25s's ``method="lucene"`` (Lucene's BM25: idf = log(1 + (N - df +
 0.5) / (df + 0.5)), no (k1 + 1) factor in the numerator), with ``k1`` and ``b``
 as given (defaults k1 = 0.9, b = 0.4, Anserini's defaults; tune them with
 ``dualvec tune``). Terms come from :class:`~dualvec.ranking.analysis.Analyzer`.
+
+Besides bm25s's term -> document score matrix, the index keeps the forward
+view, document -> (term, count): what pseudo-relevance feedback reads.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +22,7 @@ from ..errors import DualvecError
 
 DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
+_FORWARD = ("forward_terms", "forward_counts", "forward_offsets")
 
 
 class BM25:
@@ -28,34 +34,114 @@ class BM25:
         self.k1, self.b, self.method = k1, b, method
         self._index = None
         self._vocab: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._cache: dict = {}
+        # document i's distinct term ids and counts: [offsets[i], offsets[i+1])
+        self.forward_terms = np.zeros(0, np.int32)
+        self.forward_counts = np.zeros(0, np.int32)
+        self.forward_offsets = np.zeros(1, np.int64)
 
     def index(self, doc_terms: list[list[str]]) -> BM25:
         import bm25s
 
         self._index = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
         self._index.index(doc_terms, show_progress=False)
-        self._vocab = self._index.vocab_dict
+        self._set_vocab()
+        ids, counts, lengths = [], [], np.zeros(len(doc_terms) + 1, np.int64)
+        for i, terms in enumerate(doc_terms):
+            c = Counter(terms)
+            ids.extend(self._vocab[t] for t in c)
+            counts.extend(c.values())
+            lengths[i + 1] = len(c)
+        self.forward_terms = np.array(ids, np.int32)
+        self.forward_counts = np.array(counts, np.int32)
+        self.forward_offsets = np.cumsum(lengths)
         return self
+
+    def _set_vocab(self) -> None:
+        self._cache = {}
+        self._vocab = self._index.vocab_dict
+        self._terms = [""] * (max(self._vocab.values(), default=-1) + 1)
+        for t, i in self._vocab.items():
+            self._terms[i] = t
 
     @property
     def n_docs(self) -> int:
         return 0 if self._index is None else int(self._index.scores["num_docs"])
 
-    def scores(self, query_terms: list[str]) -> np.ndarray:
-        """BM25 score of every document (float32); terms unseen in the collection add nothing."""
+    def _require(self) -> None:
         if self._index is None:
             raise DualvecError("the BM25 index is empty: index documents first")
-        known = [t for t in query_terms if t in self._vocab]
-        if not known:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self._index.get_scores(known), dtype=np.float32)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._vocab and self._column(self._vocab[term])[0].size > 0
+
+    def term(self, term_id: int) -> str:
+        return self._terms[term_id]
+
+    @property
+    def term_ids(self) -> dict[str, int]:
+        """Term -> term id."""
+        return self._vocab
+
+    @property
+    def terms(self) -> list[str]:
+        """Term id -> term."""
+        return self._terms
+
+    def doc_freqs(self) -> np.ndarray:
+        """Documents holding each term id."""
+        df = np.diff(np.asarray(self._index.scores["indptr"]))
+        return np.pad(df, (0, max(0, len(self._terms) - len(df))))
+
+    def cached(self, key: str, make):
+        """A value derived from this index, computed once (feedback filters, stems)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def _column(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, scores) of one term: a column of bm25s's sparse score matrix."""
+        s = self._index.scores
+        indptr = s["indptr"]
+        if term_id + 1 >= len(indptr):
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        lo, hi = int(indptr[term_id]), int(indptr[term_id + 1])
+        return np.asarray(s["indices"][lo:hi]), np.asarray(s["data"][lo:hi])
+
+    def doc_freq(self, term_id: int) -> int:
+        return int(self._column(term_id)[0].size)
+
+    def weighted_scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        """Σ_t w_t · BM25(t, d) for every document (float32): a weighted query,
+        as Lucene's boosted term queries score it. Unknown terms add nothing."""
+        self._require()
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        for term, w in weights.items():
+            tid = self._vocab.get(term)
+            if tid is None or w == 0:
+                continue
+            docs, data = self._column(tid)
+            out[docs] += w * data.astype(np.float64)
+        return out.astype(np.float32)
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        """BM25 score of every document (float32); a repeated term counts again."""
+        return self.weighted_scores(Counter(query_terms))
 
     def term_scores(self, query_terms: list[str], doc: int) -> list[tuple[str, float]]:
         """Each query term's share of one document's score (BM25 is a sum over terms)."""
         return [(t, float(self.scores([t])[doc])) for t in query_terms]
 
+    def doc_term_counts(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, counts) of one document."""
+        lo, hi = self.forward_offsets[doc], self.forward_offsets[doc + 1]
+        return self.forward_terms[lo:hi], self.forward_counts[lo:hi]
+
     def save(self, path: str | os.PathLike) -> None:
         self._index.save(str(path), allow_pickle=False)
+        for name in _FORWARD:
+            np.save(Path(path) / f"{name}.npy", getattr(self, name), allow_pickle=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike, k1: float, b: float, method: str, mmap: bool = True) -> BM25:
@@ -64,7 +150,15 @@ class BM25:
         self = cls(k1, b, method)
         try:
             self._index = bm25s.BM25.load(str(Path(path)), mmap=mmap, allow_pickle=False)
-        except (OSError, ValueError, KeyError) as exc:
+            for name in _FORWARD:
+                setattr(self, name, np.load(Path(path) / f"{name}.npy", mmap_mode="r" if mmap else None,
+                                            allow_pickle=False))
+        except (OSError, ValueError, KeyError, EOFError) as exc:
             raise DualvecError(f"{path}: the BM25 index is missing or corrupt ({exc})") from None
-        self._vocab = self._index.vocab_dict
+        self._set_vocab()
+        n = self.n_docs
+        fo = self.forward_offsets
+        if fo.ndim != 1 or len(fo) != n + 1 or fo[0] != 0 or np.any(np.diff(fo) < 0) or \
+                fo[-1] != len(self.forward_terms) or len(self.forward_counts) != len(self.forward_terms):
+            raise DualvecError(f"{path}: the BM25 forward index does not match its {n} documents")
         return self

@@ -21,16 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..kernels.desm import centroids
-from ..model import SPACES, DualVectors
 from ..errors import DualvecError
-
-
-def parse_space(space: str) -> tuple[str, str]:
-    if space not in SPACES:
-        raise DualvecError(f"unknown space {space!r}; use one of {', '.join(SPACES)}")
-    q, d = space.split("-")
-    return q, d
+from ..model import DualVectors, parse_space
+from .kernels import centroids
 
 
 def term_rows(model: DualVectors, terms: Sequence[str]) -> np.ndarray:
@@ -71,6 +64,11 @@ class DESM:
             raise DualvecError(f"the index has no {self.doc_space.upper()} centroids for space {space!r}")
         self.centroids = centroids_by_space[self.doc_space]
         self.space = space
+
+    def knows_any(self, terms: Sequence[str]) -> bool:
+        """Does the model know at least one of the query's words?"""
+        index = self.model.vocab.index
+        return any(t in index for t in terms)
 
     def scores(self, terms: Sequence[str], docs: np.ndarray | None = None) -> np.ndarray:
         """DESM of the query against ``docs`` (row indices), or every document."""

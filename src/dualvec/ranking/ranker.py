@@ -22,26 +22,37 @@ embeddings share one tokeniser), unit document centroids in both spaces
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from pathlib import Path
+from typing import Any, get_args, get_type_hints
 
 import numpy as np
 
 from ..errors import DualvecError
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
-from ..store import load_array, load_json, write_arrays, write_dir_atomic, write_json
-from .analysis import Analyzer
+from ..atomic import write_dir_atomic
+from ..store import load_array, load_json, write_arrays, write_json
+from ..model import parse_space
+from .analysis import Analyzer, Query
 from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
-from .desm import DESM, build_centroids, parse_space
+from .desm import DESM, build_centroids
+from .expansion import Expansion
+from .rm3 import RM3
+from .stages import Stage
 
 NORMALIZATIONS = ("minmax", "zscore")
 MODES = ("rerank", "full")
 INDEX_HEADER = "ranker.json"
 INDEX_FORMAT = "dualvec-index"
 INDEX_VERSION = 1
+#: Settings an index is built with; changing them means re-indexing.
+INDEX_SETTINGS = ("stopwords", "stemmer", "k1", "b", "bm25_method")
+#: DESM's weight in the mixture by default (see benchmarks/RESULTS.md for how it was chosen).
+DEFAULT_ALPHA = 0.3
 
 
 def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
@@ -59,17 +70,28 @@ def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
 
 @dataclass
 class RankerConfig:
-    """How a :class:`Ranker` scores. ``alpha`` weighs DESM in the mixture."""
+    """How a :class:`Ranker` scores. ``alpha`` weighs DESM in the mixture.
+
+    ``rm3`` and ``expansion`` are query-expansion stages (``None`` = off),
+    run in that order before BM25 retrieves the ``first_stage_k`` candidates.
+    A new stage is a module (see :mod:`.stages`) and one field here.
+    """
 
     space: str = "in-out"
-    alpha: float = 0.3
+    alpha: float = DEFAULT_ALPHA
     normalization: str = "minmax"
     first_stage_k: int = 100
     k1: float = DEFAULT_K1
     b: float = DEFAULT_B
     bm25_method: str = "lucene"
     stopwords: str | None = "english"
-    stemmer: str | None = None
+    stemmer: str | None = "english"
+    rm3: RM3 | None = None
+    expansion: Expansion | None = None
+
+    def stages(self) -> list[Stage]:
+        """The query-expansion stages that are on, in order."""
+        return [v for f in fields(self) if _stage_type(f.name) and (v := getattr(self, f.name)) is not None]
 
     def validate(self) -> RankerConfig:
         parse_space(self.space)
@@ -79,17 +101,65 @@ class RankerConfig:
             raise DualvecError(f"unknown normalization {self.normalization!r}; use one of {', '.join(NORMALIZATIONS)}")
         if self.first_stage_k < 1:
             raise DualvecError(f"first_stage_k must be at least 1, not {self.first_stage_k}")
+        for stage in self.stages():
+            stage.validate()
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RankerConfig:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored, stages rebuilt from their dicts."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in d:
+                continue
+            value, stage = d[f.name], _stage_type(f.name)
+            if stage is not None and value is not None:
+                if not isinstance(value, dict):
+                    raise DualvecError(f"ranker setting {f.name!r} must be an object or null, not {value!r}")
+                known = {g.name for g in fields(stage)}
+                value = stage(**{k: v for k, v in value.items() if k in known})
+            kwargs[f.name] = value
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise DualvecError(f"corrupt ranker settings ({exc})") from None
+
+
+def _stage_type(name: str) -> type | None:
+    """The stage class of a :class:`RankerConfig` field, or ``None`` for a plain setting."""
+    hint = get_type_hints(RankerConfig).get(name)
+    for t in get_args(hint) or (hint,):
+        if isinstance(t, type) and is_dataclass(t) and hasattr(t, "apply"):
+            return t
+    return None
 
 
 @dataclass
 class Candidates:
-    """One query's documents (index rows) with both raw scores: what tuning re-mixes."""
+    """One query's documents (index rows) with a raw score per stage: what tuning re-mixes.
 
-    query_id: str
+    ``scores["bm25"]`` is the first stage (BM25 of the possibly expanded query),
+    ``scores["desm"]`` DESM; further re-ranking stages add their own names.
+    """
+
+    query: Query
     rows: np.ndarray
-    bm25: np.ndarray
-    desm: np.ndarray
+    scores: dict[str, np.ndarray]
+
+    @property
+    def query_id(self) -> str:
+        return self.query.query_id
+
+    @property
+    def bm25(self) -> np.ndarray:
+        return self.scores["bm25"]
+
+    @property
+    def desm(self) -> np.ndarray:
+        return self.scores["desm"]
 
     def mix(self, alpha: float, normalization: str) -> np.ndarray:
         if alpha == 0.0:
@@ -97,6 +167,12 @@ class Candidates:
         if alpha == 1.0:
             return normalize(self.desm, normalization)
         return alpha * normalize(self.desm, normalization) + (1 - alpha) * normalize(self.bm25, normalization)
+
+    def ranked(self, alpha: float, normalization: str, k: int | None = None) -> list[tuple[int, float]]:
+        """(index row, mixed score), best first, ties by row: the one place results are sorted."""
+        scores = self.mix(alpha, normalization)
+        order = np.lexsort((self.rows, -scores))[: k or len(scores)]
+        return [(int(self.rows[i]), float(scores[i])) for i in order]
 
 
 class Ranker:
@@ -107,13 +183,23 @@ class Ranker:
         if unknown:
             raise DualvecError(f"unknown ranker option(s): {', '.join(sorted(unknown))}")
         self.model = model
-        self.config = RankerConfig(**{**asdict(config or RankerConfig()), **overrides}).validate()
+        self.config = replace(config or RankerConfig(), **overrides).validate()
         self.analyzer = Analyzer(model.tokenizer, self.config.stopwords, self.config.stemmer)
         self.doc_ids: list[str] = []
         self._row_of: dict[str, int] = {}
         self.centroids: dict[str, np.ndarray] = {}
         self.bm25: BM25 | None = None
         self._desm: dict[str, DESM] = {}
+
+    def with_config(self, **overrides) -> Ranker:
+        """The same index scored another way (stages, alpha, space); index-time settings stay fixed."""
+        fixed = [k for k in INDEX_SETTINGS if k in overrides and overrides[k] != getattr(self.config, k)]
+        if fixed:
+            raise DualvecError(f"'{fixed[0]}' is fixed when the index is built; re-index to change it")
+        other = copy.copy(self)
+        other.config = replace(self.config, **overrides).validate()
+        other._desm = {}
+        return other
 
     # -- indexing -----------------------------------------------------------------
 
@@ -135,7 +221,7 @@ class Ranker:
                 raise DualvecError("the collection lists a document id twice")
             bar.task("BM25 index", 1)
             self.bm25 = BM25(self.config.k1, self.config.b, self.config.bm25_method).index(
-                [self.analyzer.bm25_terms(t) for _, t in items] if self.config.stemmer else terms)
+                [self.analyzer.stem(t) for t in terms])
             bar.update(1)
             spaces = ["in"] + (["out"] if self.model.out_vectors is not None else [])
             bar.task("DESM centroids", len(spaces))
@@ -176,35 +262,50 @@ class Ranker:
 
     # -- scoring --------------------------------------------------------------------
 
-    def candidates(self, query: str, *, mode: str = "rerank", space: str | None = None,
+    def analyze(self, query: str | Query, query_id: str = "") -> Query:
+        """The query analysed once, then rewritten by every expansion stage that is on."""
+        if isinstance(query, Query):
+            return query
+        q = self.analyzer.query(query, query_id)
+        if self.bm25 is not None:
+            for stage in self.config.stages():
+                q = stage.apply(self, q)
+        return q
+
+    def candidates(self, query: str | Query, *, mode: str = "rerank", space: str | None = None,
                    doc_ids: Sequence[str] | None = None, query_id: str = "") -> Candidates:
-        """The documents a query ranks, with raw BM25 and DESM scores."""
+        """The documents a query ranks, with raw BM25 and DESM scores.
+
+        A query none of whose words is in the collection or the model ranks no
+        document (rather than every document at score 0).
+        """
         self._require_index()
         if mode not in MODES:
             raise DualvecError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        bm25_all = self.bm25.scores(self.analyzer.bm25_terms(query))
+        q = self.analyze(query, query_id)
+        desm = self.desm(space)
+        bm25_all = self.bm25.weighted_scores(q.weights)
         if doc_ids is not None:
             rows = self.rows(doc_ids)
+        elif not bm25_all.any() and not desm.knows_any(q.terms):
+            rows = np.zeros(0, dtype=np.int64)
         elif mode == "full":
             rows = np.arange(len(self.doc_ids))
         else:
             k = min(self.config.first_stage_k, len(self.doc_ids))
             rows = np.argpartition(-bm25_all, k - 1)[:k]
             rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
-        desm = self.desm(space).scores(self.analyzer.terms(query), rows)
-        return Candidates(query_id, rows, bm25_all[rows], desm)
+        return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": desm.scores(q.terms, rows)})
 
     def _ranked(self, cand: Candidates, alpha: float | None, k: int | None) -> list[tuple[str, float]]:
         a = self.config.alpha if alpha is None else alpha
         if not 0.0 <= a <= 1.0:
             raise DualvecError(f"alpha must be in [0, 1], not {a}")
-        scores = cand.mix(a, self.config.normalization)
-        order = np.lexsort((cand.rows, -scores))[: k or len(scores)]
-        return [(self.doc_ids[cand.rows[i]], float(scores[i])) for i in order]
+        return [(self.doc_ids[r], s) for r, s in cand.ranked(a, self.config.normalization, k)]
 
     def search(self, query: str, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
                space: str | None = None) -> list[tuple[str, float]]:
-        """The top ``k`` documents as ``(doc_id, score)``, best first."""
+        """The top ``k`` documents as ``(doc_id, score)``, best first; none for a query with no known word."""
         return self._ranked(self.candidates(query, mode=mode, space=space), alpha, k)
 
     def rerank(self, query: str, candidates: Sequence[str], *, alpha: float | None = None,
@@ -219,18 +320,19 @@ class Ranker:
         return cand.mix(self.config.alpha if alpha is None else alpha, self.config.normalization)
 
     def explain(self, query: str, doc_id: str, space: str | None = None) -> dict:
-        """Raw BM25 and DESM scores of one document, split by query term."""
+        """Raw BM25 and DESM scores of one document, split by query term, with each stage's added terms."""
         self._require_index()
         row = int(self.rows([doc_id])[0])
-        desm = self.desm(space)
-        terms = self.analyzer.terms(query)
+        cand = self.candidates(query, doc_ids=[doc_id], space=space)
+        q = cand.query
         return {
             "doc_id": doc_id,
-            "bm25": float(self.bm25.scores(self.analyzer.bm25_terms(query))[row]),
-            "desm": float(desm.scores(terms, np.array([row]))[0]),
-            "bm25_terms": self.bm25.term_scores(self.analyzer.bm25_terms(query), row),
-            "desm_terms": desm.term_contributions(terms, row),
-            "unknown_terms": [t for t in terms if t not in self.model],
+            "bm25": float(cand.bm25[0]),
+            "desm": float(cand.desm[0]),
+            "bm25_terms": [(t, w * float(self.bm25.scores([t])[row])) for t, w in q.weights.items()],
+            "desm_terms": self.desm(space).term_contributions(q.terms, row),
+            "expansion": q.added,
+            "unknown_terms": [t for t in q.terms if t not in self.model],
         }
 
     def run(self, queries: Mapping[str, str], *, k: int = 100, mode: str = "rerank", alpha: float | None = None,
@@ -258,7 +360,7 @@ class Ranker:
             write_json(tmp / "doc_ids.json", self.doc_ids)
             files = write_arrays(tmp, {f"centroids_{s}": c for s, c in self.centroids.items()})
             write_json(tmp / INDEX_HEADER, {"format": INDEX_FORMAT, "format_version": INDEX_VERSION,
-                                            "config": asdict(self.config), "documents": len(self.doc_ids),
+                                            "config": self.config.to_dict(), "documents": len(self.doc_ids),
                                             "files": files})
 
         return write_dir_atomic(path, INDEX_HEADER, fill, kind="dualvec index")
@@ -274,9 +376,11 @@ class Ranker:
             raise DualvecError(f"{root / INDEX_HEADER} is not a dualvec index header")
         if header.get("format_version", 0) > INDEX_VERSION:
             raise DualvecError(f"{root}: index format {header.get('format_version')} is newer than this dualvec")
-        config = RankerConfig(**{k: v for k, v in header.get("config", {}).items()
-                                 if k in {f.name for f in fields(RankerConfig)}})
-        for key in ("stopwords", "stemmer", "k1", "b", "bm25_method"):
+        settings = header.get("config", {})
+        if not isinstance(settings, dict):
+            raise DualvecError(f"{root / INDEX_HEADER}: 'config' must be an object")
+        config = RankerConfig.from_dict(settings)
+        for key in INDEX_SETTINGS:
             if key in overrides and overrides[key] != getattr(config, key):
                 raise DualvecError(f"'{key}' is fixed when the index is built; re-index to change it")
         self = cls(load(root / "model", mmap=mmap), config, **overrides)

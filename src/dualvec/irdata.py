@@ -25,11 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DualvecError
-from ..store import write_file_atomic
+from .atomic import write_file_atomic
+from .errors import DualvecError
 
-Qrels = dict[str, dict[str, int]]
-Run = dict[str, dict[str, float]]
+#: Judgments, ``{query id: {doc id: gain}}``.
+Qrels = Mapping[str, Mapping[str, int]]
+#: A ranking, ``{query id: {doc id: score}}``.
+Run = Mapping[str, Mapping[str, float]]
 
 
 @dataclass
@@ -150,7 +152,7 @@ def read_cranfield(directory: str | os.PathLike) -> Collection:
 def read_qrels(path: str | os.PathLike, grade: Callable[[int], int] | None = None) -> Qrels:
     """Judgments from TREC (4 columns), BEIR (3 columns, header) or Cranfield (3 columns) files."""
     p = Path(path)
-    qrels: Qrels = {}
+    qrels: dict[str, dict[str, int]] = {}
     for n, line in enumerate(_read_text(p).splitlines(), start=1):
         cols = line.strip().split()
         if not cols:
@@ -217,7 +219,7 @@ def read_collection(path: str | os.PathLike) -> Collection:
 def read_run(path: str | os.PathLike) -> Run:
     """A TREC run file: ``qid Q0 docid rank score tag``."""
     p = Path(path)
-    run: Run = {}
+    run: dict[str, dict[str, float]] = {}
     for n, line in enumerate(_read_text(p).splitlines(), start=1):
         cols = line.split()
         if not cols:

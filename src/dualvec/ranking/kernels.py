@@ -1,4 +1,4 @@
-"""DESM kernels: document centroids of unit word vectors.
+"""DESM kernel: document centroids of unit word vectors.
 
 ``centroids(rows, offsets, unit)``: for document i with vocabulary rows
 ``rows[offsets[i]:offsets[i+1]]`` (repeats included), the mean of their unit

@@ -1,1 +1,0 @@
-"""numba kernels: plain functions over arrays, no dualvec objects."""

@@ -1,0 +1,83 @@
+"""Query expansion from the embedding spaces (Kuzi, Shtok and Kurland, CIKM 2016).
+
+The candidates for expansion are the words nearest to the query's centroid:
+with ``space="in-out"``, the query's mean unit IN vector against every unit
+OUT vector, i.e. the words that *occur with* the query's words (DESM's
+observation); ``"in-in"`` gives words of the same *type*. Only words whose
+BM25 term (after stemming) occurs in the collection, that are not stop words
+and not already in the query, are kept; the ``terms`` best, weighted by their
+cosine and scaled to sum 1, are mixed with the query:
+q' = λ·q + (1 − λ)·E, λ = ``original_query_weight``. After RM3 this is Kuzi et
+al.'s combination of RM3 and embedding terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ..errors import DualvecError
+from ..model import parse_space
+from .desm import query_vector
+from .stages import interpolate
+
+if TYPE_CHECKING:
+    from .analysis import Query
+    from .ranker import Ranker
+
+
+@dataclass
+class Expansion:
+    """Embedding expansion: ``terms`` words nearest the query in ``space``, weight 1 − λ."""
+
+    name: ClassVar[str] = "expansion"
+    space: str = "in-out"
+    terms: int = 10
+    original_query_weight: float = 0.7
+
+    def validate(self) -> Expansion:
+        parse_space(self.space)
+        if self.terms < 1:
+            raise DualvecError(f"expansion needs terms >= 1, not {self.terms}")
+        if not 0.0 <= self.original_query_weight <= 1.0:
+            raise DualvecError(f"expansion's original_query_weight must be in [0, 1], not {self.original_query_weight}")
+        return self
+
+    def expansion_terms(self, ranker: Ranker, query: Query) -> dict[str, float]:
+        """BM25 term -> summed cosine of the ``terms`` nearest usable words."""
+        model = ranker.model
+        qspace, cspace = parse_space(self.space)
+        q = query_vector(model, query.terms, qspace)
+        if not q.any():
+            return {}
+        stems = ranker.bm25.cached("expansion-stems", lambda: _stems_in_collection(ranker))
+        cos = model.space(cspace).unit @ q
+        cos = np.where(stems >= 0, cos, -np.inf)
+        own = set(query.weights)
+        picked: dict[str, float] = {}
+        for row in np.argsort(-cos, kind="stable"):
+            if not np.isfinite(cos[row]) or cos[row] <= 0 or len(picked) >= self.terms:
+                break
+            term = ranker.bm25.term(int(stems[row]))
+            if term in own or model.words[row] in query.terms:
+                continue
+            picked[term] = picked.get(term, 0.0) + float(cos[row])
+        return picked
+
+    def apply(self, ranker: Ranker, query: Query) -> Query:
+        added = self.expansion_terms(ranker, query)
+        if not added:
+            return query
+        return replace(query, weights=interpolate(query.weights, added, self.original_query_weight),
+                       added={**query.added, self.name: added})
+
+
+def _stems_in_collection(ranker: Ranker) -> np.ndarray:
+    """Model row -> BM25 term id of its stem, or -1 (a stop word, or a stem not in the collection)."""
+    words = ranker.model.words
+    stems = ranker.analyzer.stem(words)
+    vocab = ranker.bm25.term_ids
+    return np.array([vocab.get(s, -1) if not ranker.analyzer.is_stopword(w) else -1
+                     for w, s in zip(words, stems)], dtype=np.int64)

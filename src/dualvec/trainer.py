@@ -1,0 +1,152 @@
+"""Training a :class:`~dualvec.model.DualVectors`: read the corpus once, choose
+the vocabulary, run a trainer (:mod:`dualvec.training`), keep both spaces."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .corpus import CorpusLike, Tokenizer, default_tokenizer
+from .encoded import EncodedCorpus, ScannedCorpus, scan_corpus
+from .errors import DualvecError
+from .model import OUT_HS_LINEARISED, OUT_NEGATIVE_SAMPLING, DualVectors, hs_linearised_out
+from .progress import Progress, wants_progress
+from .training import (EpochStats, TrainingParams, Weights, grow_weights, init_weights, select_vocabulary,
+                       train_epochs)
+from .vocab import HuffmanTree, Vocabulary
+
+
+def _scan_and_encode(
+    corpus: CorpusLike, tok: Tokenizer, params: TrainingParams, encoding_errors: str, bar: Progress,
+    choose: Callable[[ScannedCorpus], tuple[Vocabulary, np.ndarray]],
+) -> tuple[Vocabulary, EncodedCorpus]:
+    """Read the corpus once, let ``choose`` pick the vocabulary, encode; the caller closes the result."""
+    bar.task("reading corpus", None)
+    scanned = scan_corpus(corpus, tok, params.max_vocab_size, encoding_errors,
+                          on_progress=lambda n: bar.update(n, f"{n:,} tokens"))
+    try:
+        if scanned.n_tokens == 0:
+            name = f" {corpus}" if isinstance(corpus, (str, os.PathLike)) else ""
+            raise DualvecError(f"the corpus{name} is empty: no tokens found")
+        vocab, row_of = choose(scanned)
+        return vocab, scanned.encode(row_of)
+    except BaseException:
+        scanned.discard()
+        raise
+
+
+def _from_weights(vocab: Vocabulary, weights: Weights, tree: HuffmanTree | None, params: TrainingParams,
+                  tok: Tokenizer | None, history: list[EpochStats]) -> DualVectors:
+    if weights.syn1neg is not None:
+        out, kind = weights.syn1neg, OUT_NEGATIVE_SAMPLING
+    else:
+        assert weights.syn1 is not None and tree is not None
+        out, kind = hs_linearised_out(weights.syn1, tree), OUT_HS_LINEARISED
+    return DualVectors(vocab, weights.syn0, out, params=params, out_kind=kind,
+                       hs_nodes=weights.syn1, tree=tree if params.hs else None,
+                       tokenizer=tok, history=history)
+
+
+def train(
+    corpus: CorpusLike,
+    *,
+    tokenizer: Tokenizer | None = None,
+    encoding_errors: str = "strict",
+    progress: bool | None = None,
+    workdir: str | os.PathLike | None = None,
+    **options: Any,
+) -> DualVectors:
+    """Train word2vec on ``corpus`` and keep both spaces.
+
+    ``corpus``: a text file (one sentence per line; ``.gz``/``.bz2`` fine), a
+    directory of them, or an iterable of token lists or strings.
+    ``options`` are gensim's names (see :class:`~dualvec.training.TrainingParams`):
+    ``sg``, ``hs``, ``negative``, ``ns_exponent``, ``cbow_mean``, ``window``,
+    ``sample``, ``min_count``, ``max_vocab_size``, ``max_final_vocab``,
+    ``alpha``, ``min_alpha``, ``epochs``, ``vector_size``, ``workers``, ``seed``.
+    The corpus is read once and encoded into a temporary memory-mapped array
+    (in ``workdir``, default the system temp directory), removed afterwards.
+    """
+    known = set(TrainingParams.__dataclass_fields__)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise DualvecError(f"unknown training option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    params = TrainingParams(**options).validate()
+    tok = tokenizer or default_tokenizer()
+    with Progress(wants_progress(progress)) as bar:
+        vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar,
+                                          lambda scanned: select_vocabulary(scanned, params))
+        try:
+            if params.hs and len(vocab) < 2:
+                raise DualvecError("hierarchical softmax needs at least 2 words in the vocabulary")
+            weights = init_weights(len(vocab), params, np.random.default_rng(params.seed))
+            tree = vocab.huffman_tree() if params.hs else None
+            stats = train_epochs(encoded, vocab, weights, tree, params, progress=bar)
+        finally:
+            encoded.close()
+    return _from_weights(vocab, weights, tree, params, tok, stats)
+
+
+def train_more(
+    model: DualVectors,
+    corpus: CorpusLike,
+    *,
+    epochs: int | None = None,
+    update_vocab: bool = True,
+    alpha: float | None = None,
+    min_alpha: float | None = None,
+    workers: int | None = None,
+    tokenizer: Tokenizer | None = None,
+    encoding_errors: str = "strict",
+    progress: bool | None = None,
+) -> DualVectors:
+    """``model`` trained further on more text, as a new model (gensim's ``build_vocab(update=True)`` + ``train``).
+
+    With ``update_vocab``, new words reaching ``min_count`` in the new text
+    join the vocabulary: their IN rows start random, their OUT rows at zero,
+    and known words' counts grow. Under hierarchical softmax the Huffman
+    tree is rebuilt for the new counts, so the inner-node weights restart
+    from zero (a warning says so). ``model`` itself is unchanged;
+    :meth:`DualVectors.train_more` is the in-place form.
+    """
+    if model.params is None:
+        raise DualvecError("this model has no training parameters (it was imported); it cannot be trained further")
+    if model.in_vectors.is_unit:
+        raise DualvecError("the raw vectors were discarded; this model cannot be trained further")
+    changes = {k: v for k, v in dict(epochs=epochs, alpha=alpha, min_alpha=min_alpha, workers=workers).items()
+               if v is not None}
+    params = TrainingParams(**{**model.params.to_dict(), **changes}).validate()
+    tok = tokenizer or model.tokenizer or default_tokenizer()
+    show = wants_progress(progress)
+
+    def choose(scanned: ScannedCorpus) -> tuple[Vocabulary, np.ndarray]:
+        if update_vocab:
+            return select_vocabulary(scanned, params, existing=model.vocab)
+        index = model.vocab.index
+        return model.vocab, np.array([index.get(w, -1) for w in scanned.words], dtype=np.int64)
+
+    with Progress(show) as bar:
+        vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar, choose)
+        try:
+            rng = np.random.default_rng([params.seed, len(model.history)])
+            weights = Weights(
+                syn0=np.array(model.in_vectors.vectors, dtype=np.float32),
+                syn1neg=(np.array(model.out_vectors.vectors, dtype=np.float32)
+                         if model.out_kind == OUT_NEGATIVE_SAMPLING else None),
+                syn1=np.array(model.hs_nodes, dtype=np.float32) if model.hs_nodes is not None else None,
+            )
+            tree = model.tree
+            if len(vocab) != len(model.vocab):
+                weights = grow_weights(weights, len(vocab), params, rng)
+                if params.hs:
+                    warnings.warn("the vocabulary grew: the hierarchical-softmax tree was rebuilt and its "
+                                  "inner-node weights restart from zero", stacklevel=2)
+                    tree = vocab.huffman_tree()
+            stats = train_epochs(encoded, vocab, weights, tree, params, run=len(model.history), progress=bar)
+        finally:
+            encoded.close()
+    return _from_weights(vocab, weights, tree, params, tok, model.history + stats)

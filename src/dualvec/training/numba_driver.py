@@ -1,0 +1,154 @@
+"""The CPU backend: the numba kernels of :mod:`.kernels` on real threads.
+
+The corpus is split into one contiguous slice per worker; each thread trains
+its slice chunk by chunk, calling a ``nogil`` kernel, and all threads update
+the shared matrices without locks (Hogwild, as word2vec.c and gensim do).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from ..encoded import EncodedCorpus
+from ..errors import DualvecError
+from ..progress import Progress
+from .kernels import CBOW_GROUP, kernels_for
+from .options import EpochStats, TrainingParams, Weights
+from .tables import Tables, scratch
+
+#: Tokens per kernel call: large enough that the call overhead vanishes,
+#: small enough for a smooth learning-rate schedule and progress bar.
+CHUNK_TOKENS = 10_000
+
+
+def _thread_seed(seed: int, run: int, epoch: int, thread: int) -> np.ndarray:
+    s = np.random.SeedSequence([seed & 0xFFFFFFFF, run, epoch, thread]).generate_state(1, np.uint64)
+    state = scratch(1, np.uint64)
+    state[0] = s[0] | np.uint64(1)  # xorshift needs a non-zero state
+    return state
+
+
+def run_epochs(
+    encoded: EncodedCorpus,
+    weights: Weights,
+    tables: Tables,
+    params: TrainingParams,
+    *,
+    run: int = 0,
+    progress: Progress | None = None,
+) -> list[EpochStats]:
+    """Run ``params.epochs`` epochs over ``encoded``, updating ``weights`` in place.
+
+    The corpus is split into ``workers`` contiguous slices of about equal token
+    count; each thread trains its slice chunk by chunk. The learning rate
+    decays linearly from ``alpha`` to ``min_alpha`` over the global progress of
+    all threads. With ``workers=1`` and a seed the result is bit-for-bit
+    reproducible.
+    """
+    p = params
+    syn0 = weights.syn0
+    dim = syn0.shape[1]
+    if not (syn0.flags.c_contiguous and syn0.flags.writeable and syn0.dtype == np.float32):
+        raise DualvecError("IN vectors must be a writable float32 matrix to train (was the model loaded with mmap?)")
+    dummy = np.zeros((1, dim), dtype=np.float32)
+    syn1neg = weights.syn1neg if p.negative > 0 else dummy
+    syn1 = weights.syn1 if p.hs else dummy
+    codes, points, code_offsets = tables.codes, tables.points, tables.code_offsets
+    noise_threshold, noise_alias, keep = tables.noise_threshold, tables.noise_alias, tables.keep
+    sig, logsig = tables.sig, tables.logsig
+
+    tokens = np.asarray(encoded.tokens)
+    offsets = np.asarray(encoded.offsets)
+    n_tokens = encoded.n_tokens
+    if n_tokens == 0:
+        raise DualvecError("the corpus has no words in the vocabulary to train on")
+    n_threads = max(1, min(p.workers, encoded.n_sentences))
+    cuts = np.searchsorted(offsets, np.linspace(0, n_tokens, n_threads + 1).astype(np.int64))
+    cuts[0], cuts[-1] = 0, encoded.n_sentences
+    max_len = int(np.diff(offsets).max())
+    total_work = p.epochs * n_tokens
+    kernels = kernels_for(dim)
+    sg_kernel = kernels.sg_batch if p.batch else kernels.sg
+    # Batched CBOW shares negatives among centres about a window apart in one sentence: with no
+    # negatives, or with sentences too short to hold a group (tweets, queries), the exact kernel
+    # is both faster and better there (benchmarks/RESULTS.md).
+    long_sentences = n_tokens >= CBOW_GROUP * p.window * encoded.n_sentences
+    cbow_kernel = kernels.cbow_batch if p.batch and p.negative > 0 and long_sentences else kernels.cbow
+    stats: list[EpochStats] = []
+
+    for epoch in range(p.epochs):
+        done = np.zeros(n_threads, dtype=np.int64)
+        losses = np.zeros(n_threads, dtype=np.float64)
+        examples = np.zeros(n_threads, dtype=np.int64)
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def worker(t: int) -> None:
+            try:
+                state = _thread_seed(p.seed, run, epoch, t)
+                sentence = scratch(max_len, np.int32)
+                neu1 = scratch(dim, np.float32).reshape(1, dim)
+                neu1e = scratch(dim, np.float32)
+                s, end = int(cuts[t]), int(cuts[t + 1])
+                while s < end and not stop.is_set():
+                    e = int(np.searchsorted(offsets, offsets[s] + CHUNK_TOKENS, side="left"))
+                    e = min(max(e, s + 1), end)
+                    n = int(offsets[e] - offsets[s])
+                    progress0 = (epoch * n_tokens + int(done.sum())) / total_work
+                    a0 = p.alpha - (p.alpha - p.min_alpha) * progress0
+                    a1 = p.alpha - (p.alpha - p.min_alpha) * min(1.0, progress0 + n / total_work)
+                    if p.sg:
+                        loss, ex = sg_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                                            code_offsets, keep, noise_threshold, noise_alias, p.window,
+                                            p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
+                    else:
+                        loss, ex = cbow_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                                               code_offsets, keep, noise_threshold, noise_alias, p.window,
+                                               p.negative, p.hs, p.cbow_mean, a0, a1, state, sig, logsig,
+                                               sentence, neu1, neu1e)
+                    losses[t] += loss
+                    examples[t] += ex
+                    done[t] += n
+                    s = e
+            except BaseException as exc:  # surfaced in the main thread
+                errors.append(exc)
+
+        if progress is not None:
+            progress.task(f"epoch {epoch + 1}/{p.epochs}", n_tokens)
+        start = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(n_threads)]
+        for th in threads:
+            th.start()
+        try:
+            # Wait on a live thread rather than sleep: join returns the moment the last thread
+            # ends, where a 0.1 s sleep rounded short epochs' seconds up by as much as 3%.
+            while alive := [th for th in threads if th.is_alive()]:
+                alive[0].join(0.1)
+                if progress is not None:
+                    _report(progress, done, losses, examples, start, p, epoch, n_tokens, total_work)
+        except KeyboardInterrupt:
+            stop.set()
+            for th in threads:
+                th.join()
+            raise
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
+        seconds = time.perf_counter() - start
+        n_ex = int(examples.sum())
+        stats.append(EpochStats(epoch + 1, float(losses.sum()) / max(n_ex, 1), n_ex, int(done.sum()), seconds))
+        if progress is not None:
+            _report(progress, done, losses, examples, start, p, epoch, n_tokens, total_work)
+    return stats
+
+
+def _report(progress: Progress, done, losses, examples, start, p, epoch, n_tokens, total_work) -> None:
+    words = int(done.sum())
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    alpha = p.alpha - (p.alpha - p.min_alpha) * ((epoch * n_tokens + words) / total_work)
+    loss = float(losses.sum()) / max(int(examples.sum()), 1)
+    progress.update(words, f"{words / elapsed:,.0f} w/s  lr {alpha:.5f}  loss {loss:.4f}")
