@@ -290,35 +290,55 @@ def index_cmd(
     alpha: Annotated[float, typer.Option(help="DESM weight in the BM25 mixture (0 = BM25, 1 = DESM).")] = RANK.alpha,
     k1: Annotated[float, typer.Option(help="BM25 k1.")] = RANK.k1,
     b: Annotated[float, typer.Option(help="BM25 b.")] = RANK.b,
-    stopwords: Annotated[str, typer.Option(help="'english' or 'none'.")] = "english",
-    stemmer: Annotated[Optional[str], typer.Option(help="Stem BM25 terms, e.g. 'english' (needs PyStemmer).")] = None,
+    stopwords: Annotated[str, typer.Option(help="'english' or 'none' (applies to BM25 and DESM).")] = "english",
+    stemmer: Annotated[str, typer.Option(help="Snowball stemmer for BM25 terms (PyStemmer), or 'none'.")
+                       ] = RANK.stemmer or "none",
+    rm3: Annotated[bool, typer.Option("--rm3/--no-rm3", help="RM3 pseudo-relevance feedback (Anserini's "
+                                      "defaults).")] = RANK.rm3 is not None,
+    expansion: Annotated[str, typer.Option(help="Expand queries with their nearest words in this space "
+                                           "(in-out: words that occur with them), or 'none'.")
+                         ] = RANK.expansion.space if RANK.expansion else "none",
+    adapt: Annotated[int, typer.Option(help="First train the model this many more epochs on the collection's "
+                                       "own text (its vocabulary grows).", min=0)] = 0,
     progress: ProgressOpt = None,
 ) -> None:
     """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
     from .irdata import read_collection
-    from .ranking import Ranker
+    from .ranking import RM3, Expansion, Ranker
 
     model = open_model(model_path)
     docs = read_collection(collection).docs
+    if adapt:
+        model = import_model(model_path, mmap=False).train_more(list(docs.values()), epochs=adapt,
+                                                               progress=progress)
     ranker = Ranker(model, space=space, alpha=alpha, k1=k1, b=b,
-                    stopwords=None if stopwords == "none" else stopwords, stemmer=stemmer)
+                    stopwords=None if stopwords == "none" else stopwords,
+                    stemmer=None if stemmer == "none" else stemmer,
+                    rm3=RM3() if rm3 else None,
+                    expansion=None if expansion == "none" else Expansion(space=expansion))
     ranker.index(docs, progress=progress).save(output)
-    err.print(f"indexed {len(docs):,} documents into {output}")
+    err.print(f"indexed {len(docs):,} documents into {output}" + (f" (model adapted, {adapt} epochs)" if adapt else ""))
 
 
-def _result_table(ranker, query: str, results, explain: bool) -> Table:
-    table = Table(title=f"{query!r}  ({ranker.config.space}, alpha {ranker.config.alpha})")
+def _result_table(ranker, query, results, explain: bool) -> Table:
+    stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
+    table = Table(title=f"{escape(repr(query.text))}  ({stages}; desm {ranker.config.space}, "
+                        f"alpha {ranker.config.alpha})")
     for col, just in [("#", "right"), ("doc", "left"), ("score", "right"), ("BM25", "right"), ("DESM", "right")]:
         table.add_column(col, justify=just)
     if explain:
-        table.add_column("per term: BM25 / DESM")
+        table.add_column("per term: BM25 | DESM")
     for rank, (doc, score) in enumerate(results, start=1):
         ex = ranker.explain(query, doc)
-        row = [str(rank), doc, f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
+        row = [str(rank), escape(doc), f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
         if explain:
-            desm_terms = dict(ex["desm_terms"])
-            row.append(", ".join(f"{t} {s:.2f}/{desm_terms.get(t, 0.0):.3f}" for t, s in ex["bm25_terms"]))
+            bm = ", ".join(f"{t} {s:.2f}" for t, s in ex["bm25_terms"] if s)
+            de = ", ".join(f"{t} {s:.3f}" for t, s in ex["desm_terms"])
+            row.append(escape(f"{bm or '-'} | {de or '-'}"))
         table.add_row(*row)
+    for stage, terms in query.added.items():
+        table.caption = ((table.caption + "\n") if table.caption else "") + escape(
+            f"{stage} added: " + ", ".join(f"{t} {w:.3f}" for t, w in sorted(terms.items(), key=lambda kv: -kv[1])))
     return table
 
 
@@ -341,9 +361,15 @@ def search_cmd(
     if queries is None:
         err.print("type a query and press enter (ctrl-d to stop)")
         queries = (line.strip() for line in sys.stdin)
-    for q in queries:
-        if q:
-            out.print(_result_table(ranker, q, ranker.search(q, k, mode=mode, alpha=alpha), explain))
+    for text in queries:
+        if not text:
+            continue
+        q = ranker.analyze(text)
+        results = ranker.search(q, k, mode=mode, alpha=alpha)
+        if results:
+            out.print(_result_table(ranker, q, results, explain))
+        else:
+            err.print(escape(f"{text!r}: no query word is in the collection or the model; nothing to rank"))
 
 
 @app.command("rank")
@@ -419,34 +445,73 @@ def evaluate_cmd(
 @friendly
 def tune_cmd(
     index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
-    collection: Annotated[Path, typer.Argument(help="The indexed collection's directory (documents, queries, judgments).")],
-    split: Annotated[str, typer.Option(help="Judged split to tune on.")] = "train",
+    collection: Annotated[Path, typer.Argument(help="The indexed collection's directory (documents, queries, "
+                                                    "judgments).")],
+    split: Annotated[str, typer.Option(help="Judged split to tune on (with --folds: to cross-validate on).")
+                     ] = "train",
+    folds: Annotated[Optional[int], typer.Option(help="Cross-validate: choose on K-1 folds of the queries, rank "
+                                                      "the held-out fold, for every fold.", min=2)] = None,
+    run: Annotated[Optional[Path], typer.Option("--run", help="With --folds: write the cross-validated TREC run "
+                                                              "here.")] = None,
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
     measure: Annotated[str, typer.Option(help="Metric to maximise.")] = "nDCG@10",
-    save: Annotated[bool, typer.Option("--save/--no-save", help="Write the tuned k1, b and alpha into the index.")] = False,
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Write the choice into the index.")] = False,
+    progress: ProgressOpt = None,
 ) -> None:
-    """Grid-search BM25's k1, b (BM25 alone), then the mixture's alpha, on a training split."""
-    from .evaluation import tune_alpha, tune_bm25
-    from .evaluation.tuning import collect
-    from .irdata import read_collection
+    """Choose the pipeline (BM25, RM3, embedding expansion, the DESM mixture) and its parameters on judged queries.
+
+    Without --folds: BM25's k1 and b (BM25 alone), then pipeline and alpha, on SPLIT.
+    With --folds K: K-fold cross-validation over SPLIT's queries, never ranking a
+    query with a choice made on it; --run writes that run.
+    """
+    from .evaluation import tune_bm25
+    from .evaluation.pipelines import ALPHAS, cross_validate_pipelines, iter_table, pipeline_grid, score_grid
+    from .irdata import read_collection, write_run
     from .ranking import Ranker
 
     coll = read_collection(collection)
     queries, qrels = coll.split_queries(split), coll.qrels[split]
     ranker = Ranker.load(index_path, mmap=False)
-    bm = tune_bm25(ranker, coll.docs, queries, qrels, measure=measure)
-    mix = tune_alpha(ranker, collect(ranker, queries, mode), qrels, measure=measure)
-    table = Table(title=f"tuned on {len(queries):,} '{split}' queries ({measure}, {mode})")
-    table.add_column("parameter")
-    table.add_column("value", justify="right")
-    table.add_column(measure, justify="right")
-    table.add_row("k1, b (BM25 alone)", f"{bm.params['k1']}, {bm.params['b']}", f"{bm.score:.4f}")
-    table.add_row("alpha (mixture)", f"{mix.params['alpha']}", f"{mix.score:.4f}")
+    pipelines = pipeline_grid("in-out" if ranker.model.out_vectors is not None else "in-in")
+    table = Table(title=f"mean {measure} over {len(queries):,} '{split}' queries, by DESM weight alpha")
+    table.add_column("pipeline")
+    for a in ALPHAS:
+        table.add_column(f"{a}", justify="right")
+    if folds is None:
+        if run is not None:
+            raise DualvecError("--run writes a cross-validated run: give --folds too")
+        bm = tune_bm25(ranker, coll.docs, queries, qrels, measure=measure)
+        err.print(f"BM25 alone: k1={bm.params['k1']}, b={bm.params['b']} ({measure} {bm.score:.4f})")
+        grid = score_grid(ranker, queries, qrels, pipelines=pipelines, mode=mode, measure=measure,
+                          progress=progress)
+        choice = grid.best(grid.query_ids)
+    else:
+        cv = cross_validate_pipelines(ranker, queries, qrels, k=folds, pipelines=pipelines, mode=mode,
+                                      measure=measure, progress=progress)
+        grid, choice = cv.grid, cv.choices[0]
+    for name, row in iter_table(grid):
+        table.add_row(name, *(f"{v:.4f}" for v in row))
     out.print(table)
+    if folds is None:
+        out.print(f"chosen: {choice.describe()}  ({measure} {choice.score:.4f}); alpha {choice.alpha}")
+    else:
+        from .evaluation import evaluate
+
+        for f, c in enumerate(cv.choices, start=1):
+            out.print(f"fold {f}: {c.describe()}  ({measure} {c.score:.4f} on the other folds)")
+        if cv.at_edge:
+            out.print(f"[yellow]at the edge of the grid (the best may lie beyond):[/] {', '.join(cv.at_edge)}")
+        score = evaluate(cv.run, qrels, [measure]).aggregate[measure]
+        out.print(f"cross-validated {measure}: {score:.4f}")
+        if run is not None:
+            write_run(cv.run, run, tag="dualvec-cv")
+            err.print(f"wrote the cross-validated run to {run}")
+        choice = grid.best(grid.query_ids)  # what --save stores: the choice on every query
     if save:
-        ranker.config.alpha = mix.params["alpha"]
+        ranker.config.alpha = choice.alpha
+        ranker.config.rm3, ranker.config.expansion = choice.pipeline.rm3, choice.pipeline.expansion
         ranker.save(index_path)
-        err.print(f"saved k1={bm.params['k1']}, b={bm.params['b']}, alpha={mix.params['alpha']} into {index_path}")
+        err.print(f"saved {choice.describe()} (k1={ranker.config.k1}, b={ranker.config.b}) into {index_path}")
 
 
 def main() -> None:

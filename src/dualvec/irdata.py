@@ -202,8 +202,52 @@ def read_texts(path: str | os.PathLike) -> dict[str, str]:
     return read_tsv(p)
 
 
+def read_lisa(directory: str | os.PathLike) -> Collection:
+    """The LISA collection (Glasgow): ``LISA?.???`` record files, ``LISA.QUE``, ``LISARJ.NUM``.
+
+    A record is ``Document N``, a title, a blank line, the abstract, and a line
+    of asterisks. As distributed, one record lacks its ``Document`` line (it is
+    skipped: nothing can judge it) and numbers 1998-2001 occur twice (the first
+    record keeps the number, the second is kept as ``N-2``). Judgments come
+    from ``LISARJ.NUM`` (query, count, that many documents; ``LISA.REL`` is
+    defective); every judged document has gain 1.
+    """
+    root = Path(directory)
+    docs: dict[str, str] = {}
+    files = sorted(f for f in root.glob("LISA[0-9]*") if f.is_file())
+    if not files:
+        raise DualvecError(f"{root}: no LISA record files (LISA0.001, ...)")
+    for f in files:
+        for record in re.split(r"^\*{10,}\s*$", _read_text(f), flags=re.M):
+            m = re.match(r"\s*Document\s+(\d+)\s*\n", record)
+            if not m:
+                continue
+            doc_id, n = m.group(1), 2
+            while doc_id in docs:
+                doc_id, n = f"{m.group(1)}-{n}", n + 1
+            docs[doc_id] = " ".join(record[m.end():].split())
+    queries: dict[str, str] = {}
+    for block in _read_text(root / "LISA.QUE").split("#"):
+        lines = block.strip().splitlines()
+        if len(lines) >= 2 and lines[0].strip().isdigit():
+            queries[lines[0].strip()] = " ".join(" ".join(lines[1:]).split())
+    numbers = _read_text(root / "LISARJ.NUM").split()
+    qrels: dict[str, dict[str, int]] = {}
+    i = 0
+    try:
+        while i < len(numbers):
+            qid, count = numbers[i], int(numbers[i + 1])
+            qrels[qid] = {d: 1 for d in numbers[i + 2 : i + 2 + count]}
+            if len(qrels[qid]) != count:
+                raise IndexError
+            i += 2 + count
+    except (IndexError, ValueError):
+        raise DualvecError(f"{root / 'LISARJ.NUM'}: malformed near number {i + 1}") from None
+    return Collection(docs, queries, {"test": qrels}, name=root.name)
+
+
 def read_collection(path: str | os.PathLike) -> Collection:
-    """A BEIR directory, a Cranfield directory, or a single documents file."""
+    """A BEIR directory, a Cranfield or LISA directory, or a single documents file."""
     p = Path(path)
     if not p.exists():
         raise DualvecError(f"collection not found: {p}")
@@ -212,7 +256,9 @@ def read_collection(path: str | os.PathLike) -> Collection:
             return read_beir(p)
         if (p / "cran.all.1400").exists():
             return read_cranfield(p)
-        raise DualvecError(f"{p}: neither a BEIR directory (corpus.jsonl) nor Cranfield (cran.all.1400)")
+        if (p / "LISA.QUE").exists():
+            return read_lisa(p)
+        raise DualvecError(f"{p}: not a BEIR (corpus.jsonl), Cranfield (cran.all.1400) or LISA (LISA.QUE) directory")
     return Collection(read_texts(p), {}, name=p.stem)
 
 

@@ -303,7 +303,7 @@ class Ranker:
             raise DualvecError(f"alpha must be in [0, 1], not {a}")
         return [(self.doc_ids[r], s) for r, s in cand.ranked(a, self.config.normalization, k)]
 
-    def search(self, query: str, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
+    def search(self, query: str | Query, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
                space: str | None = None) -> list[tuple[str, float]]:
         """The top ``k`` documents as ``(doc_id, score)``, best first; none for a query with no known word."""
         return self._ranked(self.candidates(query, mode=mode, space=space), alpha, k)
@@ -319,7 +319,7 @@ class Ranker:
         cand = self.candidates(query, doc_ids=doc_ids, space=space)
         return cand.mix(self.config.alpha if alpha is None else alpha, self.config.normalization)
 
-    def explain(self, query: str, doc_id: str, space: str | None = None) -> dict:
+    def explain(self, query: str | Query, doc_id: str, space: str | None = None) -> dict:
         """Raw BM25 and DESM scores of one document, split by query term, with each stage's added terms."""
         self._require_index()
         row = int(self.rows([doc_id])[0])
