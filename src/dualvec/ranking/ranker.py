@@ -58,6 +58,8 @@ DEFAULT_ALPHA = 0.3
 def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
     """Per-query normalisation over the last axis; constant scores become 0."""
     s = np.asarray(scores, dtype=np.float64)
+    if s.shape[-1] == 0:
+        return s
     if how == "minmax":
         lo, hi = s.min(axis=-1, keepdims=True), s.max(axis=-1, keepdims=True)
         span = hi - lo
