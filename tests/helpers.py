@@ -18,3 +18,12 @@ def gensim_test_file(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"gensim's test data has no {name}")
     return path
+
+
+def data_dir(model_dir: Path) -> Path:
+    """The directory holding a saved model's (or index's) current files: the one its header names."""
+    import json
+
+    header_name = "dualvec.json" if (model_dir / "dualvec.json").exists() else "ranker.json"
+    header = json.loads((model_dir / header_name).read_text())
+    return model_dir / header["data"] if header.get("data") else model_dir

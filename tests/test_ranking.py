@@ -4,6 +4,7 @@ import pytest
 import dualvec
 from dualvec import DualvecError
 from dualvec.ranking import Ranker, normalize
+from helpers import data_dir
 from synthetic import topical_corpus
 
 
@@ -114,6 +115,6 @@ def test_index_round_trip_and_bad_options(topical, tmp_path):
         Ranker(model, space="in-up")
     with pytest.raises(DualvecError, match="missing from the texts"):
         back.reindex_bm25({"about0": "x"}, 1.2, 0.75)
-    (tmp_path / "idx" / "centroids_in.npy").write_bytes(b"garbage")
+    (data_dir(tmp_path / "idx") / "centroids_in.npy").write_bytes(b"garbage")
     with pytest.raises(DualvecError, match="corrupt or truncated"):
         Ranker.load(tmp_path / "idx")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import dualvec
+from helpers import data_dir
 from dualvec import DualVectors, DualvecError
 from dualvec.vocab import Vocabulary
 
@@ -76,7 +77,7 @@ def test_refuses_to_overwrite_something_else(tmp_path):
 @pytest.mark.parametrize("mmap", [True, False])
 def test_truncated_array_is_a_clear_error(tmp_path, mmap):
     odd_model().save(tmp_path / "m")
-    f = tmp_path / "m" / "in_vectors.npy"
+    f = data_dir(tmp_path / "m") / "in_vectors.npy"
     f.write_bytes(f.read_bytes()[:-20])
     with pytest.raises(DualvecError, match="in_vectors.npy is corrupt or truncated"):
         dualvec.load(tmp_path / "m", mmap=mmap)
@@ -85,7 +86,7 @@ def test_truncated_array_is_a_clear_error(tmp_path, mmap):
 def test_pickled_array_is_refused_not_run(tmp_path):
     odd_model().save(tmp_path / "m")
     obj = np.empty(len(ODD_WORDS), dtype=object)
-    np.save(tmp_path / "m" / "counts.npy", obj, allow_pickle=True)
+    np.save(data_dir(tmp_path / "m") / "counts.npy", obj, allow_pickle=True)
     with pytest.raises(DualvecError, match="counts.npy"):
         dualvec.load(tmp_path / "m")
 
@@ -94,15 +95,16 @@ def test_pickled_array_is_refused_not_run(tmp_path):
 def test_corrupt_model_directory(tmp_path, damage):
     odd_model().save(tmp_path / "m")
     d = tmp_path / "m"
+    data = data_dir(d)
     header = json.loads((d / "dualvec.json").read_text())
     if damage == "header":
         (d / "dualvec.json").write_text("{not json")
     elif damage == "vocab":
-        (d / "vocab.json").write_text(json.dumps(ODD_WORDS[:-1]))
+        (data / "vocab.json").write_text(json.dumps(ODD_WORDS[:-1]))
     elif damage == "shape":
-        np.save(d / "out_vectors.npy", np.zeros((len(ODD_WORDS), 5), np.float32))
+        np.save(data / "out_vectors.npy", np.zeros((len(ODD_WORDS), 5), np.float32))
     elif damage == "missing":
-        (d / "out_vectors.npy").unlink()
+        (data / "out_vectors.npy").unlink()
     elif damage == "version":
         (d / "dualvec.json").write_text(json.dumps(dict(header, format_version=99)))
     elif damage == "unsafe":

@@ -111,6 +111,8 @@ class DualVectors:
         self.tokenizer = tokenizer
         self.counts_known = counts_known
         self.history: list[EpochStats] = list(history or [])
+        #: The digest recorded when this model was saved (``None`` for a model never saved or loaded).
+        self.fingerprint: str | None = None
 
     # -- basic facts ------------------------------------------------------------
 
@@ -306,9 +308,11 @@ class DualVectors:
             vocab.index  # noqa: B018 -- fails early on duplicate words
         except DualvecError as exc:
             raise DualvecError(f"{source}: {exc}" if source else str(exc)) from None
-        return cls(vocab, parts.in_vectors, parts.out_vectors, params=parts.params, out_kind=parts.out_kind,
-                   hs_nodes=parts.hs_nodes, tree=parts.tree, tokenizer=parts.tokenizer,
-                   counts_known=parts.counts_known, history=parts.history, unit=parts.unit)
+        model = cls(vocab, parts.in_vectors, parts.out_vectors, params=parts.params, out_kind=parts.out_kind,
+                    hs_nodes=parts.hs_nodes, tree=parts.tree, tokenizer=parts.tokenizer,
+                    counts_known=parts.counts_known, history=parts.history, unit=parts.unit)
+        model.fingerprint = parts.fingerprint
+        return model
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save in dualvec's directory format (atomic; no pickle). See :mod:`dualvec.store`."""

@@ -3,46 +3,58 @@
 ::
 
     model/
-      dualvec.json      header: format version, dims, training parameters, files
-      vocab.json        the words, in row order (JSON, so any string round-trips)
-      counts.npy        int64 word counts, same order
-      in_vectors.npy    float32 (V, D)
-      out_vectors.npy   float32 (V, D), when the model has an OUT space
-      hs_*.npy          hierarchical-softmax nodes and Huffman paths, when trained with hs
+      dualvec.json          header: format version, dims, training parameters, the data directory, files
+      data-<16 hex>/        one saved version of the model:
+        vocab.json          the words, in row order (JSON, so any string round-trips)
+        counts.npy          int64 word counts, same order
+        in_vectors.npy      float32 (V, D)
+        out_vectors.npy     float32 (V, D), when the model has an OUT space
+        hs_*.npy            hierarchical-softmax nodes and Huffman paths, when trained with hs
 
-Arrays are plain ``.npy`` files read with ``allow_pickle=False``, so loading a
-model never runs code, and can be memory-mapped read-only so that several
-processes share one copy in the page cache.
+Arrays are plain ``.npy`` files read with ``allow_pickle=False`` after their
+declared size is checked against the file, so loading a model never runs code
+or allocates what the file does not hold; they can be memory-mapped read-only
+so that several processes share one copy in the page cache.
 
-Saving is atomic: everything is written into a temporary sibling directory,
-flushed, and only then renamed into place, so an interrupted save leaves the
-previous model untouched.
+Saving writes a new data directory and then atomically replaces the header
+(:func:`dualvec.atomic.write_versioned_dir`): a reader sees the old model or
+the new one, whole; a killed save leaves the old model loadable; other files
+in the directory are left alone. Version-1 directories (files beside the
+header) are still read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .atomic import write_dir_atomic, write_file
+from .atomic import MissingFile, read_header, read_versioned_dir, safe_name, write_file, write_versioned_dir
 from .corpus import RegexTokenizer, Tokenizer
 from .errors import DualvecError
 from .training import EpochStats, TrainingParams
 from .vocab import HuffmanTree
 
 FORMAT_NAME = "dualvec"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the data in a data-<hex> subdirectory the header names
 HEADER = "dualvec.json"
 VOCAB = "vocab.json"
 
 
 def is_model_dir(path: str | os.PathLike) -> bool:
-    return (Path(path) / HEADER).is_file()
+    """Does ``path`` hold a dualvec model (a directory with a valid header)?"""
+    header = read_header(Path(path) / HEADER)
+    return header is not None and _is_model_header(header)
+
+
+def _is_model_header(header: dict) -> bool:
+    return header.get("format") == FORMAT_NAME
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -59,36 +71,79 @@ def write_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> dict[str, st
 
 def write_model_dir(path: str | os.PathLike, header: dict[str, Any], words: list[str],
                     arrays: dict[str, np.ndarray]) -> Path:
-    """Write a model directory atomically. ``arrays`` maps file stems to arrays."""
+    """Write a model directory (see :func:`dualvec.atomic.write_versioned_dir`). ``arrays`` maps file stems to arrays."""
 
-    def fill(tmp: Path) -> None:
+    def fill(tmp: Path) -> dict[str, Any]:
         files = write_arrays(tmp, arrays)
         write_json(tmp / VOCAB, words)
-        write_json(tmp / HEADER, dict(header, format=FORMAT_NAME, format_version=FORMAT_VERSION, files=files))
+        return dict(header, format=FORMAT_NAME, format_version=FORMAT_VERSION, files=files)
 
-    return write_dir_atomic(path, HEADER, fill, kind="dualvec model")
+    def legacy_files(old: dict) -> list[str]:
+        files = old.get("files")
+        return [VOCAB] + (list(files.values()) if isinstance(files, dict) else [])
+
+    return write_versioned_dir(path, HEADER, fill, kind="dualvec model", is_ours=_is_model_header,
+                               legacy_files=legacy_files)
 
 
-def load_json(path: Path) -> Any:
+def _regular_file(path: Path) -> None:
+    """Refuse what is not a regular file (a FIFO would block, a device never end)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise MissingFile(f"{path} is missing: not a complete dualvec model") from None
+    except OSError as exc:
+        raise DualvecError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DualvecError(f"{path} is not a regular file")
+
+
+def load_json(path: Path, max_bytes: int = 1 << 31) -> Any:
+    _regular_file(path)
     try:
         with open(path, "rb") as fh:
-            return json.loads(fh.read().decode("utf-8", "surrogatepass"))
+            return json.loads(fh.read(max_bytes).decode("utf-8", "surrogatepass"))
     except FileNotFoundError:
-        raise DualvecError(f"{path} is missing: not a complete dualvec model") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MissingFile(f"{path} is missing: not a complete dualvec model") from None
+    except (UnicodeDecodeError, ValueError) as exc:
         raise DualvecError(f"{path} is corrupt ({exc.__class__.__name__}: {exc})") from None
+    except RecursionError:
+        raise DualvecError(f"{path} is corrupt (nested too deeply)") from None
     except OSError as exc:
         raise DualvecError(f"{path}: cannot read ({exc})") from None
 
 
 def load_array(path: Path, mmap: bool) -> np.ndarray:
-    """``np.load`` without pickles, turning every failure into a one-line error."""
+    """``np.load`` without pickles, turning every failure into a one-line error.
+
+    The header's shape and dtype are checked against the bytes in the file
+    before anything is allocated.
+    """
+    _regular_file(path)
     try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unknown .npy version {version}")
+            start = fh.tell()
+        if dtype.hasobject or dtype.fields is not None or dtype.kind not in "biufc":
+            raise ValueError(f"dtype {dtype} is not a plain numeric type")
+        need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        have = path.stat().st_size - start
+        if need != have:
+            raise ValueError(f"the header declares shape {shape} of {dtype} ({need:,} bytes) "
+                             f"but the file holds {have:,}")
         arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except FileNotFoundError:
-        raise DualvecError(f"{path} is missing: not a complete dualvec model") from None
-    except (ValueError, OSError, EOFError) as exc:
-        raise DualvecError(f"{path} is corrupt or truncated ({exc})") from None
+        raise MissingFile(f"{path} is missing: not a complete dualvec model") from None
+    except DualvecError:
+        raise
+    except Exception as exc:  # numpy's header parser raises a zoo (ValueError, SyntaxError, TokenError, ...)
+        raise DualvecError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
     if not isinstance(arr, np.ndarray):
         raise DualvecError(f"{path} does not hold a single array")
     return arr
@@ -101,24 +156,28 @@ def read_model_dir(path: str | os.PathLike, mmap: bool = True) -> tuple[dict, li
         raise DualvecError(f"model not found: {root}")
     if not root.is_dir():
         raise DualvecError(f"{root} is a file, not a dualvec model directory (use the import for other formats)")
-    header = load_json(root / HEADER)
-    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-        raise DualvecError(f"{root / HEADER} is not a dualvec header")
-    version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise DualvecError(f"{root}: format version {version!r} is newer than this dualvec reads ({FORMAT_VERSION})")
-    words = load_json(root / VOCAB)
-    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-        raise DualvecError(f"{root / VOCAB} is corrupt: expected a list of words")
-    files = header.get("files")
-    if not isinstance(files, dict):
-        raise DualvecError(f"{root / HEADER} lists no array files")
-    arrays = {}
-    for stem, name in files.items():
-        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-            raise DualvecError(f"{root / HEADER} names an unsafe file: {name!r}")
-        arrays[stem] = load_array(root / name, mmap)
-    return header, words, arrays
+
+    def read(header: dict, base: Path) -> tuple[dict, list[str], dict[str, np.ndarray]]:
+        if not _is_model_header(header):
+            raise DualvecError(f"{root / HEADER} is not a dualvec header")
+        version = header.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise DualvecError(f"{root}: format version {version!r} is newer than this dualvec reads "
+                               f"({FORMAT_VERSION})")
+        words = load_json(base / VOCAB)
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise DualvecError(f"{base / VOCAB} is corrupt: expected a list of words")
+        files = header.get("files")
+        if not isinstance(files, dict):
+            raise DualvecError(f"{root / HEADER} lists no array files")
+        arrays = {}
+        for stem, name in files.items():
+            if not safe_name(name):
+                raise DualvecError(f"{root / HEADER} names an unsafe file: {name!r}")
+            arrays[stem] = load_array(base / name, mmap)
+        return header, words, arrays
+
+    return read_versioned_dir(root, HEADER, read, kind="dualvec model")
 
 
 # -- a whole model --------------------------------------------------------------------
@@ -142,6 +201,18 @@ class ModelParts:
     history: list[EpochStats] = field(default_factory=list)
     unit: bool = False  # the vectors are unit rows only (raw ones discarded)
     created_by: str = "dualvec"
+    fingerprint: str | None = None  # of the saved content; set by write_model, read by read_model
+
+
+def fingerprint(words: list[str], arrays: dict[str, np.ndarray]) -> str:
+    """A digest of a model's words and arrays: what an index checks its model against."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(words, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    for stem in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[stem])
+        h.update(f"{stem}:{arr.dtype.str}:{arr.shape}".encode())
+        h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
 
 
 def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
@@ -164,8 +235,18 @@ def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
                       if isinstance(tok, RegexTokenizer) else None),
         "params": parts.params.to_dict() if parts.params else None,
         "history": [asdict(s) for s in parts.history],
+        "fingerprint": fingerprint(parts.words, arrays),
     }
     return write_model_dir(path, header, parts.words, arrays)
+
+
+def check_huffman(codes: np.ndarray, points: np.ndarray, offsets: np.ndarray, n_words: int, where: Any) -> None:
+    """Every index the training kernels follow must stay inside its array: a corrupt tree is refused here."""
+    ok = (len(offsets) == n_words + 1 and offsets[0] == 0 and not np.any(np.diff(offsets) < 0)
+          and offsets[-1] == len(codes) == len(points)
+          and (len(codes) == 0 or (codes.max() <= 1 and points.min() >= 0 and points.max() < max(n_words - 1, 1))))
+    if not ok:
+        raise DualvecError(f"{where}: the hierarchical-softmax (Huffman) tree is corrupt")
 
 
 def _expect(arr: np.ndarray | None, name: str, shape: tuple, dtype: Any, root: Path) -> None:
@@ -200,8 +281,7 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
         _expect(offsets, "hs_offsets", (n + 1,), np.int64, root)
         _expect(codes, "hs_codes", (int(offsets[-1]),), np.uint8, root)
         _expect(points, "hs_points", (int(offsets[-1]),), np.int32, root)
-        if np.any(np.diff(offsets) < 0) or (len(points) and (points.min() < 0 or points.max() >= n - 1)):
-            raise DualvecError(f"{root}: the hierarchical-softmax tree is corrupt")
+        check_huffman(codes, points, offsets, n, root)
         tree = HuffmanTree(codes=codes, points=points, offsets=offsets)
     params = TrainingParams.from_dict(header["params"]) if isinstance(header.get("params"), dict) else None
     tok_spec = header.get("tokenizer")
@@ -214,4 +294,5 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
                       out_kind=header.get("out_space"), hs_nodes=arrays.get("hs_nodes"), tree=tree, params=params,
                       tokenizer=tok, counts_known=bool(header.get("counts_known", True)), history=history,
                       unit=bool(header.get("unit_normalised_only", False)),
-                      created_by=str(header.get("created_by", "dualvec")))
+                      created_by=str(header.get("created_by", "dualvec")),
+                      fingerprint=header.get("fingerprint") if isinstance(header.get("fingerprint"), str) else None)

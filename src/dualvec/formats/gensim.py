@@ -79,25 +79,133 @@ def _inert(*args: Any, **kwargs: Any) -> GensimObject:
     return GensimObject()
 
 
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct, scalar
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct, scalar  # type: ignore[no-redef]
-    return _reconstruct, scalar
+# numpy arrays, dtypes and scalars are never built by numpy's own unpickling code: a crafted
+# dtype state (an object field with its flags forced to 0) makes numpy read pointers from the
+# file. The stand-ins below take the pickled parts, check them and build plain numeric arrays
+# from the raw bytes; :func:`_materialize` swaps them for the real thing after loading.
+_SAFE_KINDS = "biufcUSO"  # numbers and fixed-size strings from raw bytes; objects only from a list
+MAX_PICKLED_ARRAY_BYTES = 1 << 34
 
 
-_RECONSTRUCT, _SCALAR = _numpy_reconstruct()
+class _PickledDtype:
+    """A dtype as pickled: ``numpy.dtype(spec, align, copy)`` then a BUILD state."""
+
+    def __init__(self, spec: Any = None, align: Any = False, copy: Any = True) -> None:
+        if not isinstance(spec, str):
+            raise DualvecError(f"refusing a pickled dtype built from {type(spec).__name__}")
+        try:
+            self.dtype = np.dtype(spec)
+        except (TypeError, ValueError):
+            raise DualvecError(f"refusing an unknown pickled dtype {spec!r}") from None
+        if self.dtype.kind not in _SAFE_KINDS or self.dtype.fields is not None or self.dtype.subdtype is not None:
+            raise DualvecError(f"refusing a pickled array of dtype {spec!r}: only plain numeric arrays are read")
+
+    def __setstate__(self, state: Any) -> None:
+        if not (isinstance(state, tuple) and len(state) >= 5 and all(x is None for x in state[2:5])):
+            raise DualvecError("refusing a structured or sub-array dtype in the pickle")
+        order = state[1]
+        if order not in ("<", ">", "|", "="):
+            raise DualvecError(f"refusing a pickled dtype with byte order {order!r}")
+        if order in "<>":
+            self.dtype = self.dtype.newbyteorder(order)
+
+
+def _dtype_of(d: Any) -> np.dtype:
+    if isinstance(d, _PickledDtype):
+        return d.dtype
+    raise DualvecError("refusing a pickled array whose dtype is not a plain dtype")
+
+
+class _PickledArray:
+    """An ndarray as pickled: ``_reconstruct(ndarray, (0,), b'b')`` then a BUILD state
+    ``(version, shape, dtype, is_fortran, raw bytes)``."""
+
+    def __init__(self, cls: Any = None, shape: Any = None, typecode: Any = None) -> None:
+        if cls is not np.ndarray:
+            raise DualvecError("refusing to reconstruct anything but a numpy array")
+        self.array: np.ndarray | None = None
+
+    def __setstate__(self, state: Any) -> None:
+        if not (isinstance(state, tuple) and len(state) == 5):
+            raise DualvecError("refusing a numpy array with an unknown pickled state")
+        _, shape, dtype, fortran, raw = state
+        dt = _dtype_of(dtype)
+        raw = _latin1_bytes(raw)
+        if not (isinstance(shape, tuple) and all(isinstance(n, int) and 0 <= n < 1 << 40 for n in shape)):
+            raise DualvecError(f"refusing a pickled array of shape {shape!r}")
+        if dt.kind == "O":
+            # numpy pickles an object array's elements as a list, which the restricted unpickler
+            # has already checked; an object array is never read from raw bytes.
+            if not isinstance(raw, list) or len(raw) != int(np.prod(shape, dtype=np.float64)):
+                raise DualvecError("refusing an object array that is not pickled as a list of its elements")
+            arr = np.empty(len(raw), dtype=object)
+            arr[:] = raw
+            self.array = arr.reshape(shape, order="F" if fortran else "C")
+            return
+        if not isinstance(raw, (bytes, bytearray)):
+            raise DualvecError("refusing a pickled array without raw bytes")
+        need = int(np.prod(shape, dtype=np.float64)) * dt.itemsize
+        if need != len(raw) or need > MAX_PICKLED_ARRAY_BYTES:
+            raise DualvecError(f"a pickled array declares shape {shape} of {dt} ({need:,} bytes) "
+                               f"but holds {len(raw):,} bytes")
+        self.array = np.frombuffer(bytes(raw), dtype=dt).reshape(shape, order="F" if fortran else "C")
+
+
+def _latin1_bytes(raw: Any) -> Any:
+    """Python 2 pickles carry raw bytes as ``str``, which the latin-1 decoding maps back one to one."""
+    return raw.encode("latin1") if isinstance(raw, str) else raw
+
+
+def _scalar(dtype: Any, raw: Any = None) -> Any:
+    dt = _dtype_of(dtype)
+    raw = _latin1_bytes(raw)
+    if dt.kind == "O" or not isinstance(raw, (bytes, bytearray)) or len(raw) != dt.itemsize:
+        raise DualvecError("refusing a pickled numpy scalar with the wrong number of bytes")
+    return np.frombuffer(bytes(raw), dtype=dt)[0]
+
+
+def _materialize(obj: Any, depth: int = 0, seen: set[int] | None = None) -> Any:
+    """Replace the array and dtype stand-ins by numpy objects, through containers and gensim stand-ins."""
+    if isinstance(obj, _PickledArray):
+        obj = obj.array
+        if obj is None or obj.dtype != object:
+            return obj
+    if isinstance(obj, _PickledDtype):
+        return obj.dtype
+    if depth > 64:
+        return obj
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return obj
+    if isinstance(obj, (dict, list, GensimObject)):
+        seen.add(id(obj))
+    if isinstance(obj, GensimObject):
+        for k, v in list(obj.__dict__.items()):
+            obj.__dict__[k] = _materialize(v, depth + 1, seen)
+    elif isinstance(obj, dict):
+        for k, v in list(obj.items()):
+            obj[k] = _materialize(v, depth + 1, seen)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            obj[i] = _materialize(v, depth + 1, seen)
+    elif isinstance(obj, tuple):
+        return tuple(_materialize(v, depth + 1, seen) for v in obj)
+    elif isinstance(obj, np.ndarray) and obj.dtype == object:
+        for idx in np.ndindex(obj.shape):
+            obj[idx] = _materialize(obj[idx], depth + 1, seen)
+    return obj
+
+
 _BUILTINS = {"int": int, "long": int, "float": float, "str": str, "unicode": str, "bytes": bytes, "list": list,
              "dict": dict, "set": set, "frozenset": frozenset, "tuple": tuple, "bool": bool, "object": object,
              "complex": complex, "slice": slice, "bytearray": bytearray}
 _ALLOWED: dict[tuple[str, str], Any] = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy.core.multiarray", "scalar"): _SCALAR,
-    ("numpy._core.multiarray", "scalar"): _SCALAR,
+    ("numpy", "ndarray"): np.ndarray,  # only ever passed to _PickledArray, never called
+    ("numpy", "dtype"): _PickledDtype,
+    ("numpy.core.multiarray", "_reconstruct"): _PickledArray,
+    ("numpy._core.multiarray", "_reconstruct"): _PickledArray,
+    ("numpy.core.multiarray", "scalar"): _scalar,
+    ("numpy._core.multiarray", "scalar"): _scalar,
     ("collections", "defaultdict"): collections.defaultdict,
     ("UserString", "defaultdict"): collections.defaultdict,  # a Python 3.4 pickling quirk
     ("collections", "OrderedDict"): collections.OrderedDict,
@@ -160,7 +268,7 @@ def unpickle(path: str | os.PathLike) -> Any:
     p = Path(path)
     data = _read_bytes(p)
     try:
-        return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+        return _materialize(RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
     except DualvecError as exc:
         raise DualvecError(f"{p}: {exc}") from None
     except RecursionError:

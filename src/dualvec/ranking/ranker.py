@@ -34,7 +34,8 @@ import numpy as np
 from ..errors import DualvecError
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
-from ..atomic import write_dir_atomic
+from ..atomic import read_header, read_versioned_dir, safe_name, write_versioned_dir
+from ..store import HEADER as MODEL_HEADER
 from ..store import load_array, load_json, write_arrays, write_json
 from ..model import parse_space
 from .analysis import Analyzer, Query
@@ -48,7 +49,7 @@ NORMALIZATIONS = ("minmax", "zscore")
 MODES = ("rerank", "full")
 INDEX_HEADER = "ranker.json"
 INDEX_FORMAT = "dualvec-index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's fingerprint
 #: Settings an index is built with; changing them means re-indexing.
 INDEX_SETTINGS = ("stopwords", "stemmer", "k1", "b", "bm25_method")
 #: DESM's weight in the mixture by default (see benchmarks/RESULTS.md for how it was chosen).
@@ -353,19 +354,21 @@ class Ranker:
     # -- persistence -------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write a self-contained index directory (atomic; no pickle)."""
+        """Write a self-contained index directory (atomic for readers too; no pickle)."""
         self._require_index()
 
-        def fill(tmp: Path) -> None:
+        def fill(tmp: Path) -> dict:
             self.model.save(tmp / "model")
             self.bm25.save(tmp / "bm25")
             write_json(tmp / "doc_ids.json", self.doc_ids)
             files = write_arrays(tmp, {f"centroids_{s}": c for s, c in self.centroids.items()})
-            write_json(tmp / INDEX_HEADER, {"format": INDEX_FORMAT, "format_version": INDEX_VERSION,
-                                            "config": self.config.to_dict(), "documents": len(self.doc_ids),
-                                            "files": files})
+            model_header = read_header(tmp / "model" / MODEL_HEADER) or {}
+            return {"format": INDEX_FORMAT, "format_version": INDEX_VERSION, "config": self.config.to_dict(),
+                    "documents": len(self.doc_ids), "files": files,
+                    "model_fingerprint": model_header.get("fingerprint")}
 
-        return write_dir_atomic(path, INDEX_HEADER, fill, kind="dualvec index")
+        return write_versioned_dir(path, INDEX_HEADER, fill, kind="dualvec index",
+                                   is_ours=lambda h: h.get("format") == INDEX_FORMAT)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = True, **overrides) -> Ranker:
@@ -373,11 +376,16 @@ class Ranker:
         root = Path(path)
         if not (root / INDEX_HEADER).is_file():
             raise DualvecError(f"{root} is not a dualvec index (no {INDEX_HEADER})")
-        header = load_json(root / INDEX_HEADER)
-        if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
+        return read_versioned_dir(root, INDEX_HEADER, lambda h, base: cls._read(root, h, base, mmap, overrides),
+                                  kind="dualvec index")
+
+    @classmethod
+    def _read(cls, root: Path, header: dict, base: Path, mmap: bool, overrides: dict) -> Ranker:
+        if header.get("format") != INDEX_FORMAT:
             raise DualvecError(f"{root / INDEX_HEADER} is not a dualvec index header")
-        if header.get("format_version", 0) > INDEX_VERSION:
-            raise DualvecError(f"{root}: index format {header.get('format_version')} is newer than this dualvec")
+        version = header.get("format_version", 0)
+        if not isinstance(version, int) or version > INDEX_VERSION:
+            raise DualvecError(f"{root}: index format {version!r} is newer than this dualvec")
         settings = header.get("config", {})
         if not isinstance(settings, dict):
             raise DualvecError(f"{root / INDEX_HEADER}: 'config' must be an object")
@@ -385,16 +393,34 @@ class Ranker:
         for key in INDEX_SETTINGS:
             if key in overrides and overrides[key] != getattr(config, key):
                 raise DualvecError(f"'{key}' is fixed when the index is built; re-index to change it")
-        self = cls(load(root / "model", mmap=mmap), config, **overrides)
-        self.doc_ids = [str(d) for d in load_json(root / "doc_ids.json")]
+        model = load(base / "model", mmap=mmap)
+        expected = header.get("model_fingerprint")
+        if expected is not None and model.fingerprint != expected:
+            raise DualvecError(f"{root}: the model inside the index is not the one it was built with "
+                               "(its fingerprint differs); re-index")
+        try:
+            self = cls(model, config, **overrides)
+        except TypeError as exc:
+            raise DualvecError(f"{root / INDEX_HEADER}: corrupt settings ({exc})") from None
+        doc_ids = load_json(base / "doc_ids.json")
+        if not isinstance(doc_ids, list):
+            raise DualvecError(f"{base / 'doc_ids.json'} is corrupt: expected a list of ids")
+        self.doc_ids = [str(d) for d in doc_ids]
         self.centroids = {}
-        for stem, name in header.get("files", {}).items():
-            arr = load_array(root / name, mmap)
+        files = header.get("files", {})
+        if not isinstance(files, dict):
+            raise DualvecError(f"{root / INDEX_HEADER}: 'files' must be an object")
+        for stem, name in files.items():
+            if not safe_name(name) or not str(stem).startswith("centroids_"):
+                raise DualvecError(f"{root / INDEX_HEADER} names an unsafe file: {name!r}")
+            arr = load_array(base / name, mmap)
             if arr.shape != (len(self.doc_ids), self.model.vector_size) or arr.dtype != np.float32:
-                raise DualvecError(f"{root / name}: shape {arr.shape} does not match the index")
+                raise DualvecError(f"{base / name}: shape {arr.shape} does not match the index")
             self.centroids[stem.removeprefix("centroids_")] = arr
-        self.bm25 = BM25.load(root / "bm25", config.k1, config.b, config.bm25_method, mmap=mmap)
+        self.bm25 = BM25.load(base / "bm25", config.k1, config.b, config.bm25_method, mmap=mmap)
         if self.bm25.n_docs != len(self.doc_ids):
             raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        if len(self._row_of) != len(self.doc_ids):
+            raise DualvecError(f"{base / 'doc_ids.json'} lists a document id twice")
         return self
