@@ -5,8 +5,9 @@ with ``space="in-out"``, the query's mean unit IN vector against every unit
 OUT vector, i.e. the words that *occur with* the query's words (DESM's
 observation); ``"in-in"`` gives words of the same *type*. Only words whose
 BM25 term (after stemming) occurs in the collection, that are not stop words
-and not already in the query, are kept; the ``terms`` best, weighted by their
-cosine and scaled to sum 1, are mixed with the query:
+and not already in the query, are kept; the ``terms`` best, weighted by how
+far their cosine clears the best word left out and scaled to sum 1, are mixed
+with the query:
 q' = λ·q + (1 − λ)·E, λ = ``original_query_weight``. After RM3 this is Kuzi et
 al.'s combination of RM3 and embedding terms.
 """
@@ -46,25 +47,40 @@ class Expansion:
         return self
 
     def expansion_terms(self, ranker: Ranker, query: Query) -> dict[str, float]:
-        """BM25 term -> summed cosine of the ``terms`` nearest usable words."""
+        """BM25 term -> weight (summing to 1) of the ``terms`` nearest usable words."""
         model = ranker.model
         qspace, cspace = parse_space(self.space)
         q = query_vector(model, query.terms, qspace)
         if not q.any():
             return {}
         stems = ranker.bm25.cached("expansion-stems", lambda: _stems_in_collection(ranker))
-        cos = model.space(cspace).unit @ q
-        cos = np.where(stems >= 0, cos, -np.inf)
+        cos = np.where(stems >= 0, model.space(cspace).unit @ q, -np.inf)
         own = set(query.weights)
+        skip = set(query.terms)
+        # A few more candidates than needed (query words and shared stems drop out), best first.
+        k = min(len(cos), 4 * self.terms + len(skip) + 8)
+        top = np.argpartition(-cos, k - 1)[:k]
         picked: dict[str, float] = {}
-        for row in np.argsort(-cos, kind="stable"):
-            if not np.isfinite(cos[row]) or cos[row] <= 0 or len(picked) >= self.terms:
+        floor = -np.inf
+        for row in top[np.argsort(-cos[top], kind="stable")]:
+            if not np.isfinite(cos[row]):
                 break
             term = ranker.bm25.term(int(stems[row]))
-            if term in own or model.words[row] in query.terms:
+            if term in own or model.words[row] in skip:
                 continue
-            picked[term] = picked.get(term, 0.0) + float(cos[row])
-        return picked
+            if len(picked) == self.terms and term not in picked:
+                floor = float(cos[row])  # the best word left out
+                break
+            picked[term] = max(picked.get(term, -np.inf), float(cos[row]))
+        if not picked:
+            return {}
+        # Raw cosines can be all negative (IN-OUT cosines of a long query sit near 0), so the
+        # weights are each term's margin over the best word left out: scale-free, zero at the cut.
+        if not np.isfinite(floor):
+            floor = min(picked.values()) - 1e-3
+        margins = {t: c - floor for t, c in picked.items()}
+        total = sum(margins.values())
+        return {t: m / total for t, m in margins.items()} if total > 0 else {t: 1.0 / len(picked) for t in picked}
 
     def apply(self, ranker: Ranker, query: Query) -> Query:
         added = self.expansion_terms(ranker, query)

@@ -53,7 +53,7 @@ INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's finge
 #: Settings an index is built with; changing them means re-indexing.
 INDEX_SETTINGS = ("stopwords", "stemmer", "k1", "b", "bm25_method")
 #: DESM's weight in the mixture by default (see benchmarks/RESULTS.md for how it was chosen).
-DEFAULT_ALPHA = 0.3
+DEFAULT_ALPHA = 0.1
 
 
 def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
