@@ -67,7 +67,10 @@ def test_gensim4_model_saved_with_sidecars_round_trips(tmp_path, lee_path):
     ours = import_model(tmp_path / "m.model")
     np.testing.assert_array_equal(ours.in_vectors.vectors, theirs.wv.vectors)
     np.testing.assert_array_equal(ours.out_vectors.vectors, theirs.syn1neg)
-    np.testing.assert_array_equal(ours.hs_nodes, theirs.syn1)
+    # gensim allocates V rows of syn1; a Huffman tree over V words has V - 1 inner nodes, and the
+    # last row is never trained (issue 13: keeping it made imported models fail to load again).
+    np.testing.assert_array_equal(ours.hs_nodes, theirs.syn1[:-1])
+    assert not theirs.syn1[-1].any()
     assert ours.vocab.counts[0] == theirs.wv.get_vecattr(theirs.wv.index_to_key[0], "count")
     assert ours.params.hs and ours.params.negative == 5
     # in memory too, and back to gensim
@@ -171,3 +174,62 @@ def test_cli_import_and_export_gensim(tmp_path):
     np.testing.assert_array_equal(g.syn1neg[rows], model.out_vectors.vectors)
     r = runner.invoke(app, ["neighbors", str(DATA / "lee_fasttext_new.bin"), "the", "--topn", "2"])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("path", PICKLED, ids=lambda p: p.name)
+def test_every_imported_gensim_model_saves_and_loads_back_array_for_array(path, tmp_path):
+    model = import_model(path, mmap=False)
+    model.save(tmp_path / "m")
+    back = dualvec.load(tmp_path / "m")
+    assert back.words == model.words and back.out_kind == model.out_kind
+    np.testing.assert_array_equal(back.vocab.counts, model.vocab.counts)
+    for a, b in [(back.in_vectors.vectors, model.in_vectors.vectors),
+                 (back.out_vectors.vectors, model.out_vectors.vectors)]:
+        np.testing.assert_array_equal(a, b)
+    if model.tree is not None:
+        np.testing.assert_array_equal(back.hs_nodes, model.hs_nodes)
+        for x, y in [(back.tree.codes, model.tree.codes), (back.tree.points, model.tree.points),
+                     (back.tree.offsets, model.tree.offsets)]:
+            np.testing.assert_array_equal(x, y)
+
+
+def test_one_space_to_gensim_round_trips_through_a_word2vec_file(tmp_path):
+    model = import_model(DATA / "word2vec_pre_kv_py3", mmap=False)
+    for space in ("in", "out"):
+        kv = to_gensim(model, space=space)
+        assert len(kv) == len(model) == len(kv.index_to_key) == kv.vectors.shape[0]
+        assert None not in kv.index_to_key
+        np.testing.assert_array_equal(kv.vectors, model.space(space).vectors)
+        assert kv.get_vecattr(model.words[3], "count") == model.vocab.counts[3]
+        kv.save_word2vec_format(str(tmp_path / f"{space}.txt"))
+        again = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / f"{space}.txt"))
+        assert again.index_to_key == model.words
+        np.testing.assert_allclose(again.vectors, model.space(space).vectors, rtol=1e-5, atol=1e-7)
+
+
+def test_gensim_export_keeps_dualvecs_row_order_and_training_settings(tmp_path):
+    sents = [["a", "b", "c", "d"], ["b", "a", "d", "c"], ["e", "f", "e", "f"]] * 20  # many tied counts
+    model = dualvec.train(sents, sg=True, min_count=2, epochs=3, vector_size=8, workers=1, progress=False)
+    w2v = to_gensim(model)
+    assert w2v.wv.index_to_key == model.words
+    np.testing.assert_array_equal(w2v.syn1neg, model.out_vectors.vectors)
+    assert w2v.epochs == 3 and w2v.min_count == 2
+    assert [w2v.wv.get_vecattr(w, "count") for w in model.words] == list(model.vocab.counts)
+    w2v.save(str(tmp_path / "x.model"))
+    assert gensim.models.Word2Vec.load(str(tmp_path / "x.model")).wv.index_to_key == model.words
+
+
+def test_gensim4_bare_keyedvectors_load(tmp_path):
+    theirs = gensim.models.Word2Vec([["a", "b", "c"]] * 20, vector_size=8, min_count=1, workers=1).wv
+    theirs.save(str(tmp_path / "kv.kv"))
+    for model in (import_model(tmp_path / "kv.kv"), from_gensim(theirs)):
+        assert model.words == theirs.index_to_key and model.out_vectors is None
+        np.testing.assert_array_equal(model.in_vectors.vectors, theirs.vectors)
+
+
+def test_a_pickle_listing_a_word_twice_is_refused_at_import(tmp_path):
+    model = gensim.models.Word2Vec([["a", "b", "c"]] * 20, vector_size=8, min_count=1, workers=1)
+    model.wv.index_to_key[2] = model.wv.index_to_key[0]
+    model.save(str(tmp_path / "dup.model"))
+    with pytest.raises(DualvecError, match="twice"):
+        import_model(tmp_path / "dup.model")

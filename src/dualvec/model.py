@@ -75,6 +75,18 @@ def hs_linearised_out(syn1: np.ndarray, tree: HuffmanTree) -> np.ndarray:
     return out
 
 
+def _check_finite(vocab: Vocabulary, matrix: np.ndarray, name: str) -> None:
+    """Refuse NaN or infinite vectors, naming the first word that has one (blockwise: memory stays flat)."""
+    if matrix.ndim != 2 or matrix.dtype.kind not in "fc":
+        return
+    for lo in range(0, matrix.shape[0], 1 << 16):
+        bad = ~np.isfinite(matrix[lo : lo + (1 << 16)]).all(axis=1)
+        if bad.any():
+            row = lo + int(np.argmax(bad))
+            word = vocab.words[row] if row < len(vocab) else f"row {row}"
+            raise DualvecError(f"the {name} vector of {word!r} holds NaN or infinity")
+
+
 class DualVectors:
     """IN and OUT vectors of one vocabulary, with neighbours in any pairing.
 
@@ -98,6 +110,10 @@ class DualVectors:
         unit: bool = False,
     ):
         self.vocab = vocab
+        vocab.index  # noqa: B018 -- refuses a word listed twice, naming it
+        _check_finite(vocab, in_vectors, "IN")
+        if out_vectors is not None:
+            _check_finite(vocab, out_vectors, "OUT")
         self.in_vectors = Vectors(vocab, in_vectors, "in", is_unit=unit)
         self.out_vectors = Vectors(vocab, out_vectors, "out", is_unit=unit) if out_vectors is not None else None
         if out_vectors is not None and out_vectors.shape[1] != in_vectors.shape[1]:

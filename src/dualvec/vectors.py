@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .errors import DualvecError, UnknownWordError
-from .vocab import Vocabulary
+from .vocab import Vocabulary, unknown_word_message
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -112,7 +112,6 @@ class Vectors:
         index = self.vocab.index
         missing = [w for w in words if w not in index]
         if missing:
-            shown = ", ".join(repr(w) for w in missing[:5]) + (" ..." if len(missing) > 5 else "")
-            raise UnknownWordError(f"not in vocabulary: {shown}")
+            raise UnknownWordError(unknown_word_message(missing, index))
         return np.array([index[w] for w in words], dtype=np.int64)
 

@@ -19,6 +19,13 @@ from .errors import DualvecError, UnknownWordError
 _U32 = float(1 << 32)
 
 
+def unknown_word_message(missing: list[str], index: dict[str, int]) -> str:
+    """"not in vocabulary: 'War' (did you mean 'war'?)": case is the usual culprit."""
+    shown = ", ".join(repr(w) for w in missing[:5]) + (" ..." if len(missing) > 5 else "")
+    hints = [f"{w.lower()!r}" for w in missing[:5] if isinstance(w, str) and w.lower() != w and w.lower() in index]
+    return f"not in vocabulary: {shown}" + (f" (did you mean {', '.join(hints)}?)" if hints else "")
+
+
 @dataclass
 class HuffmanTree:
     """Hierarchical-softmax paths, flattened.
@@ -55,9 +62,12 @@ class Vocabulary:
     def index(self) -> dict[str, int]:
         """word -> row, built on first use."""
         if self._index is None:
-            self._index = {w: i for i, w in enumerate(self.words)}
-            if len(self._index) != len(self.words):
-                raise DualvecError("vocabulary holds the same word twice")
+            index = {w: i for i, w in enumerate(self.words)}
+            if len(index) != len(self.words):
+                seen: set[str] = set()
+                twice = next(w for w in self.words if w in seen or seen.add(w))
+                raise DualvecError(f"the vocabulary holds the word {twice!r} twice")
+            self._index = index
         return self._index
 
     def __len__(self) -> int:
@@ -70,7 +80,7 @@ class Vocabulary:
         try:
             return self.index[word]
         except KeyError:
-            raise UnknownWordError(f"word not in vocabulary: {word!r}") from None
+            raise UnknownWordError(unknown_word_message([word], self.index)) from None
 
     @property
     def total_words(self) -> int:

@@ -307,26 +307,34 @@ def _get(obj: Any, *paths: str) -> Any:
 
 
 def _words_and_vocab(model: Any, n_rows: int) -> tuple[list[str], np.ndarray, dict | None]:
-    words = _get(model, "wv.index_to_key", "wv.index2word", "index2word", "index2entity", "wv.index2entity")
+    words = _get(model, "wv.index_to_key", "index_to_key", "wv.index2word", "index2word", "index2entity",
+                 "wv.index2entity")
     vocab = _get(model, "wv.vocab", "vocab")
     if words is None and isinstance(vocab, dict):
         words = [w for w, _ in sorted(vocab.items(), key=lambda kv: kv[1].index)]
     if words is None:
         raise DualvecError("the model holds no word list (index_to_key / index2word)")
+    if not isinstance(words, (list, tuple, np.ndarray)):
+        raise DualvecError(f"the model's word list is a {type(words).__name__}, not a list")
     words = [w.decode("utf-8", "replace") if isinstance(w, bytes) else str(w) for w in words]
     if len(words) != n_rows:
         raise DualvecError(f"the model lists {len(words)} words but has {n_rows} vector rows")
     counts = np.zeros(len(words), dtype=np.int64)
-    expandos = _get(model, "wv.expandos")
-    if isinstance(expandos, dict) and "count" in expandos:
-        counts = np.asarray(expandos["count"], dtype=np.int64)
-    elif isinstance(vocab, dict):
-        counts = np.array([getattr(vocab.get(w), "count", 0) or 0 for w in words], dtype=np.int64)
+    expandos = _get(model, "wv.expandos", "expandos")
+    try:
+        if isinstance(expandos, dict) and "count" in expandos:
+            counts = np.asarray(expandos["count"]).astype(np.int64)
+        elif isinstance(vocab, dict):
+            counts = np.array([int(getattr(vocab.get(w), "count", 0) or 0) for w in words], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise DualvecError("the model's word counts are not integers") from None
+    if counts.shape != (len(words),) or (counts < 0).any():
+        raise DualvecError("the model's word counts do not match its words")
     return words, counts, vocab if isinstance(vocab, dict) else None
 
 
 def _tree(model: Any, words: list[str], vocab: dict | None) -> HuffmanTree | None:
-    expandos = _get(model, "wv.expandos")
+    expandos = _get(model, "wv.expandos", "expandos")
     if isinstance(expandos, dict) and "code" in expandos and "point" in expandos:
         codes, points = expandos["code"], expandos["point"]
     elif vocab is not None and all(hasattr(vocab.get(w), "code") for w in words[:1]):
@@ -334,12 +342,22 @@ def _tree(model: Any, words: list[str], vocab: dict | None) -> HuffmanTree | Non
         points = [getattr(vocab[w], "point", ()) for w in words]
     else:
         return None
+    try:
+        return _flat_tree(codes, points, len(words))
+    except (TypeError, ValueError, OverflowError):
+        raise DualvecError("the model's Huffman codes and points are corrupt") from None
+
+
+def _flat_tree(codes: Any, points: Any, n_words: int) -> HuffmanTree:
+    if len(codes) != n_words or len(points) != n_words:
+        raise DualvecError("the model's Huffman codes and points do not match its words")
     lengths = np.array([len(c) for c in codes], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     flat_codes = np.concatenate([np.asarray(c, dtype=np.uint8) for c in codes]) if offsets[-1] else np.zeros(0, np.uint8)
     flat_points = (np.concatenate([np.asarray(p, dtype=np.int32) for p in points]) if offsets[-1]
                    else np.zeros(0, np.int32))
-    if len(flat_points) and (flat_points.min() < 0 or flat_points.max() >= max(len(words) - 1, 1)):
+    if len(flat_points) != len(flat_codes) or (len(flat_points) and (
+            flat_points.min() < 0 or flat_points.max() >= max(n_words - 1, 1) or flat_codes.max() > 1)):
         raise DualvecError("the model's Huffman paths point outside its inner nodes")
     return HuffmanTree(flat_codes, flat_points, offsets)
 
@@ -371,6 +389,16 @@ def _params(model: Any, dim: int) -> TrainingParams | None:
         return None
 
 
+def _matrix(value: Any, name: str) -> np.ndarray:
+    """A 2-D real matrix, or a clear error (gensim attributes can hold anything in a crafted file)."""
+    if not isinstance(value, np.ndarray):
+        raise DualvecError(f"the model's {name} is a {type(value).__name__}, not an array")
+    if value.ndim != 2 or value.dtype.kind not in "fiu":
+        raise DualvecError(f"the model's {name} have shape {value.shape} and dtype {value.dtype}, "
+                           "not a (words, dims) matrix of numbers")
+    return value
+
+
 def from_gensim(model: Any) -> DualVectors:
     """A :class:`DualVectors` from a gensim model object (real, or a stand-in from :func:`load_gensim`).
 
@@ -379,12 +407,16 @@ def from_gensim(model: Any) -> DualVectors:
     vin = _get(model, "wv.vectors", "wv.syn0", "syn0", "vectors")
     if vin is None:
         raise DualvecError("no word vectors found (wv.vectors / wv.syn0 / syn0)")
-    vin = np.asarray(vin) if not isinstance(vin, np.ndarray) else vin
-    if vin.ndim != 2:
-        raise DualvecError(f"the word vectors have shape {vin.shape}, not (words, dims)")
+    vin = _matrix(vin, "word vectors")
     words, counts, vocab = _words_and_vocab(model, vin.shape[0])
     syn1neg = _get(model, "syn1neg", "trainables.syn1neg")
     syn1 = _get(model, "syn1", "trainables.syn1")
+    syn1neg = _matrix(syn1neg, "syn1neg") if syn1neg is not None else None
+    syn1 = _matrix(syn1, "syn1") if syn1 is not None else None
+    if syn1 is not None and syn1.shape[0] == len(words) and len(words) > 1:
+        syn1 = syn1[: len(words) - 1]  # gensim allocates V rows; a Huffman tree of V words has V - 1 inner nodes
+    if syn1 is not None and syn1.shape != (max(len(words) - 1, 1), vin.shape[1]):
+        raise DualvecError(f"syn1 has shape {syn1.shape}; {len(words)} words need {len(words) - 1} inner nodes")
     tree = _tree(model, words, vocab) if syn1 is not None else None
     if syn1neg is not None and syn1neg.shape == vin.shape:
         out, kind = syn1neg, OUT_NEGATIVE_SAMPLING
@@ -419,31 +451,43 @@ def load_gensim(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
 def to_gensim(model: DualVectors, space: str | None = None):
     """gensim objects for a dualvec model (needs gensim installed).
 
-    ``space=None``: a ``Word2Vec`` whose ``wv`` is IN and ``syn1neg`` is OUT, so
-    gensim's whole API (and its ``save``) works; ``space="in"`` or ``"out"``: a
-    ``KeyedVectors`` of that space alone, with the counts as ``count``.
+    ``space=None``: a ``Word2Vec`` whose ``wv`` is IN and ``syn1neg`` is OUT, in
+    dualvec's row order, so gensim's whole API (and its ``save``) works;
+    ``space="in"`` or ``"out"``: a ``KeyedVectors`` of that space alone, with
+    the counts as ``count``.
     """
     try:
         from gensim.models import KeyedVectors, Word2Vec
     except ImportError:
         raise DualvecError("gensim is not installed: pip install gensim") from None
-    counts = model.vocab.counts
+    counts = np.asarray(model.vocab.counts, dtype=np.int64)
+    words = list(model.words)
     if space is not None:
         vectors = model.space(space)
-        kv = KeyedVectors(model.vector_size, count=len(model))
-        kv.add_vectors(model.words, np.asarray(vectors.vectors, dtype=np.float32))
-        for w, c in zip(model.words, counts):
-            kv.set_vecattr(w, "count", int(c))
+        kv = KeyedVectors(model.vector_size, count=0)
+        kv.add_vectors(words, np.asarray(vectors.vectors, dtype=np.float32))
+        kv.allocate_vecattrs(["count"], [np.int64])
+        kv.expandos["count"][:] = counts
         return kv
     if model.out_vectors is None or model.out_kind not in (OUT_NEGATIVE_SAMPLING, OUT_IMPORTED):
         raise DualvecError("a gensim Word2Vec needs negative-sampling OUT vectors; export a space instead")
     params = model.params or TrainingParams()
     w2v = Word2Vec(vector_size=model.vector_size, sg=int(params.sg), negative=max(params.negative, 1), hs=0,
-                   window=params.window, min_count=1, sample=params.sample, seed=params.seed, workers=1)
-    # gensim orders its vocabulary by count; give unknown counts a descending stand-in to keep ours.
+                   window=params.window, min_count=1, sample=params.sample, seed=params.seed, workers=1,
+                   alpha=params.alpha, min_alpha=params.min_alpha, ns_exponent=params.ns_exponent,
+                   cbow_mean=int(params.cbow_mean), epochs=params.epochs)
+    # gensim sorts its vocabulary by count; build it, then put the rows back in dualvec's order
+    # (ties would otherwise move, and syn1neg[i] would be another word's row).
     freqs = counts if counts.any() else np.arange(len(model), 0, -1)
-    w2v.build_vocab_from_freq({w: max(int(c), 1) for w, c in zip(model.words, freqs)})
-    rows = np.array([w2v.wv.key_to_index[w] for w in model.words])
-    w2v.wv.vectors[rows] = np.asarray(model.in_vectors.vectors, dtype=np.float32)
-    w2v.syn1neg[rows] = np.asarray(model.out_vectors.vectors, dtype=np.float32)
+    w2v.build_vocab_from_freq({w: max(int(c), 1) for w, c in zip(words, freqs)})
+    wv = w2v.wv
+    perm = np.array([wv.key_to_index[w] for w in words], dtype=np.int64)
+    for key, values in list(wv.expandos.items()):
+        wv.expandos[key] = np.asarray(values)[perm]
+    wv.index_to_key = words
+    wv.key_to_index = {w: i for i, w in enumerate(words)}
+    wv.vectors = np.array(model.in_vectors.vectors, dtype=np.float32)
+    w2v.syn1neg = np.array(model.out_vectors.vectors, dtype=np.float32)
+    w2v.make_cum_table()
+    w2v.min_count = params.min_count  # what the model was trained with, not what rebuilding it needed
     return w2v
