@@ -117,3 +117,122 @@ def test_corrupt_huffman_arrays_are_refused_at_load(tmp_path):
     np.save(data / "hs_codes.npy", (codes + 7).astype(np.uint8))
     with pytest.raises(DualvecError, match="Huffman|hierarchical"):
         dualvec.load(tmp_path / "m")
+
+
+# -- no lost data ----------------------------------------------------------------------
+
+
+def test_saving_never_deletes_a_directory_that_merely_has_a_file_named_like_our_header(tmp_path):
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "src" / "main.c").write_text("int main(){}")
+    (proj / "dualvec.json").write_text('{"theme": "dark"}')
+    with pytest.raises(DualvecError, match="not a dualvec model"):
+        tiny_model().save(proj)
+    assert (proj / "src" / "main.c").read_text() == "int main(){}"
+    vec = tmp_path / "v.txt"
+    vec.write_text("2 3\na 1 2 3\nb 4 5 6\n")
+    assert_one_error_line(run_cli("import", str(vec), "-o", str(proj)), "not a dualvec model")
+    assert (proj / "src" / "main.c").exists() and (proj / "dualvec.json").read_text() == '{"theme": "dark"}'
+
+
+def test_resaving_keeps_the_users_own_files_and_cleans_up_only_ours(tmp_path):
+    path = tmp_path / "m"
+    tiny_model(seed=1).save(path)
+    (path / "NOTES.md").write_text("my notes")
+    (path / "experiments").mkdir()
+    (path / "experiments" / "run1.txt").write_text("0.42")
+    tiny_model(seed=2).save(path)
+    tiny_model(seed=3).save(path)
+    assert (path / "NOTES.md").read_text() == "my notes"
+    assert (path / "experiments" / "run1.txt").read_text() == "0.42"
+    data_dirs = [p for p in path.iterdir() if p.name.startswith("data-")]
+    assert len(data_dirs) == 1  # earlier generations are gone
+    np.testing.assert_array_equal(dualvec.load(path).in_vectors.vectors, tiny_model(seed=3).in_vectors.vectors)
+
+
+_SAVER = """
+import sys, numpy as np
+from dualvec import DualVectors
+from dualvec.vocab import Vocabulary
+path, value, n = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+words = [f"w{i}" for i in range(2000)]
+for i in range(n):
+    v = value + (i % 2)
+    m = DualVectors(Vocabulary(words, np.ones(2000, np.int64)), np.full((2000, 32), v, np.float32),
+                    np.full((2000, 32), v, np.float32), out_kind="negative-sampling")
+    m.save(path)
+"""
+
+
+def _consistent(path: Path) -> float:
+    m = dualvec.load(path, mmap=False)
+    i, o = m.in_vectors.vectors, m.out_vectors.vectors
+    assert (i == i[0, 0]).all() and (o == i[0, 0]).all(), "IN and OUT from different saves"
+    return float(i[0, 0])
+
+
+def test_readers_see_one_whole_version_while_two_savers_race(tmp_path):
+    path = tmp_path / "m"
+    subprocess.run([sys.executable, "-c", _SAVER, str(path), "1", "1"], check=True)
+    savers = [subprocess.Popen([sys.executable, "-c", _SAVER, str(path), str(v), "25"], stderr=subprocess.PIPE)
+              for v in (1, 3)]
+    seen = set()
+    while any(p.poll() is None for p in savers):
+        seen.add(_consistent(path))
+    for p in savers:
+        assert p.wait() == 0, p.stderr.read().decode()
+    seen.add(_consistent(path))
+    assert seen <= {1.0, 2.0, 3.0, 4.0} and len(seen) >= 2
+    assert len([p for p in path.iterdir() if p.name.startswith("data-")]) == 1
+
+
+def test_a_killed_save_leaves_a_loadable_model_and_its_leftovers_go_with_the_next_save(tmp_path):
+    path = tmp_path / "m"
+    subprocess.run([sys.executable, "-c", _SAVER, str(path), "1", "1"], check=True)
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", _SAVER, str(path), "5", "1000"])
+        import time
+
+        time.sleep(0.8 + float(rng.random()))
+        p.kill()
+        p.wait()
+        assert _consistent(path) in {1.0, 5.0, 6.0}
+    subprocess.run([sys.executable, "-c", _SAVER, str(path), "7", "1"], check=True)
+    assert _consistent(path) == 7.0
+    assert len([p for p in path.iterdir() if p.name.startswith("data-")]) == 1
+    assert not [p for p in path.iterdir() if ".tmp-" in p.name]
+
+
+# -- no silent wrong answer --------------------------------------------------------------
+
+
+def test_nan_or_infinite_vectors_are_refused_naming_the_word(tmp_path):
+    m = tiny_model()
+    vin = np.array(m.in_vectors.vectors)
+    vin[3, 1] = np.nan
+    with pytest.raises(DualvecError, match="'w3'.*NaN"):
+        DualVectors(m.vocab, vin)
+    (tmp_path / "v.txt").write_text("2 2\na 1 2\nb inf 3\n")
+    with pytest.raises(DualvecError, match="'b'"):
+        dualvec.import_model(tmp_path / "v.txt")
+
+
+def test_an_index_whose_model_was_swapped_is_refused(tmp_path):
+    from dualvec.ranking import Ranker
+
+    docs = {"d1": "w1 w2 w3", "d2": "w4 w5"}
+    Ranker(tiny_model(seed=1), stopwords=None).index(docs).save(tmp_path / "idx")
+    inner = data_dir(tmp_path / "idx") / "model"
+    tiny_model(seed=2).save(inner)  # same words and dimension, other vectors
+    with pytest.raises(DualvecError, match="not the one it was built with"):
+        Ranker.load(tmp_path / "idx")
+
+
+def test_a_collection_listing_a_document_twice_is_an_error(tmp_path):
+    from dualvec.irdata import read_collection
+
+    (tmp_path / "docs.tsv").write_text("d1\tfirst text\nd2\tother\nd1\tsecond text\n")
+    with pytest.raises(DualvecError, match="'d1' appears twice"):
+        read_collection(tmp_path / "docs.tsv")

@@ -77,14 +77,22 @@ def _jsonl(path: Path) -> list[dict]:
     return rows
 
 
+def _add_once(table: dict[str, str], key: str, text: str, where: Path) -> None:
+    if key in table:
+        raise DualvecError(f"{where}: the id {key!r} appears twice")
+    table[key] = text
+
+
 def read_beir(directory: str | os.PathLike) -> Collection:
     """A BEIR collection directory (title and text of a document are joined)."""
     root = Path(directory)
-    docs = {}
+    docs: dict[str, str] = {}
     for row in _jsonl(root / "corpus.jsonl"):
         title, text = str(row.get("title") or ""), str(row.get("text") or "")
-        docs[str(row["_id"])] = f"{title}. {text}" if title else text
-    queries = {str(r["_id"]): str(r.get("text") or "") for r in _jsonl(root / "queries.jsonl")}
+        _add_once(docs, str(row["_id"]), f"{title}. {text}" if title else text, root / "corpus.jsonl")
+    queries: dict[str, str] = {}
+    for row in _jsonl(root / "queries.jsonl"):
+        _add_once(queries, str(row["_id"]), str(row.get("text") or ""), root / "queries.jsonl")
     qrels = {}
     qdir = root / "qrels"
     if qdir.is_dir():
@@ -187,7 +195,10 @@ def read_tsv(path: str | os.PathLike) -> dict[str, str]:
         key, text = line.split("\t", 1)
         if n == 1 and key.lower() in ("id", "_id", "qid", "docid", "query-id"):
             continue
-        out[key.strip()] = text.strip()
+        key = key.strip()
+        if key in out:
+            raise DualvecError(f"{p}: line {n}: the id {key!r} appears twice")
+        out[key] = text.strip()
     return out
 
 
