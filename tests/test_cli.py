@@ -81,7 +81,7 @@ def test_help_for_every_command():
 
 
 def test_demo_on_a_given_corpus_saves_and_shows_both_spaces(corpus_file, tmp_path):
-    # The demo uses the default tokeniser (letters only): spell the digits as letters.
+    # Spell the digits as letters, so the words are the same under any tokeniser.
     letters = tmp_path / "letters.txt"
     letters.write_text(corpus_file.read_text().translate(str.maketrans("0123456789", "abcdefghij")))
     r = runner.invoke(app, ["demo", str(letters), "-w", "taa", "--epochs", "2", "--topn", "3",

@@ -9,9 +9,40 @@ from dualvec.encoded import scan_corpus
 from dualvec.errors import DualvecError
 
 
-def test_default_tokenizer_lowercases_unicode_letters():
-    assert RegexTokenizer()("Café-au-lait, 2019! Ümlaut_x") == ["café", "au", "lait", "ümlaut", "x"]
+def test_default_tokenizer_lowercases_and_keeps_letters_digits_and_underscores():
+    # Issue 13: t0e0, new_york (gensim Phrases), covid19 and mp3 must survive the default.
+    assert RegexTokenizer()("Café-au-lait, 2019! Ümlaut_x") == ["café", "au", "lait", "2019", "ümlaut_x"]
+    assert RegexTokenizer()("t0e0 New_York covid19 mp3") == ["t0e0", "new_york", "covid19", "mp3"]
     assert RegexTokenizer(r"[a-z]+")("Café 42 x") == ["caf", "x"]
+
+
+def test_whitespace_preset_is_word2vec_c_splitting():
+    assert RegexTokenizer.whitespace()("The  New_York\tTimes, 2019") == ["The", "New_York", "Times,", "2019"]
+    assert RegexTokenizer.preset("whitespace").lowercase is False
+    with pytest.raises(DualvecError, match="unknown tokenizer"):
+        RegexTokenizer.preset("spacy")
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(\w*)*x", "(", "", "a" * 5000])
+def test_dangerous_or_invalid_token_patterns_are_refused(pattern):
+    with pytest.raises(DualvecError, match="token pattern"):
+        RegexTokenizer(pattern)
+
+
+def test_a_single_line_without_ascii_spaces_is_read_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "nbsp.txt"
+    path.write_text("\u00a0".join(["wörd", "zwei"] * 600_000), encoding="utf-8")  # ~6 MB, one line
+    tracemalloc.start()
+    n = sum(len(s) for s in iter_sentences(path, RegexTokenizer()))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert n == 1_200_000
+    assert peak < 64 * 2**20, peak  # blocks, not the whole 6 MB line several times over
+    long_token = tmp_path / "one.txt"
+    long_token.write_text("x" * 5_000_000)
+    assert sum(len(t) for s in iter_sentences(long_token, RegexTokenizer()) for t in s) == 5_000_000
 
 
 def test_file_gz_bz2_and_directory_read_the_same(tmp_path):

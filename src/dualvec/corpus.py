@@ -27,8 +27,19 @@ from typing import Union
 
 from .errors import DualvecError
 
-#: Default word pattern: runs of Unicode letters (no digits or underscores).
-DEFAULT_TOKEN_PATTERN = r"[^\W\d_]+"
+try:  # the regular-expression parser, to vet patterns that come from files
+    import re._parser as _sre_parse  # Python >= 3.11
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+#: Default word pattern: runs of Unicode letters, digits and underscores, so that
+#: ``covid19``, ``mp3`` and gensim ``Phrases`` output (``new_york``) survive.
+DEFAULT_TOKEN_PATTERN = r"\w+"
+#: word2vec.c's and gensim ``LineSentence``'s splitting: whitespace-separated, case kept.
+WHITESPACE_TOKEN_PATTERN = r"\S+"
+#: Named tokenisers: name -> (pattern, lowercase).
+TOKENIZER_PRESETS = {"default": (DEFAULT_TOKEN_PATTERN, True), "whitespace": (WHITESPACE_TOKEN_PATTERN, False)}
+_MAX_PATTERN = 1000
 #: Lines are cut into sentences of at most this many tokens (gensim and
 #: word2vec.c use the same bound).
 MAX_SENTENCE_LENGTH = 10_000
@@ -37,20 +48,76 @@ Tokenizer = Callable[[str], list[str]]
 CorpusLike = Union[str, os.PathLike, Iterable[Union[Sequence[str], str]]]
 
 _BLOCK_CHARS = 1 << 20
+_LAST_SPACE = re.compile(r"\s\S*\Z")
+
+
+def check_pattern(pattern: object) -> re.Pattern:
+    """Compile a token pattern, refusing ones that could hang on adversarial text.
+
+    A repeat nested in a repeat (``(a+)+``, ``(\\w*)*``) can backtrack
+    exponentially; patterns from files (a model's header) must not hang a
+    search, so such patterns, and very long ones, are refused.
+    """
+    if not isinstance(pattern, str) or not pattern or len(pattern) > _MAX_PATTERN:
+        raise DualvecError(f"the token pattern must be a regular expression of 1 to {_MAX_PATTERN} characters")
+    try:
+        compiled = re.compile(pattern)
+        parsed = _sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise DualvecError(f"the token pattern {pattern!r} is not a valid regular expression ({exc})") from None
+    if _nested_repeat(parsed, False):
+        raise DualvecError(f"the token pattern {pattern!r} nests a repeat inside a repeat, which can take "
+                           "exponential time; write it without the nesting")
+    return compiled
+
+
+def _nested_repeat(items, inside: bool) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = arg
+            repeats = hi is _sre_parse.MAXREPEAT or hi > 1
+            if repeats and inside:
+                return True
+            if _nested_repeat(sub, inside or repeats):
+                return True
+        elif name == "SUBPATTERN":
+            if _nested_repeat(arg[-1], inside):
+                return True
+        elif name == "BRANCH":
+            if any(_nested_repeat(b, inside) for b in arg[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _nested_repeat(arg[1], inside):
+                return True
+    return False
 
 
 class RegexTokenizer:
-    """Lowercase the text, then return every match of ``pattern``.
+    """Lowercase the text (unless ``lowercase=False``), then return every match of ``pattern``.
 
-    The default pattern keeps runs of Unicode letters, so ``"Café-au-lait,
-    2019"`` becomes ``["café", "au", "lait"]``. Use ``pattern=r"[a-z]+"`` for the
-    classic text8 tokenisation.
+    The default pattern keeps runs of Unicode letters, digits and underscores,
+    so ``"Café-au-lait, 2019 new_york"`` becomes ``["café", "au", "lait",
+    "2019", "new_york"]``. :meth:`whitespace` is word2vec.c's splitting; use
+    ``pattern=r"[a-z]+"`` for the classic text8 tokenisation.
     """
 
     def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, lowercase: bool = True):
         self.pattern = pattern
-        self.lowercase = lowercase
-        self._findall = re.compile(pattern).findall
+        self.lowercase = bool(lowercase)
+        self._findall = check_pattern(pattern).findall
+
+    @classmethod
+    def preset(cls, name: str) -> RegexTokenizer:
+        """A named tokeniser: ``"default"`` or ``"whitespace"`` (word2vec.c: split on whitespace, keep case)."""
+        if name not in TOKENIZER_PRESETS:
+            raise DualvecError(f"unknown tokenizer {name!r}; use one of {', '.join(TOKENIZER_PRESETS)}")
+        pattern, lowercase = TOKENIZER_PRESETS[name]
+        return cls(pattern, lowercase)
+
+    @classmethod
+    def whitespace(cls) -> RegexTokenizer:
+        return cls.preset("whitespace")
 
     def __call__(self, text: str) -> list[str]:
         return self._findall(text.lower() if self.lowercase else text)
@@ -60,7 +127,7 @@ class RegexTokenizer:
 
 
 def default_tokenizer() -> RegexTokenizer:
-    """The tokeniser used when none is given: lowercase Unicode letter runs."""
+    """The tokeniser used when none is given: lowercase runs of letters, digits and underscores."""
     return RegexTokenizer()
 
 
@@ -116,9 +183,11 @@ def iter_file_sentences(
                         yield from _cut(pending, max_sentence_length)
                     pending = []
                 if len(rest) > _BLOCK_CHARS:
-                    # A line longer than a block (text8): tokenise up to the
-                    # last whitespace and carry the partial word over.
-                    cut = max(rest.rfind(" "), rest.rfind("\t"))
+                    # A line longer than a block (text8): tokenise up to the last whitespace
+                    # (any kind, U+00A0 included) and carry the partial word over; a block with
+                    # no whitespace at all is cut anyway, so memory stays bounded and time linear.
+                    m = _LAST_SPACE.search(rest)
+                    cut = m.start() if m else len(rest) - 256
                     if cut > 0:
                         pending.extend(tokenizer(rest[:cut]))
                         rest = rest[cut:]
