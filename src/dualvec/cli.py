@@ -7,7 +7,9 @@ input (a missing corpus, an unknown word, a corrupt model), never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,10 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .corpus import DEFAULT_TOKEN_PATTERN, RegexTokenizer
+from .corpus import TOKENIZER_PRESETS, RegexTokenizer
 from .errors import DualvecError
+
+try:  # typer >= 0.26 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors
 from .formats import FORMATS, detect_format, export_model, get_format, import_model
-from .model import SPACES, DualVectors, parse_space
+from .model import OUT_HS_LINEARISED, SPACES, DualVectors, parse_space
 from .evaluation.ir import DEFAULT_MEASURES
 from .ranking import RankerConfig
 from .trainer import train
@@ -34,12 +41,37 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help that wraps at any width, instead of panels that cut option names
 )
 out = Console()
 err = Console(stderr=True)
 
 ProgressOpt = Annotated[Optional[bool], typer.Option("--progress/--no-progress",
                                                      help="Progress bars (default: when stderr is a terminal).")]
+TokenizerOpt = Annotated[str, typer.Option(help=f"Tokeniser preset: {', '.join(TOKENIZER_PRESETS)} "
+                                                "(whitespace = word2vec.c's splitting, case kept).")]
+TokenPatternOpt = Annotated[Optional[str], typer.Option(help="Regular expression for a token (overrides the "
+                                                             "preset's).")]
+LowercaseOpt = Annotated[Optional[bool], typer.Option("--lowercase/--keep-case",
+                                                      help="Lowercase before tokenising (default: the preset's).")]
+
+
+def _tokenizer(preset: str | None, pattern: str | None, lowercase: bool | None) -> RegexTokenizer | None:
+    """The tokeniser the options describe (``None`` when none was asked for)."""
+    if preset is None and pattern is None and lowercase is None:
+        return None
+    base = RegexTokenizer.preset(preset or "default")
+    return RegexTokenizer(pattern or base.pattern, base.lowercase if lowercase is None else lowercase)
+
+
+def printable(text: str) -> str:
+    """Control characters from files (a word, a path) shown escaped, never sent raw to the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+def error_line(message: str) -> None:
+    """The one line every failure prints."""
+    err.print(f"[bold red]error:[/] {escape(printable(message))}", highlight=False, soft_wrap=True)
 
 
 def friendly(fn):
@@ -48,19 +80,34 @@ def friendly(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return fn(*args, **kwargs)
         except DualvecError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            error_line(str(exc))
             raise typer.Exit(1) from None
         except OSError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc.strerror or exc))}: {escape(str(exc.filename or ''))}",
-                      highlight=False, soft_wrap=True)
+            error_line(f"{exc.strerror or exc}: {exc.filename or ''}")
+            raise typer.Exit(1) from None
+        except MemoryError:
+            error_line("out of memory")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, click_errors.ClickException):
+            raise
+        except Exception as exc:  # a bug, or input no check foresaw: still one line (DUALVEC_DEBUG=1 for more)
+            if os.environ.get("DUALVEC_DEBUG"):
+                raise
+            error_line(f"unexpected {type(exc).__name__}: {exc} (please report; DUALVEC_DEBUG=1 shows where)")
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    err.print(f"[yellow]warning:[/] {escape(printable(str(message)))}", highlight=False, soft_wrap=True)
 
 
 def open_model(path: Path) -> DualVectors:
@@ -104,8 +151,9 @@ def train_cmd(
     min_alpha: Annotated[float, typer.Option(help="Final learning rate (linear decay).")] = TRAIN.min_alpha,
     workers: Annotated[Optional[int], typer.Option(help="Training threads (default: CPUs, at most 4).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (workers=1 makes runs reproducible).")] = TRAIN.seed,
-    token_pattern: Annotated[str, typer.Option(help="Regular expression for a token.")] = DEFAULT_TOKEN_PATTERN,
-    lowercase: Annotated[bool, typer.Option("--lowercase/--keep-case", help="Lowercase before tokenising.")] = True,
+    tokenizer: TokenizerOpt = "default",
+    token_pattern: TokenPatternOpt = None,
+    lowercase: LowercaseOpt = None,
     encoding_errors: Annotated[str, typer.Option(help="Bad UTF-8: strict, replace or ignore.")] = "strict",
     progress: ProgressOpt = None,
 ) -> None:
@@ -117,24 +165,34 @@ def train_cmd(
                    min_alpha=min_alpha, seed=seed)
     if workers is not None:
         options["workers"] = workers
-    model = train(corpus, tokenizer=RegexTokenizer(token_pattern, lowercase), encoding_errors=encoding_errors,
-                  progress=progress, **options)
+    model = train(corpus, tokenizer=_tokenizer(tokenizer, token_pattern, lowercase),
+                  encoding_errors=encoding_errors, progress=progress, **options)
     model.save(output)
     last = model.history[-1]
     err.print(f"saved {model} to {output}  (last epoch: {last.words_per_second:,.0f} words/s, loss {last.loss:.4f})")
 
 
+def _space_label(model: DualVectors, space: str) -> str:
+    """``IN-OUT``, marked when OUT is an approximation (hierarchical softmax)."""
+    approx = model.out_kind == OUT_HS_LINEARISED and "out" in space
+    return space.upper() + (" (approx.)" if approx else "")
+
+
 def _neighbour_table(model: DualVectors, word: str, spaces: list[str], topn: int) -> Table:
-    table = Table(title=f"neighbours of {word!r}", show_lines=False)
+    topn = min(topn, len(model))  # never more rows than words
+    table = Table(title=escape(printable(f"neighbours of {word!r}")), show_lines=False)
     results = [model.most_similar(word, space=s, topn=topn) for s in spaces]
     table.add_column("#", justify="right", style="dim")
     for s in spaces:
-        table.add_column(s.upper())
+        table.add_column(_space_label(model, s))
         table.add_column("cos", justify="right", style="dim")
+    if model.out_kind == OUT_HS_LINEARISED and any("out" in s for s in spaces):
+        table.caption = ("OUT here is hierarchical softmax's linearised approximation; "
+                         "'dualvec probable' ranks by the exact HS probability")
     for i in range(topn):
         row = [str(i + 1)]
         for res in results:
-            row += [res[i][0], f"{res[i][1]:.3f}"] if i < len(res) else ["", ""]
+            row += [escape(printable(res[i][0])), f"{res[i][1]:.3f}"] if i < len(res) else ["", ""]
         table.add_row(*row)
     return table
 
@@ -152,6 +210,26 @@ def neighbors_cmd(
     model = open_model(model_path)
     for word in words:
         out.print(_neighbour_table(model, word, spaces, topn))
+
+
+@app.command("probable")
+@friendly
+def probable_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="A hierarchical-softmax model.")],
+    words: Annotated[list[str], typer.Argument(metavar="WORD...", help="Query word(s).")],
+    topn: Annotated[int, typer.Option(help="How many words.", min=1)] = 10,
+) -> None:
+    """Words most likely near WORD under hierarchical softmax: the exact log P(w | IN[word])."""
+    model = open_model(model_path)
+    topn = min(topn, len(model))
+    for word in words:
+        table = Table(title=escape(printable(f"most probable near {word!r} (exact HS)")))
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("word")
+        table.add_column("log P", justify="right")
+        for i, (w, lp) in enumerate(model.most_probable(word, topn=topn), start=1):
+            table.add_row(str(i), escape(printable(w)), f"{lp:.3f}")
+        out.print(table)
 
 
 @app.command("similarity")
@@ -184,6 +262,9 @@ def export_cmd(
         raise DualvecError(f"--which must be 'in' or 'out', not {which!r}")
     fmt = get_format(format, writable=True)
     model = open_model(model_path)
+    if model.out_kind == OUT_HS_LINEARISED and (which == "out" or not fmt.separate_out):
+        warnings.warn("this model's OUT vectors are hierarchical softmax's linearised approximation, "
+                      "not trained per-word vectors", stacklevel=1)
     export_model(model, output, format=fmt.name, which=which, binary=binary)
     what = f"{which.upper()} vectors" if fmt.separate_out else "vectors"
     err.print(f"wrote {len(model)} {what} to {output} ({fmt.description})")
@@ -197,9 +278,17 @@ def import_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="dualvec model directory to write.")],
     format: Annotated[str, typer.Option("--format", help=f"auto, or one of {', '.join(FORMATS)}.")] = "auto",
     out_file: Annotated[Optional[Path], typer.Option(help="word2vec/DESM: a second file with the OUT vectors.")] = None,
+    tokenizer: Annotated[Optional[str], typer.Option(
+        help=f"Record how the model's text was tokenised ({', '.join(TOKENIZER_PRESETS)}), for ranking with "
+             "it later.")] = None,
+    token_pattern: TokenPatternOpt = None,
+    lowercase: LowercaseOpt = None,
 ) -> None:
     """Convert a model from another tool into a dualvec model directory (both spaces where it has them)."""
     model = import_model(source, format=format, out_path=out_file, mmap=False)
+    tok = _tokenizer(tokenizer, token_pattern, lowercase)
+    if tok is not None:
+        model.tokenizer = tok
     model.save(output)
     err.print(f"imported {model} into {output}")
 
@@ -300,6 +389,11 @@ def index_cmd(
                          ] = RANK.expansion.space if RANK.expansion else "none",
     adapt: Annotated[int, typer.Option(help="First train the model this many more epochs on the collection's "
                                        "own text (its vocabulary grows).", min=0)] = 0,
+    tokenizer: Annotated[Optional[str], typer.Option(
+        help="Tokeniser for documents and queries when the model records none (an imported model): "
+             f"{', '.join(TOKENIZER_PRESETS)}.")] = None,
+    token_pattern: TokenPatternOpt = None,
+    lowercase: LowercaseOpt = None,
     progress: ProgressOpt = None,
 ) -> None:
     """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
@@ -308,8 +402,13 @@ def index_cmd(
 
     model = open_model(model_path)
     docs = read_collection(collection).docs
+    tok = _tokenizer(tokenizer, token_pattern, lowercase)
+    if tok is not None:
+        model.tokenizer = tok
     if adapt:
-        model = import_model(model_path, mmap=False).train_more(list(docs.values()), epochs=adapt,
+        model = import_model(model_path, mmap=False)
+        model.tokenizer = tok or model.tokenizer
+        model = model.train_more(list(docs.values()), epochs=adapt,
                                                                progress=progress)
     ranker = Ranker(model, space=space, alpha=alpha, k1=k1, b=b,
                     stopwords=None if stopwords == "none" else stopwords,
@@ -515,7 +614,27 @@ def tune_cmd(
 
 
 def main() -> None:
-    app()
+    """The ``dualvec`` command: bad usage, too, is one ``error:`` line and exit status 1."""
+    no_args = getattr(click_errors, "NoArgsIsHelpError", ())
+    try:
+        code = app(standalone_mode=False)
+    except no_args:
+        app(["--help"], standalone_mode=False)
+        code = 0
+    except click_errors.UsageError as exc:
+        ctx = exc.ctx
+        hint = f" (see 'dualvec {ctx.info_name} --help')" if ctx is not None and ctx.parent is not None else ""
+        error_line(exc.format_message() + hint)
+        code = 1
+    except click_errors.ClickException as exc:
+        error_line(exc.format_message())
+        code = 1
+    except typer.Abort:
+        err.print("interrupted")
+        code = 130
+    except typer.Exit as exc:
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

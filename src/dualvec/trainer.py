@@ -20,13 +20,17 @@ from .training import (EpochStats, TrainingParams, Weights, grow_weights, init_w
 from .vocab import HuffmanTree, Vocabulary
 
 
+#: gensim 3's option names, for a hint when someone passes them.
+GENSIM3_NAMES = {"size": "vector_size", "iter": "epochs", "max_vocab": "max_vocab_size"}
+
+
 def _scan_and_encode(
     corpus: CorpusLike, tok: Tokenizer, params: TrainingParams, encoding_errors: str, bar: Progress,
-    choose: Callable[[ScannedCorpus], tuple[Vocabulary, np.ndarray]],
+    choose: Callable[[ScannedCorpus], tuple[Vocabulary, np.ndarray]], workdir: str | os.PathLike | None = None,
 ) -> tuple[Vocabulary, EncodedCorpus]:
     """Read the corpus once, let ``choose`` pick the vocabulary, encode; the caller closes the result."""
     bar.task("reading corpus", None)
-    scanned = scan_corpus(corpus, tok, params.max_vocab_size, encoding_errors,
+    scanned = scan_corpus(corpus, tok, params.max_vocab_size, encoding_errors, workdir=workdir,
                           on_progress=lambda n: bar.update(n, f"{n:,} tokens"))
     try:
         if scanned.n_tokens == 0:
@@ -74,12 +78,15 @@ def train(
     known = set(TrainingParams.__dataclass_fields__)
     unknown = sorted(set(options) - known)
     if unknown:
-        raise DualvecError(f"unknown training option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        hints = [f"{u!r} is now {GENSIM3_NAMES[u]!r}" for u in unknown if u in GENSIM3_NAMES]
+        raise DualvecError(f"unknown training option(s): {', '.join(unknown)}"
+                           + (f" ({'; '.join(hints)}, as in gensim 4)" if hints else "")
+                           + f"; known: {', '.join(sorted(known))}")
     params = TrainingParams(**options).validate()
     tok = tokenizer or default_tokenizer()
     with Progress(wants_progress(progress)) as bar:
         vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar,
-                                          lambda scanned: select_vocabulary(scanned, params))
+                                          lambda scanned: select_vocabulary(scanned, params), workdir)
         try:
             if params.hs and len(vocab) < 2:
                 raise DualvecError("hierarchical softmax needs at least 2 words in the vocabulary")

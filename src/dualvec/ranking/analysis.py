@@ -63,24 +63,26 @@ class Analyzer:
     """Text -> embedding terms (for DESM) and BM25 terms, from one tokeniser."""
 
     def __init__(self, tokenizer: Tokenizer | None = None, stopwords: str | None = "english",
-                 stemmer: str | None = "english"):
+                 stemmer: str | None = "english", desm_stopwords: bool = True):
         self.tokenizer = tokenizer or default_tokenizer()
         if stopwords not in (None, "english"):
             raise DualvecError(f"stopwords must be 'english' or None, not {stopwords!r}")
         self._stop = english_stopwords() if stopwords else frozenset()
+        self._desm_stop = self._stop if desm_stopwords else frozenset()
         self._stem = _stemmer(stemmer)
 
     def is_stopword(self, word: str) -> bool:
         return word in self._stop
 
     def terms(self, text: str) -> list[str]:
-        """Tokens for the embedding side (stop words removed, never stemmed)."""
-        stop = self._stop
+        """Tokens for the embedding side (stop words removed unless ``desm_stopwords=False``; never stemmed)."""
+        stop = self._desm_stop
         return [t for t in self.tokenizer(text) if t not in stop]
 
     def stem(self, words: list[str]) -> list[str]:
-        """BM25 terms of embedding-side words (the words themselves without a stemmer)."""
-        return self._stem(words) if self._stem else list(words)
+        """BM25 terms of words (the words themselves without a stemmer); stop words dropped."""
+        words = [w for w in words if w not in self._stop]
+        return self._stem(words) if self._stem else words
 
     def bm25_terms(self, text: str) -> list[str]:
         return self.stem(self.terms(text))

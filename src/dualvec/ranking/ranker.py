@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from pathlib import Path
@@ -37,7 +38,7 @@ from ..progress import Progress, wants_progress
 from ..atomic import read_header, read_versioned_dir, safe_name, write_versioned_dir
 from ..store import HEADER as MODEL_HEADER
 from ..store import load_array, load_json, write_arrays, write_json
-from ..model import parse_space
+from ..model import OUT_HS_LINEARISED, parse_space
 from .analysis import Analyzer, Query
 from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
 from .desm import DESM, build_centroids
@@ -51,7 +52,7 @@ INDEX_HEADER = "ranker.json"
 INDEX_FORMAT = "dualvec-index"
 INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's fingerprint
 #: Settings an index is built with; changing them means re-indexing.
-INDEX_SETTINGS = ("stopwords", "stemmer", "k1", "b", "bm25_method")
+INDEX_SETTINGS = ("stopwords", "stemmer", "desm_stopwords", "k1", "b", "bm25_method")
 #: DESM's weight in the mixture by default (see benchmarks/RESULTS.md for how it was chosen).
 DEFAULT_ALPHA = 0.1
 
@@ -89,6 +90,7 @@ class RankerConfig:
     bm25_method: str = "lucene"
     stopwords: str | None = "english"
     stemmer: str | None = "english"
+    desm_stopwords: bool = True  # remove the stop words on the DESM side too
     rm3: RM3 | None = None
     expansion: Expansion | None = None
 
@@ -187,7 +189,8 @@ class Ranker:
             raise DualvecError(f"unknown ranker option(s): {', '.join(sorted(unknown))}")
         self.model = model
         self.config = replace(config or RankerConfig(), **overrides).validate()
-        self.analyzer = Analyzer(model.tokenizer, self.config.stopwords, self.config.stemmer)
+        self.analyzer = Analyzer(model.tokenizer, self.config.stopwords, self.config.stemmer,
+                                 self.config.desm_stopwords)
         self.doc_ids: list[str] = []
         self._row_of: dict[str, int] = {}
         self.centroids: dict[str, np.ndarray] = {}
@@ -211,6 +214,14 @@ class Ranker:
         items = list(docs.items()) if isinstance(docs, Mapping) else list(docs)
         if not items:
             raise DualvecError("no documents to index")
+        if self.model.tokenizer is None:
+            warnings.warn("the model records no tokeniser (an imported model?): documents and queries are cut "
+                          "by dualvec's default, which may not be how the embeddings' text was cut; "
+                          "pass a tokenizer (dualvec index --tokenizer)", stacklevel=2)
+        uses_out = "out" in self.config.space or (self.config.expansion and "out" in self.config.expansion.space)
+        if self.model.out_kind == OUT_HS_LINEARISED and uses_out:
+            warnings.warn("this model's OUT vectors are hierarchical softmax's linearised approximation; "
+                          "DESM's IN-OUT scores are approximate too", stacklevel=2)
         with Progress(wants_progress(progress), unit="docs") as bar:
             bar.task("analysing documents", len(items))
             terms = []
