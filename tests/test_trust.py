@@ -236,3 +236,124 @@ def test_a_collection_listing_a_document_twice_is_an_error(tmp_path):
     (tmp_path / "docs.tsv").write_text("d1\tfirst text\nd2\tother\nd1\tsecond text\n")
     with pytest.raises(DualvecError, match="'d1' appears twice"):
         read_collection(tmp_path / "docs.tsv")
+
+
+# -- resource bombs, hangs, and one error line -------------------------------------------
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from dualvec.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _one_line(r, *fragments: str) -> None:
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert r.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:"), r.output
+    assert "Traceback" not in r.output and "error: unexpected" not in r.output, r.output
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+def _edit_header(model_dir: Path, **changes) -> None:
+    import json
+
+    header = json.loads((model_dir / "dualvec.json").read_text())
+    header.update(changes)
+    (model_dir / "dualvec.json").write_text(json.dumps(header))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (dict(tokenizer={}), "tokenizer"),
+    (dict(tokenizer={"pattern": "(", "lowercase": True}), "not a valid regular expression"),
+    (dict(tokenizer={"pattern": "(a+)+$", "lowercase": True}), "nests a repeat"),
+    (dict(history=[{"epoch": 1, "loss": "x", "examples": 1, "words": 1, "seconds": 1}]), "history"),
+    (dict(params={"vector_size": "big"}), "training parameters"),
+    (dict(data="../../etc"), "unsafe"),
+])
+def test_header_fields_of_the_wrong_type_are_one_error_line(tmp_path, damage, message):
+    tiny_model().save(tmp_path / "m")
+    _edit_header(tmp_path / "m", **damage)
+    _one_line(_cli("info", str(tmp_path / "m")), message)
+
+
+def test_an_npy_header_declaring_more_than_the_file_holds_is_refused_before_allocating(tmp_path):
+    tiny_model().save(tmp_path / "m")
+    f = data_dir(tmp_path / "m") / "in_vectors.npy"
+    big = np.lib.format.header_data_from_array_1_0(np.zeros((6, 4), np.float32))
+    big["shape"] = (10**12, 8)
+    with open(f, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, big)
+        fh.write(b"\0" * 96)
+    _one_line(_cli("info", str(tmp_path / "m")), "declares shape")
+
+
+def test_a_word2vec_header_claiming_a_trillion_words_is_refused(tmp_path):
+    (tmp_path / "v.bin").write_bytes(b"1000000000000 300\n" + b"a " + b"\0" * 1200)
+    _one_line(_cli("info", str(tmp_path / "v.bin")), "promises")
+
+
+def test_format_detection_reads_a_prefix_of_a_compressed_file(tmp_path):
+    import gzip
+
+    from dualvec.formats.gensim import is_pickle
+
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        for _ in range(64):
+            fh.write(b"\0" * (1 << 20))  # 64 MB of zeros in a ~64 KB file
+    import tracemalloc
+
+    tracemalloc.start()
+    assert not is_pickle(path)
+    assert tracemalloc.get_traced_memory()[1] < 8 << 20
+    tracemalloc.stop()
+    (tmp_path / "broken.gz").write_bytes(gzip.compress(b"\x80\x02" + b"x" * 1000)[:-30])
+    _one_line(_cli("info", str(tmp_path / "broken.gz")))
+
+
+def test_fifos_never_hang(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert_one_error_line(run_cli("info", str(fifo), timeout=60))
+    tiny_model().save(tmp_path / "m")
+    vocab = data_dir(tmp_path / "m") / "vocab.json"
+    vocab.unlink()
+    os.mkfifo(vocab)
+    assert_one_error_line(run_cli("info", str(tmp_path / "m"), timeout=60), "not a regular file")
+    assert_one_error_line(run_cli("info", "/dev/zero", timeout=60))
+
+
+def test_deeply_nested_pickles_and_foreign_sidecar_paths_are_refused(tmp_path):
+    deep = b"\x80\x02" + b"]" * 200_000 + b"."
+    (tmp_path / "deep.model").write_bytes(deep)
+    _one_line(_cli("info", str(tmp_path / "deep.model")))
+    path = _gensim_looking_pickle(tmp_path / "side.model", __numpys=["../../etc/passwd"], index2word=["a"])
+    _one_line(_cli("info", str(path)), "beside the model")
+
+
+def test_huge_topn_is_capped_at_the_vocabulary(tmp_path):
+    tiny_model().save(tmp_path / "m")
+    r = _cli("neighbors", str(tmp_path / "m"), "w1", "--topn", "1000000", "--space", "all")
+    assert r.exit_code == 0 and r.output.count("\n") < 40, r.output
+
+
+def test_messages_that_used_to_mislead(tmp_path):
+    tiny_model().save(tmp_path / "m")
+    _one_line(_cli("neighbors", str(tmp_path / "m"), "W1"), "did you mean 'w1'")
+    (tmp_path / "random.bin").write_bytes(np.random.default_rng(0).bytes(4096))
+    _one_line(_cli("info", str(tmp_path / "random.bin")), "not a model dualvec recognises")
+    assert_one_error_line(run_cli("train", "x", "-o", str(tmp_path / "o"), "--epochs", "0"), "--epochs")
+    _one_line(_cli("evaluate", "x.trec", "-q", str(tmp_path), "--measures", ""), "names no measure")
+    _one_line(_cli("train", str(tmp_path / "nothing.txt"), "-o", str(tmp_path / "o"), "--token-pattern", "("),
+              "token pattern")
+    with pytest.raises(DualvecError, match="'size' is now 'vector_size'"):
+        dualvec.train([["a", "b"]], size=10)
+    words = ["a\x1b[31mred", "b"]
+    m = DualVectors(Vocabulary(words, np.ones(2, np.int64)), np.ones((2, 3), np.float32),
+                    np.ones((2, 3), np.float32), out_kind="negative-sampling")
+    m.save(tmp_path / "ctl")
+    r = _cli("neighbors", str(tmp_path / "ctl"), "b")
+    assert r.exit_code == 0 and "\x1b" not in r.output and "\\x1b" in r.output

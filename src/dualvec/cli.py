@@ -521,8 +521,10 @@ def evaluate_cmd(
     from .evaluation import evaluate, paired_randomization_test
     from .irdata import read_run
 
-    qrels = _qrels(qrels_path, split)
     names = [m.strip() for m in measures.split(",") if m.strip()]
+    if not names:
+        raise DualvecError("--measures names no measure (e.g. nDCG@10,AP)")
+    qrels = _qrels(qrels_path, split)
     results = [evaluate(read_run(p), qrels, names) for p in run_paths]
     table = Table(title=f"{len(next(iter(results[0].per_query.values()))):,} judged queries")
     table.add_column("run")

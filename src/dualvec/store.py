@@ -249,6 +249,43 @@ def check_huffman(codes: np.ndarray, points: np.ndarray, offsets: np.ndarray, n_
         raise DualvecError(f"{where}: the hierarchical-softmax (Huffman) tree is corrupt")
 
 
+def _params(spec: Any, root: Path) -> TrainingParams | None:
+    if spec is None:
+        return None
+    try:
+        if not isinstance(spec, dict):
+            raise TypeError("not an object")
+        params = TrainingParams.from_dict(spec)
+        defaults = TrainingParams()
+        for name, value in vars(params).items():  # JSON keeps types; a wrong one is corruption
+            default = getattr(defaults, name)
+            if isinstance(default, str):
+                ok = isinstance(value, str)
+            else:  # numbers and flags (a flag may have been saved as 0/1); optional sizes may be null
+                ok = isinstance(value, (int, float)) or (default is None and value is None)
+            if not ok:
+                raise TypeError(f"{name} is {value!r}")
+        return params.validate()
+    except (TypeError, ValueError, DualvecError) as exc:
+        raise DualvecError(f"{root / HEADER}: corrupt training parameters ({exc})") from None
+
+
+def _history(spec: Any, root: Path) -> list[EpochStats]:
+    if spec is None:
+        return []
+    try:
+        if not isinstance(spec, list):
+            raise TypeError
+        history = [EpochStats(**h) for h in spec]
+        for h in history:
+            if not all(isinstance(getattr(h, k), (int, float)) and not isinstance(getattr(h, k), bool)
+                       for k in ("epoch", "loss", "examples", "words", "seconds")):
+                raise TypeError
+        return history
+    except TypeError:
+        raise DualvecError(f"{root / HEADER}: the training history in the header is corrupt") from None
+
+
 def _expect(arr: np.ndarray | None, name: str, shape: tuple, dtype: Any, root: Path) -> None:
     if arr is None:
         return
@@ -283,13 +320,17 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
         _expect(points, "hs_points", (int(offsets[-1]),), np.int32, root)
         check_huffman(codes, points, offsets, n, root)
         tree = HuffmanTree(codes=codes, points=points, offsets=offsets)
-    params = TrainingParams.from_dict(header["params"]) if isinstance(header.get("params"), dict) else None
+    params = _params(header.get("params"), root)
     tok_spec = header.get("tokenizer")
-    tok = RegexTokenizer(tok_spec["pattern"], tok_spec["lowercase"]) if isinstance(tok_spec, dict) else None
-    try:
-        history = [EpochStats(**h) for h in header.get("history") or []]
-    except TypeError:
-        raise DualvecError(f"{root}: the training history in the header is corrupt") from None
+    tok = None
+    if tok_spec is not None:
+        if not (isinstance(tok_spec, dict) and isinstance(tok_spec.get("lowercase"), bool)):
+            raise DualvecError(f"{root / HEADER}: 'tokenizer' must be {{\"pattern\": ..., \"lowercase\": true/false}}")
+        try:
+            tok = RegexTokenizer(tok_spec.get("pattern"), tok_spec["lowercase"])
+        except DualvecError as exc:
+            raise DualvecError(f"{root / HEADER}: {exc}") from None
+    history = _history(header.get("history"), root)
     return ModelParts(words, arrays["counts"], arrays["in_vectors"], arrays.get("out_vectors"),
                       out_kind=header.get("out_space"), hs_nodes=arrays.get("hs_nodes"), tree=tree, params=params,
                       tokenizer=tok, counts_known=bool(header.get("counts_known", True)), history=history,

@@ -36,6 +36,8 @@ import gzip
 import io
 import os
 import pickle
+import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -237,28 +239,43 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise DualvecError("refusing a pickle with persistent ids")
 
 
-def _read_bytes(path: Path) -> bytes:
+def _open(path: Path):
+    """The file, decompressed on the fly if it is gzip or bzip2 (gensim saves ``.gz``/``.bz2`` as such)."""
     try:
-        data = path.read_bytes()
+        fh = open(path, "rb")
     except FileNotFoundError:
         raise DualvecError(f"file not found: {path}") from None
     except OSError as exc:
         raise DualvecError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        if data[:2] == b"\x1f\x8b":
-            return gzip.decompress(data)
-        if data[:3] == b"BZh":
-            return bz2.decompress(data)
-    except (OSError, EOFError, ValueError) as exc:
-        raise DualvecError(f"{path}: corrupt compressed file ({exc})") from None
-    return data
+    magic = fh.read(3)
+    fh.seek(0)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh)
+    if magic == b"BZh":
+        return bz2.BZ2File(fh)
+    return fh
+
+
+_CORRUPT = (OSError, EOFError, ValueError, zlib.error)
+
+
+def _read_bytes(path: Path) -> bytes:
+    with _open(path) as fh:
+        try:
+            return fh.read()
+        except _CORRUPT as exc:
+            raise DualvecError(f"{path}: corrupt compressed file ({exc})") from None
 
 
 def is_pickle(path: str | os.PathLike) -> bool:
-    """Does the file start like a pickle (protocol 2+, or protocol 0/1 opening a dict or object)?"""
+    """Does the file start like a pickle (protocol 2+, or protocol 0/1 opening a dict or object)?
+
+    Only a few bytes are read (decompressed), never the whole file.
+    """
     try:
-        head = _read_bytes(Path(path))[:2]
-    except DualvecError:
+        with _open(Path(path)) as fh:
+            head = fh.read(2)
+    except (DualvecError, *_CORRUPT):
         return False
     return head[:1] == b"\x80" or head[:1] in (b"(", b"c", b"}")
 
@@ -267,14 +284,24 @@ def unpickle(path: str | os.PathLike) -> Any:
     """Unpickle a gensim file with :class:`RestrictedUnpickler` (latin-1 for Python 2 pickles)."""
     p = Path(path)
     data = _read_bytes(p)
+    # The C unpickler reads every counted opcode through BytesIO.read, which returns only the bytes
+    # present, so a forged length fails as truncation; only a bytearray (protocol 5, which gensim
+    # never writes) is allocated first. A failed allocation can make CPython report an
+    # "unraisable" error on stderr besides ours: silence that, it is the same failure.
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda *_: None
     try:
         return _materialize(RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
     except DualvecError as exc:
         raise DualvecError(f"{p}: {exc}") from None
     except RecursionError:
         raise DualvecError(f"{p}: the pickle nests too deeply") from None
+    except MemoryError:
+        raise DualvecError(f"{p}: corrupt gensim file (it declares an object larger than memory)") from None
     except Exception as exc:  # truncated or corrupt pickle streams raise a zoo of errors
         raise DualvecError(f"{p}: corrupt or truncated gensim file ({type(exc).__name__}: {exc})") from None
+    finally:
+        sys.unraisablehook = hook
 
 
 def _load_sidecars(obj: Any, fname: str, mmap: bool, depth: int = 0) -> None:
@@ -283,8 +310,12 @@ def _load_sidecars(obj: Any, fname: str, mmap: bool, depth: int = 0) -> None:
         return
     attrs = obj.__dict__
     for sub in attrs.get("__recursive_saveloads", []) or []:
+        if not (isinstance(sub, str) and sub.replace("_", "a").isalnum()):
+            raise DualvecError(f"refusing a sidecar path through {sub!r}: it must stay beside the model")
         _load_sidecars(attrs.get(sub), f"{fname}.{sub}", mmap, depth + 1)
     for attrib in attrs.get("__numpys", []) or []:
+        if not (isinstance(attrib, str) and attrib.replace("_", "a").isalnum()):
+            raise DualvecError(f"refusing a sidecar array named {attrib!r}: it must stay beside the model")
         path = Path(f"{fname}.{attrib}.npy")
         if not path.exists():
             raise DualvecError(f"{path} is missing: the model's '{attrib}' array was saved beside it")

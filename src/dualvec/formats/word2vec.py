@@ -68,10 +68,23 @@ def _parse_header(line: bytes, path: Path) -> tuple[int, int] | None:
             n, d = int(parts[0]), int(parts[1])
         except ValueError:
             return None
-        if n < 0 or d <= 0:
+        if n < 0 or d <= 0 or d > 1 << 20:
             raise DualvecError(f"{path}: header says {n} words of {d} dims")
         return n, d
     return None
+
+
+def _looks_like_a_vector_line(line: bytes) -> bool:
+    """A header-less text file must start with a word and numbers (GloVe, DESM)."""
+    parts = line.split()
+    if len(parts) < 2:
+        return False
+    try:
+        parts[0].decode("utf-8")
+        [float(x) for x in parts[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
 def _looks_binary(fh: BinaryIO, dim: int) -> bool:
@@ -159,11 +172,20 @@ def read_word2vec_file(path: str | os.PathLike, *, binary: bool | None = None, l
             if header is None:  # GloVe style: no header, text only
                 if binary:
                     raise DualvecError(f"{p}: no '<words> <dims>' header line; not a word2vec binary file")
+                if not _looks_like_a_vector_line(first):
+                    raise DualvecError(f"{p} is not a model dualvec recognises (a dualvec directory, a gensim "
+                                       "model, fastText .bin/.vec, or word2vec text/binary)")
                 fh.seek(0)
                 return _read_text(fh, p, None, None, limit, encoding_errors)
             n, dim = header
             is_binary = _looks_binary(fh, dim) if binary is None else binary
             if is_binary:
+                # The matrix is allocated up front: first check the file can hold what the header claims
+                # (each entry: a word of at least one byte, a space, dim float32s).
+                left = os.fstat(fh.fileno()).st_size - fh.tell()
+                if min(n, limit or n) * (2 + 4 * dim) > left:
+                    raise DualvecError(f"{p}: truncated or corrupt: the header promises {n:,} vectors of "
+                                       f"{dim:,} dims, more than the {left:,} bytes that follow can hold")
                 return _read_binary(fh, p, n, dim, limit, encoding_errors)
             return _read_text(fh, p, n, dim, limit, encoding_errors)
     except FileNotFoundError:

@@ -153,8 +153,10 @@ class BM25:
             for name in _FORWARD:
                 setattr(self, name, np.load(Path(path) / f"{name}.npy", mmap_mode="r" if mmap else None,
                                             allow_pickle=False))
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise DualvecError(f"{path}: the BM25 index is missing or corrupt ({exc})") from None
+        except DualvecError:
+            raise
+        except Exception as exc:  # bm25s and numpy raise many kinds on a damaged index
+            raise DualvecError(f"{path}: the BM25 index is missing or corrupt ({type(exc).__name__}: {exc})") from None
         self._set_vocab()
         n = self.n_docs
         fo = self.forward_offsets
