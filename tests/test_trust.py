@@ -357,3 +357,35 @@ def test_messages_that_used_to_mislead(tmp_path):
     m.save(tmp_path / "ctl")
     r = _cli("neighbors", str(tmp_path / "ctl"), "b")
     assert r.exit_code == 0 and "\x1b" not in r.output and "\\x1b" in r.output
+
+
+def test_info_on_an_imported_model_shows_what_its_source_recorded(tmp_path):
+    gensim = pytest.importorskip("gensim")
+    theirs = gensim.models.Word2Vec([["a", "b", "c"]] * 20, vector_size=8, min_count=1, workers=1, window=3)
+    theirs.save(str(tmp_path / "g.model"))
+    model = dualvec.import_model(tmp_path / "g.model")
+    info = model.info()["params"]
+    assert info["window"] == 3 and info["vector_size"] == 8
+    assert info["batch"] == "unknown" and info["workers"] == "unknown"  # gensim records no such thing
+    model.save(tmp_path / "m")
+    assert dualvec.load(tmp_path / "m").info()["params"] == info
+    r = _cli("info", str(tmp_path / "m"))
+    assert r.exit_code == 0 and "unknown" in r.output
+
+
+def test_hierarchical_softmax_out_is_labelled_approximate_and_exact_ranking_has_a_command(tmp_path):
+    sents = [["a", "b", "c", "d", "e"], ["b", "c", "a", "e", "d"]] * 40
+    model = dualvec.train(sents, sg=1, hs=1, negative=0, min_count=1, vector_size=8, epochs=2, workers=1,
+                          progress=False)
+    model.save(tmp_path / "hs")
+    from dualvec.cli import _neighbour_table
+
+    table = _neighbour_table(dualvec.load(tmp_path / "hs"), "a", list(dualvec.SPACES), 3)
+    headers = [str(c.header) for c in table.columns if c.header not in ("#", "cos")]
+    assert headers == ["IN-IN", "IN-OUT (approx.)", "OUT-IN (approx.)", "OUT-OUT (approx.)"]
+    assert "exact HS" in str(table.caption)
+    assert _cli("neighbors", str(tmp_path / "hs"), "a", "--space", "all").exit_code == 0
+    r = _cli("probable", str(tmp_path / "hs"), "a", "--topn", "3")
+    assert r.exit_code == 0 and model.most_probable("a", topn=1)[0][0] in r.output
+    r = _cli("export", str(tmp_path / "hs"), str(tmp_path / "out.txt"), "--which", "out")
+    assert r.exit_code == 0 and "warning:" in r.output and "approximation" in r.output

@@ -108,6 +108,7 @@ class DualVectors:
         counts_known: bool = True,
         history: list[EpochStats] | None = None,
         unit: bool = False,
+        params_recorded: Iterable[str] | None = None,
     ):
         self.vocab = vocab
         vocab.index  # noqa: B018 -- refuses a word listed twice, naming it
@@ -121,6 +122,9 @@ class DualVectors:
                 f"IN vectors have {in_vectors.shape[1]} dims but OUT vectors have {out_vectors.shape[1]}"
             )
         self.params = params
+        #: Which of ``params`` the source recorded (``None``: all of them, as for a model dualvec trained);
+        #: an imported model's other settings are dualvec's defaults, shown as unknown.
+        self.params_recorded = frozenset(params_recorded) if params_recorded is not None else None
         self.out_kind = out_kind if out_vectors is not None else None
         self.hs_nodes = hs_nodes
         self.tree = tree
@@ -160,7 +164,8 @@ class DualVectors:
             "unit_normalised_only": self.in_vectors.is_unit,
             "corpus_words": self.vocab.total_words if self.counts_known else None,
             "tokenizer": repr(self.tokenizer) if self.tokenizer is not None else None,
-            "params": self.params.to_dict() if self.params else None,
+            "params": ({k: (v if self.params_recorded is None or k in self.params_recorded else "unknown")
+                        for k, v in self.params.to_dict().items()} if self.params else None),
             "epochs_trained": len(self.history),
             "last_epoch_loss": self.history[-1].loss if self.history else None,
         }
@@ -315,7 +320,8 @@ class DualVectors:
                           self.out_vectors.vectors if self.out_vectors is not None else None,
                           out_kind=self.out_kind, hs_nodes=self.hs_nodes, tree=self.tree, params=self.params,
                           tokenizer=self.tokenizer, counts_known=self.counts_known, history=self.history,
-                          unit=self.in_vectors.is_unit, created_by=f"dualvec {_dualvec_version()}")
+                          unit=self.in_vectors.is_unit, created_by=f"dualvec {_dualvec_version()}",
+                          params_recorded=sorted(self.params_recorded) if self.params_recorded is not None else None)
 
     @classmethod
     def from_parts(cls, parts: ModelParts, source: str | os.PathLike = "") -> DualVectors:
@@ -326,7 +332,8 @@ class DualVectors:
             raise DualvecError(f"{source}: {exc}" if source else str(exc)) from None
         model = cls(vocab, parts.in_vectors, parts.out_vectors, params=parts.params, out_kind=parts.out_kind,
                     hs_nodes=parts.hs_nodes, tree=parts.tree, tokenizer=parts.tokenizer,
-                    counts_known=parts.counts_known, history=parts.history, unit=parts.unit)
+                    counts_known=parts.counts_known, history=parts.history, unit=parts.unit,
+                    params_recorded=parts.params_recorded)
         model.fingerprint = parts.fingerprint
         return model
 
@@ -353,6 +360,7 @@ class DualVectors:
         self.vocab, self.in_vectors, self.out_vectors = trained.vocab, trained.in_vectors, trained.out_vectors
         self.params, self.out_kind, self.hs_nodes, self.tree = (trained.params, trained.out_kind,
                                                                 trained.hs_nodes, trained.tree)
+        self.params_recorded = None  # every setting of the run just made is known
         self.tokenizer, self.counts_known, self.history = trained.tokenizer, trained.counts_known, trained.history
         return self
 

@@ -202,6 +202,7 @@ class ModelParts:
     unit: bool = False  # the vectors are unit rows only (raw ones discarded)
     created_by: str = "dualvec"
     fingerprint: str | None = None  # of the saved content; set by write_model, read by read_model
+    params_recorded: list[str] | None = None  # which params an imported model's source recorded
 
 
 def fingerprint(words: list[str], arrays: dict[str, np.ndarray]) -> str:
@@ -236,6 +237,7 @@ def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
         "params": parts.params.to_dict() if parts.params else None,
         "history": [asdict(s) for s in parts.history],
         "fingerprint": fingerprint(parts.words, arrays),
+        "params_recorded": parts.params_recorded,
     }
     return write_model_dir(path, header, parts.words, arrays)
 
@@ -268,6 +270,14 @@ def _params(spec: Any, root: Path) -> TrainingParams | None:
         return params.validate()
     except (TypeError, ValueError, DualvecError) as exc:
         raise DualvecError(f"{root / HEADER}: corrupt training parameters ({exc})") from None
+
+
+def _names(spec: Any, root: Path) -> list[str] | None:
+    if spec is None:
+        return None
+    if not (isinstance(spec, list) and all(isinstance(x, str) for x in spec)):
+        raise DualvecError(f"{root / HEADER}: 'params_recorded' must be a list of names")
+    return spec
 
 
 def _history(spec: Any, root: Path) -> list[EpochStats]:
@@ -336,4 +346,5 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
                       tokenizer=tok, counts_known=bool(header.get("counts_known", True)), history=history,
                       unit=bool(header.get("unit_normalised_only", False)),
                       created_by=str(header.get("created_by", "dualvec")),
-                      fingerprint=header.get("fingerprint") if isinstance(header.get("fingerprint"), str) else None)
+                      fingerprint=header.get("fingerprint") if isinstance(header.get("fingerprint"), str) else None,
+                      params_recorded=_names(header.get("params_recorded"), root))

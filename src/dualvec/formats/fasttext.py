@@ -137,8 +137,9 @@ def load_fasttext(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
     params = TrainingParams(vector_size=dim, sg=MODEL.get(model_kind) == "skipgram", hs=LOSS[loss] == "hs",
                             negative=neg if LOSS[loss] == "ns" else 0, window=ws, sample=t,
                             min_count=max(min_count, 1), epochs=max(epoch, 1))
+    recorded = ["vector_size", "sg", "hs", "negative", "window", "sample", "min_count", "epochs"]
     return DualVectors(Vocabulary(words, np.array(counts, dtype=np.int64)), vin, vout, params=params,
-                       out_kind=OUT_NEGATIVE_SAMPLING if vout is not None else None)
+                       params_recorded=recorded, out_kind=OUT_NEGATIVE_SAMPLING if vout is not None else None)
 
 
 def is_fasttext_bin(path: str | os.PathLike) -> bool:

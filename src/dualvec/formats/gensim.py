@@ -393,8 +393,8 @@ def _flat_tree(codes: Any, points: Any, n_words: int) -> HuffmanTree:
     return HuffmanTree(flat_codes, flat_points, offsets)
 
 
-def _params(model: Any, dim: int) -> TrainingParams | None:
-    """The training parameters a gensim model recorded, where it recorded them."""
+def _params(model: Any, dim: int) -> tuple[TrainingParams | None, list[str]]:
+    """The training parameters a gensim model recorded, and which ones it recorded."""
     values = {
         "vector_size": dim,
         "sg": _get(model, "sg"), "hs": _get(model, "hs"), "negative": _get(model, "negative"),
@@ -405,7 +405,7 @@ def _params(model: Any, dim: int) -> TrainingParams | None:
         "epochs": _get(model, "epochs", "iter"), "seed": _get(model, "seed"),
     }
     if values["sg"] is None and values["negative"] is None:
-        return None
+        return None, []
     kwargs = {}
     for key, value in values.items():
         if value is None:
@@ -415,9 +415,9 @@ def _params(model: Any, dim: int) -> TrainingParams | None:
         except (TypeError, ValueError):
             continue
     try:
-        return TrainingParams(**kwargs).validate()
+        return TrainingParams(**kwargs).validate(), sorted(kwargs)
     except DualvecError:
-        return None
+        return None, []
 
 
 def _matrix(value: Any, name: str) -> np.ndarray:
@@ -458,9 +458,10 @@ def from_gensim(model: Any) -> DualVectors:
     else:
         out, kind = None, None
     as32 = lambda a: a if a.dtype == np.float32 else a.astype(np.float32)  # noqa: E731
+    params, recorded = _params(model, vin.shape[1])
     return DualVectors(
         Vocabulary(words, counts), as32(vin), as32(out) if out is not None else None,
-        params=_params(model, vin.shape[1]), out_kind=kind or (OUT_IMPORTED if out is not None else None),
+        params=params, params_recorded=recorded, out_kind=kind or (OUT_IMPORTED if out is not None else None),
         hs_nodes=as32(np.asarray(syn1)) if (syn1 is not None and tree is not None) else None,
         tree=tree, counts_known=bool(counts.any()),
     )
