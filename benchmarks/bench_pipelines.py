@@ -1,6 +1,6 @@
 """Ranking pipelines against stemmed BM25 on real test collections.
 
-    python benchmarks/bench_pipelines.py MODEL [--collections scifact cranfield lisa] [--adapt 0] [--write]
+    python benchmarks/bench_pipelines.py MODEL [--collections scifact cranfield lisa] [--adapt N | --own N]
 
 MODEL is any model dualvec reads (the issue's reference: skip-gram, 200 dims,
 negative 10, window 10, sample 1e-4, 5 epochs on ../shared/data's enwiki).
@@ -18,7 +18,8 @@ nDCG@10, AP, R@100; p is a paired randomisation test on nDCG@10 against
 stemmed BM25. ms/query is the whole ranking of a query (analysis, expansion,
 BM25 over the collection, DESM and the mix), on one core. With ``--adapt N``,
 the model is first trained N more epochs on each collection's documents
-(``dualvec index --adapt N``), and the table says so.
+(``dualvec index --adapt N``); with ``--own N``, a model with MODEL's settings
+is trained on the collection's documents alone; the tables say so.
 """
 
 from __future__ import annotations
@@ -64,25 +65,34 @@ def main() -> int:
     ap.add_argument("model")
     ap.add_argument("--collections", nargs="+", default=list(SPLITS))
     ap.add_argument("--adapt", type=int, default=0, help="epochs of continued training on each collection")
+    ap.add_argument("--own", type=int, default=0,
+                    help="instead of MODEL, train a model on each collection's documents for this many epochs "
+                         "(MODEL's training settings)")
     ap.add_argument("--folds", type=int, default=5)
     args = ap.parse_args()
     if not DATA.exists():
         print(f"no shared data at {DATA}; nothing to measure", file=sys.stderr)
         return 1
-    print(f"model {args.model}; adapt {args.adapt} epochs; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+    print(f"model {args.model}; adapt {args.adapt} epochs; own {args.own} epochs; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
     for name in args.collections:
         coll = read_collection(DATA / name)
         split = SPLITS[name]
         queries, qrels = coll.split_queries(split), coll.qrels[split]
         model = dualvec.import_model(args.model, mmap=False)
         t0 = time.perf_counter()
-        if args.adapt:
+        if args.own:
+            opts = {**model.params.to_dict(), "epochs": args.own, "min_count": 2}
+            model = dualvec.train(list(coll.docs.values()), tokenizer=model.tokenizer, progress=False, **opts)
+        elif args.adapt:
             model.train_more(list(coll.docs.values()), epochs=args.adapt, progress=False)
         t_adapt = time.perf_counter() - t0
         base = Ranker(model).index(coll.docs, progress=False)
         unstemmed = Ranker(model, stemmer=None).index(coll.docs, progress=False)
         print(f"\n### {name}: {len(coll.docs):,} documents, {len(queries)} queries ({split})"
-              + (f", model adapted in {t_adapt:.1f} s" if args.adapt else ""))
+              + (f", model adapted ({args.adapt} epochs) in {t_adapt:.1f} s" if args.adapt and not args.own else "")
+              + (f", model trained on the collection alone ({args.own} epochs) in {t_adapt:.1f} s"
+                 if args.own else ""))
         print(f"| system | {' | '.join(MEASURES)} | p (nDCG@10) | ms/query |")
         print("|---|" + "---|" * (len(MEASURES) + 2))
         baseline = None

@@ -81,6 +81,20 @@ def test_expansion_finds_a_relevant_document_that_shares_no_word_with_the_query(
         assert ranked.index(f"about{t}") < min(ranked.index(f"about{u}") for u in range(5) if u != t)
 
 
+def test_expansion_maps_every_model_word_to_its_collection_term(topical):
+    from dualvec.ranking.expansion import _stems_in_collection
+
+    sents = [["the", "runners", "ran", "and", "the", "jumpers", "jumped"]] * 30
+    model = dualvec.train(sents, sg=True, min_count=1, epochs=2, vector_size=8, workers=1, progress=False)
+    ranker = Ranker(model).index({"d": "a runner jumped over the fence"})
+    stems = _stems_in_collection(ranker)
+    assert len(stems) == len(model)
+    row = dict(zip(model.words, stems))
+    assert row["the"] == -1 and row["and"] == -1  # stop words are never expansion terms
+    assert ranker.bm25.term(int(row["runners"])) == "runner" and row["ran"] == -1  # "ran" is not in the collection
+    assert Expansion(space="in-in", terms=2).apply(ranker, ranker.analyzer.query("jumpers")).added
+
+
 def test_a_stage_is_one_config_field_saved_with_the_index(topical, tmp_path):
     model, truth, docs = topical
     config = RankerConfig(stopwords=None, rm3=RM3(fb_docs=3), expansion=Expansion(space="in-in", terms=4))

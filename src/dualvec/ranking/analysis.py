@@ -71,9 +71,6 @@ class Analyzer:
         self._desm_stop = self._stop if desm_stopwords else frozenset()
         self._stem = _stemmer(stemmer)
 
-    def is_stopword(self, word: str) -> bool:
-        return word in self._stop
-
     def terms(self, text: str) -> list[str]:
         """Tokens for the embedding side (stop words removed unless ``desm_stopwords=False``; never stemmed)."""
         stop = self._desm_stop
@@ -83,6 +80,11 @@ class Analyzer:
         """BM25 terms of words (the words themselves without a stemmer); stop words dropped."""
         words = [w for w in words if w not in self._stop]
         return self._stem(words) if self._stem else words
+
+    def bm25_term_of(self, words: list[str]) -> list[str | None]:
+        """Each word's BM25 term, one for one (``None`` for a stop word)."""
+        stems = self._stem(list(words)) if self._stem else list(words)
+        return [None if w in self._stop else s for w, s in zip(words, stems)]
 
     def bm25_terms(self, text: str) -> list[str]:
         return self.stem(self.terms(text))

@@ -92,8 +92,6 @@ class Expansion:
 
 def _stems_in_collection(ranker: Ranker) -> np.ndarray:
     """Model row -> BM25 term id of its stem, or -1 (a stop word, or a stem not in the collection)."""
-    words = ranker.model.words
-    stems = ranker.analyzer.stem(words)
     vocab = ranker.bm25.term_ids
-    return np.array([vocab.get(s, -1) if not ranker.analyzer.is_stopword(w) else -1
-                     for w, s in zip(words, stems)], dtype=np.int64)
+    return np.array([vocab.get(t, -1) if t is not None else -1
+                     for t in ranker.analyzer.bm25_term_of(ranker.model.words)], dtype=np.int64)
