@@ -54,3 +54,18 @@ def topical_corpus(n_sentences: int = 4000, topics: int = 5, seed: int = 0) -> t
         rng.shuffle(sent)
         sentences.append(sent)
     return sentences, {"names": names, "words": words, "fill": fill}
+
+
+def topical_model_and_docs():
+    """A skip-gram model of :func:`topical_corpus` and, per topic, a document on the topic that
+    never names it (``about{t}``) and one that names it and says nothing else (``names{t}``)."""
+    import dualvec
+
+    sents, truth = topical_corpus()
+    model = dualvec.train(sents, sg=True, window=4, sample=0, min_count=1, epochs=8, vector_size=24, workers=1,
+                          progress=False)
+    docs = {}
+    for t, ws in enumerate(truth["words"]):
+        docs[f"about{t}"] = " ".join(ws[:4] + truth["fill"][:2])
+        docs[f"names{t}"] = " ".join([truth["names"][t]] + truth["fill"][2:6])
+    return model, truth, docs

@@ -1,23 +1,15 @@
 import numpy as np
 import pytest
 
-import dualvec
 from dualvec import DualvecError
 from dualvec.ranking import Ranker, normalize
 from helpers import data_dir
-from synthetic import topical_corpus
+from synthetic import topical_model_and_docs
 
 
 @pytest.fixture(scope="module")
 def topical():
-    sents, truth = topical_corpus()
-    model = dualvec.train(sents, sg=True, window=4, sample=0, min_count=1, epochs=8, vector_size=24, workers=1,
-                          progress=False)
-    names, words, fill = truth["names"], truth["words"], truth["fill"]
-    docs = {}
-    for t, ws in enumerate(words):
-        docs[f"about{t}"] = " ".join(ws[:4] + fill[:2])  # on topic, never names it
-        docs[f"names{t}"] = " ".join([names[t]] + fill[2:6])  # says the name, nothing else
+    model, truth, docs = topical_model_and_docs()
     docs["empty"] = "zzz qqq"  # no known word at all
     return model, truth, docs
 

@@ -12,19 +12,12 @@ from dualvec.evaluation.pipelines import Pipeline, cross_validate_pipelines, pip
 from dualvec.evaluation import pipelines as pipelines_module
 from dualvec.ranking import RM3, Expansion, Ranker, RankerConfig
 from dualvec.ranking.bm25 import BM25
-from synthetic import topical_corpus
+from synthetic import topical_model_and_docs
 
 
 @pytest.fixture(scope="module")
 def topical():
-    sents, truth = topical_corpus()
-    model = dualvec.train(sents, sg=True, window=4, sample=0, min_count=1, epochs=8, vector_size=24, workers=1,
-                          progress=False)
-    names, words, fill = truth["names"], truth["words"], truth["fill"]
-    docs = {}
-    for t, ws in enumerate(words):
-        docs[f"about{t}"] = " ".join(ws[:4] + fill[:2])  # on topic, never names it
-        docs[f"names{t}"] = " ".join([names[t]] + fill[2:6])
+    model, truth, docs = topical_model_and_docs()
     return model, truth, docs
 
 
