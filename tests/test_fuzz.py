@@ -2,7 +2,8 @@
 ``error:`` line and exit status 1 — never a traceback, a crash, a hang or a memory blow-up.
 
 The cases run in one child process with its address space capped, through the real command
-line (``dualvec info``), so that a crash or an allocation bomb shows up as a failed test here.
+line (``dualvec info``, its real ``main``), so that a crash or an allocation bomb shows up as a
+failed test here.
 """
 
 from __future__ import annotations
@@ -24,19 +25,26 @@ CASES_PER_FILE = 24
 MEMORY_CAP = 6 << 30  # bytes of address space for the child (numba and LLVM reserve a good deal)
 
 CHILD = textwrap.dedent("""
-    import json, resource, sys
+    import contextlib, io, json, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
-    from typer.testing import CliRunner
-    from dualvec.cli import app
-    runner = CliRunner()
+    from dualvec.cli import main
     results = []
     for path in json.load(open(sys.argv[1])):
-        r = runner.invoke(app, ["info", path])
-        results.append({"path": path, "code": r.exit_code, "output": r.output,
-                        "exception": None if r.exception is None or isinstance(r.exception, SystemExit)
-                        else repr(r.exception)})
+        out, err = io.StringIO(), io.StringIO()
+        sys.argv = ["dualvec", "info", path]
+        exception = None
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code
+            except BaseException as exc:
+                code, exception = -1, repr(exc)
+        results.append({"path": path, "code": code, "output": err.getvalue(), "exception": exception})
     json.dump(results, sys.stdout)
 """)
+
 
 
 def _sources(root: Path) -> list[Path]:

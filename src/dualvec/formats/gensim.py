@@ -36,7 +36,7 @@ import gzip
 import io
 import os
 import pickle
-import sys
+import pickletools
 import zlib
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,7 @@ def _materialize(obj: Any, depth: int = 0, seen: set[int] | None = None) -> Any:
 
 _BUILTINS = {"int": int, "long": int, "float": float, "str": str, "unicode": str, "bytes": bytes, "list": list,
              "dict": dict, "set": set, "frozenset": frozenset, "tuple": tuple, "bool": bool, "object": object,
-             "complex": complex, "slice": slice, "bytearray": bytearray}
+             "complex": complex, "slice": slice}
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): np.ndarray,  # only ever passed to _PickledArray, never called
     ("numpy", "dtype"): _PickledDtype,
@@ -280,18 +280,43 @@ def is_pickle(path: str | os.PathLike) -> bool:
     return head[:1] == b"\x80" or head[:1] in (b"(", b"c", b"}")
 
 
+class _Source:
+    """The pickle's bytes as a file with ``read`` and ``readline`` only.
+
+    Every counted opcode then reads through ``BytesIO.read``, which returns only the bytes
+    present, so a forged length fails as truncation before anything of that size exists.
+    (Given ``readinto``, the C unpickler would allocate a declared bytearray first.)
+    """
+
+    def __init__(self, data: bytes):
+        buf = io.BytesIO(data)
+        self.read, self.readline = buf.read, buf.readline
+
+
+def _check_lengths(data: bytes, path: Path) -> None:
+    """Walk the opcodes once, without building anything: every counted opcode (bytes, strings,
+    frames, bytearrays) must fit in the bytes that follow it, and only protocols 0-4 (all gensim
+    writes) are accepted. This is what keeps a forged length from becoming an allocation; it
+    costs about a second per two million opcodes."""
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == "PROTO" and arg > 4:
+                raise DualvecError(f"{path}: pickle protocol {arg}; gensim models use protocols 0-4")
+            if op.name in ("BYTEARRAY8", "NEXT_BUFFER", "READONLY_BUFFER"):
+                raise DualvecError(f"{path}: refusing the pickle opcode {op.name} (protocol 5; gensim never writes it)")
+    except DualvecError:
+        raise
+    except Exception as exc:  # genops says which count does not fit, or what is malformed
+        raise DualvecError(f"{path}: corrupt or truncated gensim file ({exc})") from None
+
+
 def unpickle(path: str | os.PathLike) -> Any:
     """Unpickle a gensim file with :class:`RestrictedUnpickler` (latin-1 for Python 2 pickles)."""
     p = Path(path)
     data = _read_bytes(p)
-    # The C unpickler reads every counted opcode through BytesIO.read, which returns only the bytes
-    # present, so a forged length fails as truncation; only a bytearray (protocol 5, which gensim
-    # never writes) is allocated first. A failed allocation can make CPython report an
-    # "unraisable" error on stderr besides ours: silence that, it is the same failure.
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda *_: None
+    _check_lengths(data, p)
     try:
-        return _materialize(RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
+        return _materialize(RestrictedUnpickler(_Source(data), encoding="latin1").load())
     except DualvecError as exc:
         raise DualvecError(f"{p}: {exc}") from None
     except RecursionError:
@@ -300,8 +325,6 @@ def unpickle(path: str | os.PathLike) -> Any:
         raise DualvecError(f"{p}: corrupt gensim file (it declares an object larger than memory)") from None
     except Exception as exc:  # truncated or corrupt pickle streams raise a zoo of errors
         raise DualvecError(f"{p}: corrupt or truncated gensim file ({type(exc).__name__}: {exc})") from None
-    finally:
-        sys.unraisablehook = hook
 
 
 def _load_sidecars(obj: Any, fname: str, mmap: bool, depth: int = 0) -> None:
