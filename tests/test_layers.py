@@ -23,6 +23,7 @@ LAYERS = [
     ["formats"],
     ["ranking"],
     ["evaluation"],
+    ["serve"],
     ["cli"],
 ]
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}

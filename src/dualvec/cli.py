@@ -315,6 +315,27 @@ def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL")]) -> No
 DEMO_WORDS = ["socket", "thread", "exception", "encoding", "dictionary", "file"]
 
 
+@app.command("serve")
+@friendly
+def serve_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Any model dualvec reads (memory-mapped).")],
+    index: Annotated[Optional[Path], typer.Option(help="An index (dualvec index) for the search view.")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+) -> None:
+    """A web explorer of both spaces and of DESM: neighbours, maps, shaded text, search."""
+    from .serve import serve
+
+    ranker = None
+    if index is not None:
+        from .ranking import Ranker
+
+        ranker = Ranker.load(index)
+    model = ranker.model if ranker is not None and model_path == index else open_model(model_path)
+    err.print(f"dualvec explorer on http://{host}:{port}/  (API: /docs; ctrl-c to stop)")
+    serve(model, ranker, host=host, port=port)
+
+
 @app.command("demo")
 @friendly
 def demo_cmd(
@@ -324,6 +345,9 @@ def demo_cmd(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the model here.")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 5,
     topn: Annotated[int, typer.Option(min=1)] = 8,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Then open the web explorer on the model "
+                                                                   "(http://127.0.0.1:8000/).")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.", min=1, max=65535)] = 8000,
     progress: ProgressOpt = None,
 ) -> None:
     """The whole job end to end: train a skip-gram model and show IN-IN next to IN-OUT neighbours."""
@@ -345,6 +369,11 @@ def demo_cmd(
     if output is not None:
         model.save(output)
         err.print(f"saved to {output}")
+    if serve:
+        from .serve import serve as run_server
+
+        err.print(f"dualvec explorer on http://127.0.0.1:{port}/  (ctrl-c to stop)")
+        run_server(model, host="127.0.0.1", port=port)
 
 
 # -- ranking ------------------------------------------------------------------------------

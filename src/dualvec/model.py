@@ -255,6 +255,38 @@ class DualVectors:
         cand = cspace.unit if restrict_vocab is None else cspace.unit[:restrict_vocab]
         return self._top(cand @ q, topn, rows if exclude_query else [])
 
+    def most_similar_spaces(
+        self,
+        positive: Query | Sequence[Query] | None = None,
+        negative: Query | Sequence[Query] | None = None,
+        *,
+        spaces: Sequence[str] = SPACES,
+        topn: int = 10,
+        exclude_query: bool = True,
+    ) -> dict[str, list[tuple[str, float]]]:
+        """:meth:`most_similar` in several pairings at once: ``{space: [(word, cosine), ...]}``.
+
+        Pairings that share the candidates' space are scored in one pass over
+        that matrix (a V × 2 product instead of two V × 1), which halves the
+        memory traffic that bounds these products.
+        """
+        pos, neg = self._as_list(positive), self._as_list(negative)
+        queries = {}
+        for space in spaces:
+            qname, cname = parse_space(space)
+            if qname not in queries:
+                queries[qname] = self._query(pos, neg, self.space(qname))
+            self.space(cname)  # a clear error for a model without OUT
+        out: dict[str, list[tuple[str, float]]] = {}
+        for cname in dict.fromkeys(parse_space(s)[1] for s in spaces):
+            mine = [s for s in spaces if parse_space(s)[1] == cname]
+            q = np.stack([queries[parse_space(s)[0]][0] for s in mine], axis=1)
+            scores = self.space(cname).unit @ q
+            for j, s in enumerate(mine):
+                rows = queries[parse_space(s)[0]][1]
+                out[s] = self._top(scores[:, j], topn, rows if exclude_query else [])
+        return {s: out[s] for s in spaces}
+
     def most_similar_batch(
         self, words: Sequence[str], *, space: str = "in-in", topn: int = 10, exclude_query: bool = True,
         batch_size: int = 1024,

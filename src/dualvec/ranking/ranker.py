@@ -23,6 +23,7 @@ embeddings share one tokeniser), unit document centroids in both spaces
 from __future__ import annotations
 
 import copy
+import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,7 +36,7 @@ import numpy as np
 from ..errors import DualvecError
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
-from ..atomic import read_header, read_versioned_dir, safe_name, write_versioned_dir
+from ..atomic import read_header, read_versioned_dir, safe_name, write_file, write_versioned_dir
 from ..store import HEADER as MODEL_HEADER
 from ..store import load_array, load_json, write_arrays, write_json
 from ..model import OUT_HS_LINEARISED, parse_space
@@ -142,6 +143,54 @@ def _stage_type(name: str) -> type | None:
     return None
 
 
+TEXTS = "texts.jsonl"
+
+
+class DocumentTexts:
+    """The indexed documents' text, row by row: in memory after indexing, read one line at a
+    time (through a memory-mapped table of line offsets) from a loaded index."""
+
+    def __init__(self, texts: list[str] | None = None, path: Path | None = None, offsets: np.ndarray | None = None):
+        self._texts, self._path, self._offsets = texts, path, offsets
+
+    def __len__(self) -> int:
+        return len(self._texts) if self._texts is not None else len(self._offsets) - 1
+
+    def __getitem__(self, row: int) -> str:
+        if not 0 <= row < len(self):
+            raise DualvecError(f"no document at row {row}")
+        if self._texts is not None:
+            return self._texts[row]
+        lo, hi = int(self._offsets[row]), int(self._offsets[row + 1])
+        with open(self._path, "rb") as fh:
+            fh.seek(lo)
+            line = fh.read(hi - lo)
+        try:
+            text = json.loads(line)
+        except ValueError:
+            raise DualvecError(f"{self._path}: document {row} is corrupt") from None
+        if not isinstance(text, str):
+            raise DualvecError(f"{self._path}: document {row} is not a string")
+        return text
+
+    def save(self, directory: Path) -> None:
+        lines = [json.dumps(self[i], ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                 for i in range(len(self))]
+        write_file(directory / TEXTS, lambda fh: fh.writelines(lines))
+        offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in lines], out=offsets[1:])
+        write_arrays(directory, {"texts_offsets": offsets})
+
+    @classmethod
+    def load(cls, directory: Path, n_docs: int) -> DocumentTexts:
+        offsets = load_array(directory / "texts_offsets.npy", mmap=True)
+        size = (directory / TEXTS).stat().st_size
+        if (offsets.shape != (n_docs + 1,) or offsets[0] != 0 or offsets[-1] != size
+                or np.any(np.diff(offsets) < 0)):
+            raise DualvecError(f"{directory / TEXTS}: its offsets do not match the index's {n_docs} documents")
+        return cls(path=directory / TEXTS, offsets=offsets)
+
+
 @dataclass
 class Candidates:
     """One query's documents (index rows) with a raw score per stage: what tuning re-mixes.
@@ -195,6 +244,7 @@ class Ranker:
         self._row_of: dict[str, int] = {}
         self.centroids: dict[str, np.ndarray] = {}
         self.bm25: BM25 | None = None
+        self.texts: DocumentTexts | None = None  # the documents' text, for showing them
         self._desm: dict[str, DESM] = {}
 
     def with_config(self, **overrides) -> Ranker:
@@ -231,6 +281,7 @@ class Ranker:
                     bar.update(n)
             bar.update(len(items))
             self.doc_ids = [str(d) for d, _ in items]
+            self.texts = DocumentTexts([str(t) for _, t in items])
             if len(set(self.doc_ids)) != len(self.doc_ids):
                 raise DualvecError("the collection lists a document id twice")
             bar.task("BM25 index", 1)
@@ -372,6 +423,8 @@ class Ranker:
             self.model.save(tmp / "model")
             self.bm25.save(tmp / "bm25")
             write_json(tmp / "doc_ids.json", self.doc_ids)
+            if self.texts is not None:
+                self.texts.save(tmp)
             files = write_arrays(tmp, {f"centroids_{s}": c for s, c in self.centroids.items()})
             model_header = read_header(tmp / "model" / MODEL_HEADER) or {}
             return {"format": INDEX_FORMAT, "format_version": INDEX_VERSION, "config": self.config.to_dict(),
@@ -432,6 +485,7 @@ class Ranker:
         if self.bm25.n_docs != len(self.doc_ids):
             raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        self.texts = DocumentTexts.load(base, len(self.doc_ids)) if (base / TEXTS).exists() else None
         if len(self._row_of) != len(self.doc_ids):
             raise DualvecError(f"{base / 'doc_ids.json'} lists a document id twice")
         return self
