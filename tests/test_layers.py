@@ -23,6 +23,7 @@ LAYERS = [
     ["formats"],
     ["ranking"],
     ["evaluation"],
+    ["scale"],
     ["serve"],
     ["cli"],
 ]

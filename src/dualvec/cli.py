@@ -423,6 +423,15 @@ def index_cmd(
              f"{', '.join(TOKENIZER_PRESETS)}.")] = None,
     token_pattern: TokenPatternOpt = None,
     lowercase: LowercaseOpt = None,
+    engine: Annotated[Optional[str], typer.Option(
+        help="Build a sharded, streaming centroid index (for 'dualvec rerank' of another engine's run): "
+             "'local' (this process) or 'dask' (a Dask cluster). Default: the in-memory BM25 + DESM index.")
+                      ] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="With --engine dask: the scheduler's address "
+                                                          "(default: start a LocalCluster).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="With --engine dask and no scheduler: LocalCluster "
+                                                        "worker processes.", min=1)] = None,
+    chunk_size: Annotated[int, typer.Option(help="With --engine: documents per shard.", min=1)] = 50_000,
     progress: ProgressOpt = None,
 ) -> None:
     """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
@@ -430,10 +439,18 @@ def index_cmd(
     from .ranking import RM3, Expansion, Ranker
 
     model = open_model(model_path)
-    docs = read_collection(collection).docs
     tok = _tokenizer(tokenizer, token_pattern, lowercase)
     if tok is not None:
         model.tokenizer = tok
+    if engine is not None:
+        from .scale import build_index
+
+        built = build_index(model, collection, output, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
+                            workers=workers, stopwords=None if stopwords == "none" else stopwords,
+                            progress=progress)
+        err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}")
+        return
+    docs = read_collection(collection).docs
     if adapt:
         model = import_model(model_path, mmap=False)
         model.tokenizer = tok or model.tokenizer
@@ -498,6 +515,35 @@ def search_cmd(
             out.print(_result_table(ranker, q, results, explain))
         else:
             err.print(escape(f"{text!r}: no query word is in the collection or the model; nothing to rank"))
+
+
+@app.command("rerank")
+@friendly
+def rerank_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="A centroid index (index --engine) or a "
+                                                                     "ranker index.")],
+    run: Annotated[Path, typer.Option("--run", help="The first stage's TREC run (any engine).")],
+    queries_path: Annotated[Path, typer.Option("--queries", help="The queries: a collection directory, or a "
+                                                                 ".jsonl / SMART / id<TAB>text file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")],
+    alpha: Annotated[float, typer.Option(help="DESM weight in the mixture (0 = the first stage, 1 = DESM).",
+                                         min=0.0, max=1.0)] = RANK.alpha,
+    space: Annotated[str, typer.Option(help="DESM space.")] = RANK.space,
+    normalization: Annotated[str, typer.Option(help="minmax or zscore.")] = RANK.normalization,
+    depth: Annotated[Optional[int], typer.Option(help="Documents kept per query (default: all).", min=1)] = None,
+    tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec-rerank",
+) -> None:
+    """Re-order another engine's run (Anserini, Elasticsearch, bm25s) by the DESM mixture."""
+    from .irdata import read_collection, read_run, write_run
+    from .scale import CentroidIndex
+
+    parse_space(space)
+    queries = read_collection(queries_path).queries if queries_path.is_dir() else _queries_and_qrels(queries_path, None)[0]
+    first = read_run(run)
+    index = CentroidIndex.open(index_path)
+    out_run = index.rerank(queries, first, alpha=alpha, space=space, normalization=normalization, depth=depth)
+    write_run(out_run, output, tag=tag)
+    err.print(f"re-ranked {len(out_run):,} queries into {output}")
 
 
 @app.command("rank")

@@ -216,14 +216,24 @@ def fingerprint(words: list[str], arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
-    """Save ``parts`` as a model directory (atomic; no pickle)."""
+def _arrays(parts: ModelParts) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {"counts": parts.counts, "in_vectors": parts.in_vectors}
     if parts.out_vectors is not None:
         arrays["out_vectors"] = parts.out_vectors
     if parts.hs_nodes is not None and parts.tree is not None:
         arrays.update(hs_nodes=parts.hs_nodes, hs_codes=parts.tree.codes, hs_points=parts.tree.points,
                       hs_offsets=parts.tree.offsets)
+    return arrays
+
+
+def parts_fingerprint(parts: ModelParts) -> str:
+    """The fingerprint :func:`write_model` would record for ``parts``."""
+    return fingerprint(parts.words, _arrays(parts))
+
+
+def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
+    """Save ``parts`` as a model directory (atomic; no pickle)."""
+    arrays = _arrays(parts)
     tok = parts.tokenizer
     header = {
         "created_by": parts.created_by,

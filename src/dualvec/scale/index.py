@@ -1,0 +1,394 @@
+"""A sharded, streaming index of document centroids, built by one process or by Dask workers.
+
+::
+
+    index/
+      model/                   the model (documents and queries are analysed with its tokeniser)
+      shards/shard-000000.*    per chunk of documents: ids (JSON), IN and OUT unit centroids (.npy)
+      manifest.json            written last: the shards, their sizes, the model's fingerprint
+
+The collection is read in chunks (:mod:`.documents`), chunk i becoming shard i, so one process or
+many build the same index. Each shard's files are written atomically and the manifest only once
+every shard is complete, so a crashed build is never presented as complete; running the build
+again reuses every shard whose ids match its chunk and builds only the rest.
+
+At this scale the first stage is another engine (Anserini/Pyserini, Elasticsearch/OpenSearch,
+bm25s): :meth:`CentroidIndex.rerank` re-orders its TREC run by the DESM mixture, in batches (one
+numba call per batch: gather, dot, normalise, mix, sort). :meth:`CentroidIndex.search` ranks the
+whole collection by DESM, exactly (a product per shard) or through FAISS (``faiss-cpu``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import read_header, write_file_atomic
+from ..errors import DualvecError
+from ..model import DualVectors, load, parse_space
+from ..progress import Progress, wants_progress
+from ..ranking.analysis import Analyzer
+from ..ranking.desm import build_centroids
+from ..store import load_array, load_json, parts_fingerprint
+from .documents import iter_chunks
+
+MANIFEST = "manifest.json"
+FORMAT = "dualvec-centroids"
+VERSION = 1
+DEFAULT_CHUNK = 50_000
+ENGINES = ("local", "dask")
+_SHARD = re.compile(r"shard-\d{6}")
+
+
+# -- building ---------------------------------------------------------------------------
+
+
+_MODELS: dict[str, DualVectors] = {}  # per process: a worker loads the index's model once
+
+
+def _model(model_dir: str) -> DualVectors:
+    if model_dir not in _MODELS:
+        _MODELS[model_dir] = load(model_dir, mmap=True)
+    return _MODELS[model_dir]
+
+
+def build_shard(model_dir: str, shard: str, ids: list[str], texts: list[str], stopwords: str | None,
+                desm_stopwords: bool) -> int:
+    """Centroids of one chunk, written as shard files (runs in a worker; returns the documents done)."""
+    model = _model(model_dir)
+    analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords)
+    terms = [analyzer.terms(t) for t in texts]
+    base = Path(shard)
+    for space in ["in"] + (["out"] if model.out_vectors is not None else []):
+        cents = build_centroids(model, terms, space)
+        write_file_atomic(base.with_name(f"{base.name}.{space}.npy"),
+                          lambda fh, c=cents: np.save(fh, c, allow_pickle=False))
+    data = json.dumps(ids, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    write_file_atomic(base.with_name(f"{base.name}.ids.json"), lambda fh: fh.write(data))  # last: marks it complete
+    return len(ids)
+
+
+def _shard_done(shard: Path, ids: list[str], spaces: list[str], dim: int) -> bool:
+    """Is the shard on disk complete and built from exactly these documents?"""
+    try:
+        if load_json(shard.with_name(f"{shard.name}.ids.json")) != ids:
+            return False
+        return all(load_array(shard.with_name(f"{shard.name}.{s}.npy"), mmap=True).shape == (len(ids), dim)
+                   for s in spaces)
+    except DualvecError:
+        return False
+
+
+class _Local:
+    """Runs shard builds in this process, one after the other."""
+
+    workers = 1
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return fn(*args)
+
+    def drain(self, pending: list, keep: int) -> list:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+class _Dask:
+    """Runs shard builds on a Dask cluster: the given scheduler, or a LocalCluster started here."""
+
+    def __init__(self, scheduler: str | None, workers: int | None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise DualvecError("the dask engine needs dask.distributed: pip install 'dask[distributed]'") from None
+        self._cluster = None
+        if scheduler is None:
+            self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self.client = Client(self._cluster)
+        else:
+            try:
+                self.client = Client(scheduler, timeout="30s")
+            except OSError as exc:
+                raise DualvecError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def drain(self, pending: list, keep: int) -> list:
+        """Wait until at most ``keep`` builds are in flight (bounded memory); raise the first failure."""
+        from dask.distributed import wait
+
+        while len(pending) > keep:
+            done, rest = wait(pending, return_when="FIRST_COMPLETED")
+            for f in done:
+                f.result()
+            pending = list(rest)
+        return pending
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def build_index(model: DualVectors, collection: str | os.PathLike, output: str | os.PathLike, *,
+                chunk_size: int = DEFAULT_CHUNK, engine: str = "local", scheduler: str | None = None,
+                workers: int | None = None, stopwords: str | None = "english", desm_stopwords: bool = True,
+                progress: bool | None = None) -> CentroidIndex:
+    """Index a collection's DESM centroids in shards (see the module docstring)."""
+    if engine not in ENGINES:
+        raise DualvecError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    root = Path(output)
+    if (root / MANIFEST).exists():
+        (root / MANIFEST).unlink()  # rebuilding: the index is incomplete until the new manifest exists
+    if root.exists() and not (root / "model").exists() and any(root.iterdir()):
+        raise DualvecError(f"{root} exists and is not a dualvec centroid index; refusing to write into it")
+    (root / "shards").mkdir(parents=True, exist_ok=True)
+    model_dir = root / "model"
+    if (model_dir / "dualvec.json").exists():
+        kept = read_header(model_dir / "dualvec.json") or {}
+        if kept.get("fingerprint") != (model.fingerprint or parts_fingerprint(model.to_parts())):
+            raise DualvecError(f"{root} was built with another model; index into a new directory")
+    else:
+        model.save(model_dir)
+    saved = load(model_dir)
+    spaces = ["in"] + (["out"] if saved.out_vectors is not None else [])
+    runner: _Local | _Dask = _Local() if engine == "local" else _Dask(scheduler, workers)
+    shards: list[dict[str, Any]] = []
+    pending: list = []
+    try:
+        with Progress(wants_progress(progress), unit="docs") as bar:
+            bar.task("indexing", None)
+            done = 0
+            for i, chunk in enumerate(iter_chunks(collection, chunk_size)):
+                name = f"shard-{i:06d}"
+                ids = [d for d, _ in chunk]
+                shards.append({"name": name, "documents": len(ids)})
+                if not _shard_done(root / "shards" / name, ids, spaces, saved.vector_size):
+                    pending.append(runner.submit(build_shard, str(model_dir), str(root / "shards" / name), ids,
+                                                 [t for _, t in chunk], stopwords, desm_stopwords))
+                    pending = runner.drain(pending, 2 * runner.workers)
+                done += len(ids)
+                bar.update(done)
+            runner.drain(pending, 0)
+    finally:
+        runner.close()
+    if not shards:
+        raise DualvecError(f"{collection}: no documents")
+    manifest = {"format": FORMAT, "format_version": VERSION, "model_fingerprint": saved.fingerprint,
+                "vector_size": saved.vector_size, "spaces": spaces, "chunk_size": chunk_size,
+                "analysis": {"stopwords": stopwords, "desm_stopwords": desm_stopwords},
+                "documents": sum(s["documents"] for s in shards), "shards": shards, "source": str(collection)}
+    payload = json.dumps(manifest, indent=1).encode()
+    write_file_atomic(root / MANIFEST, lambda fh: fh.write(payload))
+    return CentroidIndex.load(root)
+
+
+# -- using ------------------------------------------------------------------------------
+
+
+@dataclass
+class CentroidIndex:
+    """A complete sharded index, memory-mapped: re-rank other engines' runs, or rank by DESM."""
+
+    root: Path
+    model: DualVectors
+    analyzer: Analyzer
+    doc_ids: list[str]
+    centroids: dict[str, list[np.ndarray]]  # space -> one array per shard
+    offsets: np.ndarray  # first global row of each shard, then the total
+
+    @classmethod
+    def from_ranker(cls, ranker: Any) -> CentroidIndex:
+        """The centroids of an in-memory :class:`~dualvec.ranking.Ranker` index, as one shard."""
+        return cls(Path("."), ranker.model, ranker.analyzer, list(ranker.doc_ids),
+                   {s: [np.asarray(c)] for s, c in ranker.centroids.items()},
+                   np.array([0, len(ranker.doc_ids)], np.int64))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> CentroidIndex:
+        """A centroid index, or the centroids of a ranker index (``dualvec index`` without --engine)."""
+        root = Path(path)
+        if (root / MANIFEST).exists() or (root / "shards").is_dir():
+            return cls.load(root)
+        from ..ranking import Ranker
+
+        return cls.from_ranker(Ranker.load(root))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> CentroidIndex:
+        root = Path(path)
+        manifest = read_header(root / MANIFEST)
+        if manifest is None:
+            if (root / "shards").is_dir():
+                raise DualvecError(f"{root}: the index is incomplete (no manifest: the build did not finish); "
+                                   "run the build again to complete it")
+            raise DualvecError(f"{root} is not a dualvec centroid index (no {MANIFEST})")
+        if manifest.get("format") != FORMAT or not isinstance(manifest.get("shards"), list):
+            raise DualvecError(f"{root / MANIFEST} is not a dualvec centroid-index manifest")
+        model = load(root / "model")
+        if manifest.get("model_fingerprint") != model.fingerprint:
+            raise DualvecError(f"{root}: the model is not the one the index was built with")
+        analysis = manifest.get("analysis") or {}
+        analyzer = Analyzer(model.tokenizer, analysis.get("stopwords", "english"), None,
+                            bool(analysis.get("desm_stopwords", True)))
+        ids: list[str] = []
+        centroids: dict[str, list[np.ndarray]] = {s: [] for s in manifest.get("spaces", ["in"])}
+        sizes = [0]
+        for entry in manifest["shards"]:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not _SHARD.fullmatch(name):
+                raise DualvecError(f"{root / MANIFEST} names an unsafe shard: {name!r}")
+            shard_ids = load_json(root / "shards" / f"{name}.ids.json")
+            if not isinstance(shard_ids, list) or len(shard_ids) != entry.get("documents"):
+                raise DualvecError(f"{root}: shard {name} does not match the manifest")
+            ids.extend(str(d) for d in shard_ids)
+            for space in centroids:
+                arr = load_array(root / "shards" / f"{name}.{space}.npy", mmap=True)
+                if arr.shape != (len(shard_ids), model.vector_size) or arr.dtype != np.float32:
+                    raise DualvecError(f"{root}: shard {name} has {space} centroids of shape {arr.shape}")
+                centroids[space].append(np.asarray(arr))
+            sizes.append(len(shard_ids))
+        return cls(root, model, analyzer, ids, centroids, np.cumsum(sizes).astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def row_of(self) -> dict[str, int]:
+        if not hasattr(self, "_row_of"):
+            row_of = {d: i for i, d in enumerate(self.doc_ids)}
+            if len(row_of) != len(self.doc_ids):
+                raise DualvecError(f"{self.root}: the collection lists a document id twice")
+            self._row_of = row_of
+        return self._row_of
+
+    def query_vectors(self, texts: Iterable[str], space: str = "in-out") -> np.ndarray:
+        """The mean unit query vector q̄ of each text (zero when no word is known)."""
+        qspace, _ = parse_space(space)
+        unit = self.model.space(qspace).unit
+        index = self.model.vocab.index
+        texts = list(texts)
+        out = np.zeros((len(texts), self.model.vector_size), np.float32)
+        for i, text in enumerate(texts):
+            rows = [index[t] for t in self.analyzer.terms(text) if t in index]
+            if rows:
+                out[i] = unit[rows].mean(axis=0)
+        return out
+
+    def _shards(self, space: str):
+        from numba.typed import List
+
+        _, dspace = parse_space(space)
+        if dspace not in self.centroids:
+            raise DualvecError(f"the index has no {dspace.upper()} centroids")
+        typed = List()
+        for arr in self.centroids[dspace]:
+            typed.append(arr)
+        return typed
+
+    def rerank(self, queries: Mapping[str, str], run: Mapping[str, Mapping[str, float]], *, alpha: float = 0.1,
+               space: str = "in-out", normalization: str = "minmax", batch_size: int = 4096,
+               depth: int | None = None) -> dict[str, dict[str, float]]:
+        """Re-order a first-stage run by α·norm(DESM) + (1 − α)·norm(first stage)."""
+        from .kernels import rerank_batch
+
+        if not 0.0 <= alpha <= 1.0:
+            raise DualvecError(f"alpha must be in [0, 1], not {alpha}")
+        how = {"minmax": 0, "zscore": 1}.get(normalization)
+        if how is None:
+            raise DualvecError(f"unknown normalization {normalization!r}; use minmax or zscore")
+        missing_q = [q for q in run if q not in queries]
+        if missing_q:
+            raise DualvecError(f"the run has {len(missing_q)} query id(s) with no query text, "
+                               f"e.g. {', '.join(map(repr, missing_q[:5]))}")
+        row_of = self.row_of
+        unknown = sorted({d for docs in run.values() for d in docs if d not in row_of})
+        if unknown:
+            raise DualvecError(f"the run names {len(unknown)} document id(s) not in the index, "
+                               f"e.g. {', '.join(map(repr, unknown[:5]))}")
+        shards = self._shards(space)
+        qids = list(run)
+        out: dict[str, dict[str, float]] = {}
+        for lo in range(0, len(qids), batch_size):
+            batch = qids[lo : lo + batch_size]
+            k = max((len(run[q]) for q in batch), default=0)
+            rows = np.zeros((len(batch), k), np.int64)
+            first = np.zeros((len(batch), k), np.float64)
+            counts = np.zeros(len(batch), np.int64)
+            docs = []
+            for i, q in enumerate(batch):
+                items = sorted(run[q].items(), key=lambda kv: -kv[1])
+                docs.append([d for d, _ in items])
+                counts[i] = len(items)
+                rows[i, : len(items)] = [row_of[d] for d, _ in items]
+                first[i, : len(items)] = [s for _, s in items]
+            qv = self.query_vectors([queries[q] for q in batch], space)
+            order, mixed, _ = rerank_batch(shards, self.offsets, qv, rows, first, counts, alpha, how)
+            for i, q in enumerate(batch):
+                n = len(docs[i]) if depth is None else min(depth, len(docs[i]))
+                out[q] = {docs[i][j]: float(mixed[i, j]) for j in order[i, :n]}
+        return out
+
+    def search(self, queries: Mapping[str, str], *, k: int = 100, space: str = "in-out",
+               faiss_index: Any = None, batch_size: int = 256) -> dict[str, dict[str, float]]:
+        """Rank the whole collection by DESM: exactly, or through a FAISS index of the centroids."""
+        qids = list(queries)
+        qv = self.query_vectors([queries[q] for q in qids], space)
+        out: dict[str, dict[str, float]] = {}
+        if faiss_index is not None:
+            scores, rows = faiss_index.search(np.ascontiguousarray(qv), k)
+            for i, q in enumerate(qids):
+                out[q] = {self.doc_ids[r]: float(s) for r, s in zip(rows[i], scores[i]) if r >= 0}
+            return out
+        _, dspace = parse_space(space)
+        for lo in range(0, len(qids), batch_size):
+            q = qv[lo : lo + batch_size]
+            best_s = np.full((len(q), 0), -np.inf, np.float32)
+            best_r = np.zeros((len(q), 0), np.int64)
+            for s, arr in enumerate(self.centroids[dspace]):
+                scores = q @ arr.T  # one product per shard and batch
+                kk = min(k, scores.shape[1])
+                top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+                best_s = np.hstack([best_s, np.take_along_axis(scores, top, 1)])
+                best_r = np.hstack([best_r, top + self.offsets[s]])
+                keep = np.argsort(-best_s, axis=1, kind="stable")[:, :k]
+                best_s, best_r = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_r, keep, 1)
+            for i, qid in enumerate(qids[lo : lo + batch_size]):
+                out[qid] = {self.doc_ids[r]: float(s) for r, s in zip(best_r[i], best_s[i])}
+        return out
+
+    def faiss(self, kind: str = "flat", *, space: str = "in-out", nlist: int | None = None, m: int = 32,
+              nprobe: int = 16) -> Any:
+        """A FAISS inner-product index of the unit centroids: ``flat`` (exact), ``ivf`` or ``hnsw``."""
+        try:
+            import faiss
+        except ImportError:
+            raise DualvecError("FAISS search needs faiss-cpu: pip install faiss-cpu") from None
+        _, dspace = parse_space(space)
+        d = self.model.vector_size
+        if kind == "flat":
+            index = faiss.IndexFlatIP(d)
+        elif kind == "hnsw":
+            index = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
+        elif kind == "ivf":
+            nlist = nlist or max(1, int(4 * np.sqrt(len(self))))
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+            sample = np.vstack(self.centroids[dspace])[:: max(1, len(self) // (64 * nlist))]
+            index.train(np.ascontiguousarray(sample, dtype=np.float32))
+            index.nprobe = nprobe
+        else:
+            raise DualvecError(f"unknown FAISS index {kind!r}; use flat, ivf or hnsw")
+        for arr in self.centroids[dspace]:
+            index.add(np.ascontiguousarray(arr, dtype=np.float32))
+        return index
