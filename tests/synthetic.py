@@ -56,6 +56,17 @@ def topical_corpus(n_sentences: int = 4000, topics: int = 5, seed: int = 0) -> t
     return sentences, {"names": names, "words": words, "fill": fill}
 
 
+def saved_topical_index(root):
+    """:func:`topical_model_and_docs`, with the model saved at ``root/model`` and a ranker index of
+    the documents (stop words kept) at ``root/idx``."""
+    from dualvec.ranking import Ranker
+
+    model, truth, docs = topical_model_and_docs()
+    model.save(root / "model")
+    Ranker(model, stopwords=None).index(docs).save(root / "idx")
+    return model, truth, docs
+
+
 def topical_model_and_docs():
     """A skip-gram model of :func:`topical_corpus` and, per topic, a document on the topic that
     never names it (``about{t}``) and one that names it and says nothing else (``names{t}``)."""

@@ -18,15 +18,13 @@ import dualvec  # noqa: E402
 from dualvec.ranking import Ranker  # noqa: E402
 from dualvec.serve import create_app  # noqa: E402
 from helpers import running_server  # noqa: E402
-from synthetic import topical_model_and_docs  # noqa: E402
+from synthetic import saved_topical_index  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    model, truth, docs = topical_model_and_docs()
     root = tmp_path_factory.mktemp("serve")
-    model.save(root / "model")
-    Ranker(model, stopwords=None).index(docs).save(root / "idx")
+    _, truth, _ = saved_topical_index(root)
     ranker = Ranker.load(root / "idx")
     client = TestClient(create_app(ranker.model, ranker), raise_server_exceptions=False)
     return client, ranker, truth, root

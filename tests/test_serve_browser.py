@@ -20,15 +20,13 @@ if not CHROMIUM.exists():
 
 from dualvec.ranking import Ranker  # noqa: E402
 from helpers import running_server  # noqa: E402
-from synthetic import topical_model_and_docs  # noqa: E402
+from synthetic import saved_topical_index  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    model, truth, docs = topical_model_and_docs()
     root = tmp_path_factory.mktemp("browser")
-    model.save(root / "model")
-    Ranker(model, stopwords=None).index(docs).save(root / "idx")
+    _, truth, _ = saved_topical_index(root)
     shots = Path(os.environ.get("DUALVEC_SCREENSHOTS") or root / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     with running_server(root / "model", root / "idx") as base:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,16 +62,24 @@ def _read_text(path: Path) -> str:
         raise DualvecError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def _jsonl(path: Path) -> list[dict]:
-    rows = []
-    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+def parse_jsonl(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each non-blank line; anything but a JSON object is an error."""
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DualvecError(f"{path}: line {n} is not JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or "_id" not in row:
+        if not isinstance(row, dict):
+            raise DualvecError(f"{path}: line {n} is not a JSON object")
+        yield n, row
+
+
+def _jsonl(path: Path) -> list[dict]:
+    rows = []
+    for n, row in parse_jsonl(_read_text(path).splitlines(), path):
+        if "_id" not in row:
             raise DualvecError(f"{path}: line {n} has no '_id'")
         rows.append(row)
     return rows

@@ -13,12 +13,12 @@ later processed. A directory is read file by file in sorted order.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import DualvecError
+from ..irdata import parse_jsonl
 
 ID_KEYS = ("_id", "id", "docid", "doc_id")
 TEXT_KEYS = ("contents", "text", "body", "passage")
@@ -41,15 +41,7 @@ def _from_row(row: dict, where: str) -> tuple[str, str]:
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[str, str]]:
     with _open(path) as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DualvecError(f"{path}: line {n} is not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DualvecError(f"{path}: line {n} is not a JSON object")
+        for n, row in parse_jsonl(fh, path):
             yield _from_row(row, f"{path}: line {n}")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from ..errors import DualvecError
 from ..model import DualVectors, load, parse_space
 from ..progress import Progress, wants_progress
 from ..ranking.analysis import Analyzer
-from ..ranking.desm import build_centroids
+from ..ranking.kernels import centroids
 from ..store import load_array, load_json, parts_fingerprint
 from .documents import iter_chunks
 
@@ -59,15 +60,35 @@ def _model(model_dir: str) -> DualVectors:
     return _MODELS[model_dir]
 
 
-def build_shard(model_dir: str, shard: str, ids: list[str], texts: list[str], stopwords: str | None,
-                desm_stopwords: bool) -> int:
-    """Centroids of one chunk, written as shard files (runs in a worker; returns the documents done)."""
+@dataclass
+class Chunk:
+    """One chunk's documents, shipped to a worker as one object."""
+
+    ids: list[str]
+    texts: list[str]
+
+
+def build_shard(model_dir: str, shard: str, chunk: Chunk, stopwords: str | None, desm_stopwords: bool) -> int:
+    """Centroids of one chunk, written as shard files (runs in a worker; returns the documents done).
+
+    Each document's known words become vocabulary rows at once (an int64 buffer), rather than
+    lists of token strings: a 50,000-paragraph chunk would otherwise hold ~5 M string objects.
+    """
     model = _model(model_dir)
     analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords)
-    terms = [analyzer.terms(t) for t in texts]
+    index = model.vocab.index
+    rows = array("q")
+    lengths = np.zeros(len(chunk.texts) + 1, np.int64)
+    for i, text in enumerate(chunk.texts):
+        before = len(rows)
+        rows.extend(index[t] for t in analyzer.terms(text) if t in index)
+        lengths[i + 1] = len(rows) - before
+    rows_np, offsets = np.frombuffer(rows, dtype=np.int64) if rows else np.zeros(0, np.int64), np.cumsum(lengths)
+    ids = chunk.ids
     base = Path(shard)
     for space in ["in"] + (["out"] if model.out_vectors is not None else []):
-        cents = build_centroids(model, terms, space)
+        unit = np.ascontiguousarray(model.space(space).unit, dtype=np.float32)
+        cents = centroids(rows_np, offsets, unit)
         write_file_atomic(base.with_name(f"{base.name}.{space}.npy"),
                           lambda fh, c=cents: np.save(fh, c, allow_pickle=False))
     data = json.dumps(ids, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -90,6 +111,9 @@ class _Local:
     """Runs shard builds in this process, one after the other."""
 
     workers = 1
+
+    def ship(self, data: Any) -> Any:
+        return data
 
     def submit(self, fn: Callable, *args: Any) -> Any:
         return fn(*args)
@@ -120,6 +144,10 @@ class _Dask:
             except OSError as exc:
                 raise DualvecError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def ship(self, data: Any) -> Any:
+        """Send a chunk to a worker ahead of its task (not inside the task graph)."""
+        return self.client.scatter(data)
 
     def submit(self, fn: Callable, *args: Any) -> Any:
         return self.client.submit(fn, *args, pure=False)
@@ -175,8 +203,9 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
                 ids = [d for d, _ in chunk]
                 shards.append({"name": name, "documents": len(ids)})
                 if not _shard_done(root / "shards" / name, ids, spaces, saved.vector_size):
-                    pending.append(runner.submit(build_shard, str(model_dir), str(root / "shards" / name), ids,
-                                                 [t for _, t in chunk], stopwords, desm_stopwords))
+                    data = runner.ship(Chunk(ids, [t for _, t in chunk]))
+                    pending.append(runner.submit(build_shard, str(model_dir), str(root / "shards" / name), data,
+                                                 stopwords, desm_stopwords))
                     pending = runner.drain(pending, 2 * runner.workers)
                 done += len(ids)
                 bar.update(done)
