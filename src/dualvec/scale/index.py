@@ -24,6 +24,7 @@ import json
 import os
 import re
 from array import array
+from itertools import repeat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,10 +343,6 @@ class CentroidIndex:
             raise DualvecError(f"the run has {len(missing_q)} query id(s) with no query text, "
                                f"e.g. {', '.join(map(repr, missing_q[:5]))}")
         row_of = self.row_of
-        unknown = sorted({d for docs in run.values() for d in docs if d not in row_of})
-        if unknown:
-            raise DualvecError(f"the run names {len(unknown)} document id(s) not in the index, "
-                               f"e.g. {', '.join(map(repr, unknown[:5]))}")
         shards = self._shards(space)
         qids = list(run)
         out: dict[str, dict[str, float]] = {}
@@ -357,17 +354,26 @@ class CentroidIndex:
             counts = np.zeros(len(batch), np.int64)
             docs = []
             for i, q in enumerate(batch):
-                items = sorted(run[q].items(), key=lambda kv: -kv[1])
-                docs.append([d for d, _ in items])
-                counts[i] = len(items)
-                rows[i, : len(items)] = [row_of[d] for d, _ in items]
-                first[i, : len(items)] = [s for _, s in items]
+                cands = run[q]  # in the run's order: the kernel's sort keeps it among ties
+                docs.append(list(cands))
+                n = counts[i] = len(cands)
+                rows[i, :n] = np.fromiter(map(row_of.get, cands, repeat(-1)), np.int64, n)
+                first[i, :n] = np.fromiter(cands.values(), np.float64, n)
+            if (rows[np.arange(k)[None, :] < counts[:, None]] < 0).any():
+                self._raise_unknown(run)
             qv = self.query_vectors([queries[q] for q in batch], space)
             order, mixed, _ = rerank_batch(shards, self.offsets, qv, rows, first, counts, alpha, how)
             for i, q in enumerate(batch):
-                n = len(docs[i]) if depth is None else min(depth, len(docs[i]))
-                out[q] = {docs[i][j]: float(mixed[i, j]) for j in order[i, :n]}
+                n = counts[i] if depth is None else min(depth, counts[i])
+                top = order[i, :n]
+                names = docs[i]
+                out[q] = dict(zip([names[j] for j in top], mixed[i, top].tolist()))
         return out
+
+    def _raise_unknown(self, run: Mapping[str, Mapping[str, float]]) -> None:
+        unknown = sorted({d for docs in run.values() for d in docs if d not in self.row_of})
+        raise DualvecError(f"the run names {len(unknown)} document id(s) not in the index, "
+                           f"e.g. {', '.join(map(repr, unknown[:5]))}")
 
     def search(self, queries: Mapping[str, str], *, k: int = 100, space: str = "in-out",
                faiss_index: Any = None, batch_size: int = 256) -> dict[str, dict[str, float]]:
