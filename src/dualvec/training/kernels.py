@@ -27,9 +27,9 @@ predictions in float64 and the number of (context, target) examples.
 
 The kernels are compiled once per vector dimension (:func:`kernels_for`): with
 the dimension a compile-time constant, every loop over it becomes straight
-vector code with a known tail, which made skip-gram 25% faster at d = 100
-than loops over a run-time length (their remainders ran as short scalar
-loops). numba caches each dimension's machine code on disk.
+vector code with a known tail instead of a scalar remainder loop (the
+measurements are in benchmarks/RESULTS.md). numba caches each dimension's
+machine code on disk.
 
 Under negative sampling, a sentence's negatives are drawn right after its
 sub-sampling, so that each centre can prefetch the next centre's rows.
@@ -138,12 +138,12 @@ def _prefetch_centre(syn0, syn1neg, sentence, negs, i, n, window, negative, D):
             _prefetch_row(syn1neg, negs[i, k], D)
 
 
-#: Centre words sharing one draw of negatives in batched CBOW. 16 against 8: 10% faster on two
-#: threads (d = 100, enwiki: 6.5-6.8 M against 5.8-6.2 M words/s) at the same quality.
+#: Centre words sharing one draw of negatives in batched CBOW: 16 was faster than 8 on two threads
+#: at the same quality (benchmarks/RESULTS.md).
 CBOW_GROUP = 16
 #: Sentence positions whose IN rows batched CBOW updates together: the error a centre sends to its
-#: context waits in a buffer until its block of the sentence is done (more than 99% of the enwiki
-#: benchmark's paragraphs fit in one after sub-sampling).
+#: context waits in a buffer until its block of the sentence is done (nearly every paragraph fits
+#: in one after sub-sampling).
 CBOW_BLOCK = 256
 
 _PAD = 32  # elements either side of a private buffer: >= 128 bytes, two cache lines
@@ -156,9 +156,8 @@ def _private(n, dtype):
 
     The kernels' small scratch arrays (a pair's gradients, its target rows) are written on
     every prediction; allocated plainly, two threads' arrays can share a cache line. This is
-    the rule ``training.scratch`` applies to the buffers the driver passes in, where false
-    sharing had cost 30% at random; here the effect stayed inside the two-thread run-to-run
-    spread of the benchmark machine, so it is a safeguard rather than a measured gain.
+    the rule ``training.tables.scratch`` applies to the buffers the driver passes in; here it
+    is a safeguard rather than a measured gain.
     """
     return np.empty(n + 2 * _PAD, dtype)[_PAD:_PAD + n]
 
@@ -210,7 +209,7 @@ def _context(sentence, i, lo, hi, ctxs):
 def _context_sum(syn0, ctxs, cw, h, m, mean, D):
     """h[m] = the sum of the IN rows ``syn0[ctxs[:cw]]``, or their mean under ``mean``.
 
-    Four rows per pass over h[m]: 5% faster CBOW at d = 300 than one per pass."""
+    Four rows per pass over h[m]: h[m] is loaded once for four rows."""
     for d in range(D):
         h[m, d] = 0.0
     c = 0
@@ -237,7 +236,7 @@ def _context_sum(syn0, ctxs, cw, h, m, mean, D):
 def _context_update(syn0, ctxs, cw, err, D):
     """Add the error row ``err`` to every IN row ``syn0[ctxs[:cw]]``.
 
-    Two rows per pass (3% faster CBOW at d = 300; four per pass gained nothing more)."""
+    Two rows per pass (four gained nothing more; benchmarks/RESULTS.md)."""
     c = 0
     while c + 1 < cw:
         r0 = ctxs[c]
@@ -312,17 +311,15 @@ def _predict_rows(hs_mat, h, out, rows, labels, n, alpha, neu1e, grad, sig, logs
     The result is word2vec.c's sequential loop exactly: each score reads the hidden row,
     which no update here changes, and its own output row, which only its own update changes,
     as long as the rows are distinct. Independent dot products pipeline where the sequential
-    loop waits for each update before the next score: exact skip-gram 1.3x faster at d = 100
-    and d = 300.
+    loop waits for each update before the next score.
 
     Both the scores and the updates take three rows per pass over the dimension, so that the
     hidden row (and ``neu1e``) is loaded once for three rows instead of once per row: at
-    d = 300 the kernels are bound by loads and stores to L1, and this made CBOW 10% and exact
-    skip-gram 8% faster (one thread; exact HS skip-gram 20% at d = 100). Two rows per pass
-    gained two thirds of that. The last one or two rows keep their own score and update loops
-    rather than going through :func:`_predict` after the others (which would also be exact):
-    scored with the rest, their dot products overlap, and handing them to ``_predict`` cost
-    exact HS skip-gram 8-10%, whose paths often leave such a remainder.
+    d = 300 the kernels are bound by loads and stores to L1. The last one or two rows keep
+    their own score and update loops rather than going through :func:`_predict` after the
+    others (which would also be exact): scored with the rest, their dot products overlap,
+    which matters for HS paths, which often leave such a remainder. The measurements behind
+    each choice are in benchmarks/RESULTS.md.
     """
     loss = 0.0
     k = 0
@@ -448,8 +445,7 @@ def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf,
     (a negative that is the word being predicted, which word2vec.c skips). Returns the loss.
 
     The three products are BLAS calls (``np.dot`` with ``out=``, which numba lowers to SciPy's
-    sgemm). Measured against the same products as hand-written loops with the dimension
-    innermost: 15% faster at d = 100, 34% at d = 300 (one thread, enwiki, skip-gram).
+    sgemm), which beat the same products as hand-written loops (benchmarks/RESULTS.md).
     """
     for k in range(n_rows):
         r = rows[k]
@@ -514,7 +510,7 @@ def kernels_for(dim: int) -> Kernels:
     One more rule keeps those loops vectorised: a row index is read into a
     local before the loop over ``d`` (``r = ctxs[c]``), never as ``m[ctxs[c], d]``
     inside it, because LLVM cannot prove that the loop's stores leave
-    ``ctxs`` unchanged and falls back to scalar code; that alone cost 30%.
+    ``ctxs`` unchanged and falls back to scalar code.
     """
     D = int(dim)
 
@@ -676,19 +672,16 @@ def kernels_for(dim: int) -> Kernels:
         q = ceil(block length / group size); groups of CBOW_GROUP, fewer in blocks shorter than
         CBOW_GROUP windows), not taken side by side: neighbouring centres share
         most of their context, so their hidden rows are alike, and a negative shared by
-        near-copies of one hidden row gets the same push CBOW_GROUP times over. Side by side,
-        groups of 8 cost 1.3-1.5 analogy points on enwiki; spread, 0.1-0.4, within the run-to-run
-        noise.
+        near-copies of one hidden row gets the same push CBOW_GROUP times over (side by side,
+        groups cost analogy points on enwiki; spread, they cost none: benchmarks/RESULTS.md).
 
         The errors meant for the context's IN rows are summed per sentence position and added to
         the IN rows once the block of CBOW_BLOCK positions is done, so each position's row is
         written once, not once per centre whose window holds it (about 2·window times). Both
         cuts are for two threads: each write to a row the other thread also uses moves its cache
         lines between the cores, and with the per-centre updates of ``train_cbow`` those writes,
-        not arithmetic, held two threads to 1.6-1.8x one thread's speed. With both, two threads
-        train as fast as with a private copy of the matrices each (enwiki, d = 100: 6.4-6.8 M
-        words/s against 6.4-6.7 M; sharing only the negatives, 5.7-6.3 M), and the training loss
-        is the same as without the deferral (2.364 against 2.362).
+        not arithmetic, kept two threads from scaling. With both, two threads train as fast as
+        with a private copy of the matrices each, at the same training loss (benchmarks/RESULTS.md).
 
         ``neu1`` and ``neu1e`` go unused: the signature is ``train_cbow``'s, so the driver can
         call either.
