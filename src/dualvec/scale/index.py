@@ -61,6 +61,19 @@ def _model(model_dir: str) -> DualVectors:
     return _MODELS[model_dir]
 
 
+def text_rows(model: DualVectors, analyzer: Analyzer, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The vocabulary rows of each text's known words, end to end, and each text's offsets:
+    what the centroid kernel takes (an int64 buffer, not lists of token strings)."""
+    index = model.vocab.index
+    rows = array("q")
+    lengths = np.zeros(len(texts) + 1, np.int64)
+    for i, text in enumerate(texts):
+        before = len(rows)
+        rows.extend(index[t] for t in analyzer.terms(text) if t in index)
+        lengths[i + 1] = len(rows) - before
+    return (np.frombuffer(rows, np.int64) if rows else np.zeros(0, np.int64)), np.cumsum(lengths)
+
+
 @dataclass
 class Chunk:
     """One chunk's documents, shipped to a worker as one object."""
@@ -76,20 +89,11 @@ def build_shard(model_dir: str, shard: str, chunk: Chunk, stopwords: str | None,
     lists of token strings: a 50,000-paragraph chunk would otherwise hold ~5 M string objects.
     """
     model = _model(model_dir)
-    analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords)
-    index = model.vocab.index
-    rows = array("q")
-    lengths = np.zeros(len(chunk.texts) + 1, np.int64)
-    for i, text in enumerate(chunk.texts):
-        before = len(rows)
-        rows.extend(index[t] for t in analyzer.terms(text) if t in index)
-        lengths[i + 1] = len(rows) - before
-    rows_np, offsets = np.frombuffer(rows, dtype=np.int64) if rows else np.zeros(0, np.int64), np.cumsum(lengths)
+    rows_np, offsets = text_rows(model, Analyzer(model.tokenizer, stopwords, None, desm_stopwords), chunk.texts)
     ids = chunk.ids
     base = Path(shard)
     for space in ["in"] + (["out"] if model.out_vectors is not None else []):
-        unit = np.ascontiguousarray(model.space(space).unit, dtype=np.float32)
-        cents = centroids(rows_np, offsets, unit)
+        cents = centroids(rows_np, offsets, np.ascontiguousarray(model.space(space).unit, dtype=np.float32))
         write_file_atomic(base.with_name(f"{base.name}.{space}.npy"),
                           lambda fh, c=cents: np.save(fh, c, allow_pickle=False))
     data = json.dumps(ids, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -304,17 +308,21 @@ class CentroidIndex:
         return self._row_of
 
     def query_vectors(self, texts: Iterable[str], space: str = "in-out") -> np.ndarray:
-        """The mean unit query vector q̄ of each text (zero when no word is known)."""
+        """Each text's unit query vector q̄/‖q̄‖ (zero when no word is known).
+
+        DESM's q̄ is the mean of the query words' unit vectors; scaling it to length 1 changes no
+        ranking and no normalised score, and lets one kernel call serve every query at once.
+        """
         qspace, _ = parse_space(space)
-        unit = self.model.space(qspace).unit
-        index = self.model.vocab.index
-        texts = list(texts)
-        out = np.zeros((len(texts), self.model.vector_size), np.float32)
-        for i, text in enumerate(texts):
-            rows = [index[t] for t in self.analyzer.terms(text) if t in index]
-            if rows:
-                out[i] = unit[rows].mean(axis=0)
-        return out
+        rows, offsets = text_rows(self.model, self.analyzer, list(texts))
+        return centroids(rows, offsets, self._unit(qspace))
+
+    def _unit(self, space: str) -> np.ndarray:
+        if not hasattr(self, "_units"):
+            self._units: dict[str, np.ndarray] = {}
+        if space not in self._units:
+            self._units[space] = np.ascontiguousarray(self.model.space(space).unit, dtype=np.float32)
+        return self._units[space]
 
     def _shards(self, space: str):
         from numba.typed import List
