@@ -56,6 +56,12 @@ def test_readers_stream_jsonl_tsv_gzip_and_parquet_in_the_same_chunks(tmp_path, 
         chunks = list(iter_chunks(path, 10))
         assert [len(c) for c in chunks] == [10, 10, 5]
         assert [d for c in chunks for d in c] == items, path.name
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": k, "title": "", "text": v}) for k, v in items))
+    (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "not a document"}')
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    assert [d for c in iter_chunks(beir, 100) for d in c] == items
     (tmp_path / "bad.jsonl").write_text('{"_id": "a", "text": "x"}\nnot json\n')
     with pytest.raises(DualvecError, match="line 2 is not JSON"):
         list(iter_chunks(tmp_path / "bad.jsonl", 10))

@@ -7,7 +7,8 @@
 
 :func:`iter_chunks` yields lists of ``(id, text)`` of ``chunk_size`` documents (the last may be
 shorter), always in the file's order, so chunk i is the same documents however the chunks are
-later processed. A directory is read file by file in sorted order.
+later processed. A directory is read file by file in sorted order; a BEIR directory, its
+``corpus.jsonl`` only.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def iter_documents(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
     p = Path(path)
     if not p.exists():
         raise DualvecError(f"collection not found: {p}")
-    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    beir = [p / n for n in ("corpus.jsonl", "corpus.jsonl.gz") if (p / n).is_file()] if p.is_dir() else []
+    files = beir[:1] or (sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p])
     for f in files:
         name = f.name[:-3] if f.name.endswith(".gz") else f.name
         try:
