@@ -145,3 +145,16 @@ def test_the_default_grid_holds_every_pipeline_simplest_first():
     assert grid[0] == Pipeline()
     assert any(p.rm3 and not p.expansion for p in grid) and any(p.expansion and not p.rm3 for p in grid)
     assert any(p.rm3 and p.expansion for p in grid)
+
+
+def test_an_index_from_before_the_forward_view_still_loads_and_says_what_rm3_needs(topical, tmp_path):
+    from helpers import data_dir
+
+    model, truth, docs = topical
+    Ranker(model, stopwords=None).index(docs).save(tmp_path / "idx")
+    for name in ("forward_terms", "forward_counts", "forward_offsets"):
+        (data_dir(tmp_path / "idx") / "bm25" / f"{name}.npy").unlink()
+    old = Ranker.load(tmp_path / "idx")
+    assert old.search(truth["names"][0], k=3)
+    with pytest.raises(DualvecError, match="re-index the collection to use RM3"):
+        old.with_config(rm3=RM3()).search(truth["names"][0], k=3)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DualvecError
+from ..store import load_array
 
 DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
@@ -135,6 +136,9 @@ class BM25:
 
     def doc_term_counts(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
         """(term ids, counts) of one document."""
+        if self.forward_offsets is None:
+            raise DualvecError("this index was built by an older dualvec, without the forward index that "
+                               "pseudo-relevance feedback reads: re-index the collection to use RM3")
         lo, hi = self.forward_offsets[doc], self.forward_offsets[doc + 1]
         return self.forward_terms[lo:hi], self.forward_counts[lo:hi]
 
@@ -150,17 +154,18 @@ class BM25:
         self = cls(k1, b, method)
         try:
             self._index = bm25s.BM25.load(str(Path(path)), mmap=mmap, allow_pickle=False)
-            for name in _FORWARD:
-                setattr(self, name, np.load(Path(path) / f"{name}.npy", mmap_mode="r" if mmap else None,
-                                            allow_pickle=False))
         except DualvecError:
             raise
         except Exception as exc:  # bm25s and numpy raise many kinds on a damaged index
             raise DualvecError(f"{path}: the BM25 index is missing or corrupt ({type(exc).__name__}: {exc})") from None
         self._set_vocab()
-        n = self.n_docs
-        fo = self.forward_offsets
-        if fo.ndim != 1 or len(fo) != n + 1 or fo[0] != 0 or np.any(np.diff(fo) < 0) or \
-                fo[-1] != len(self.forward_terms) or len(self.forward_counts) != len(self.forward_terms):
+        if not (Path(path) / "forward_offsets.npy").exists():  # an index from before the forward view
+            self.forward_terms = self.forward_counts = self.forward_offsets = None
+            return self
+        for name in _FORWARD:
+            setattr(self, name, load_array(Path(path) / f"{name}.npy", mmap))
+        n, fo, ft = self.n_docs, self.forward_offsets, self.forward_terms
+        if fo.ndim != 1 or len(fo) != n + 1 or fo[0] != 0 or np.any(np.diff(fo) < 0) or fo[-1] != len(ft) \
+                or len(self.forward_counts) != len(ft) or (len(ft) and (ft.min() < 0 or ft.max() >= len(self._terms))):
             raise DualvecError(f"{path}: the BM25 forward index does not match its {n} documents")
         return self
