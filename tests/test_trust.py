@@ -389,3 +389,30 @@ def test_hierarchical_softmax_out_is_labelled_approximate_and_exact_ranking_has_
     assert r.exit_code == 0 and model.most_probable("a", topn=1)[0][0] in r.output
     r = _cli("export", str(tmp_path / "hs"), str(tmp_path / "out.txt"), "--which", "out")
     assert r.exit_code == 0 and "warning:" in r.output and "approximation" in r.output
+
+
+@pytest.mark.parametrize("damage", ["empty bm25", "corrupt bm25", "config types", "files type", "forward ids"])
+def test_a_damaged_index_is_one_error_line(tmp_path, damage):
+    import json
+
+    from dualvec.ranking import Ranker
+
+    Ranker(tiny_model(), stopwords=None).index({"d1": "w1 w2 w3", "d2": "w4 w5 w1"}).save(tmp_path / "idx")
+    data = data_dir(tmp_path / "idx")
+    header = json.loads((tmp_path / "idx" / "ranker.json").read_text())
+    if damage == "empty bm25":
+        for f in (data / "bm25").iterdir():
+            f.unlink()
+    elif damage == "corrupt bm25":
+        for f in (data / "bm25").iterdir():
+            f.write_bytes(b"\x00garbage")
+    elif damage == "config types":
+        header["config"].update(alpha="x", rm3=5)
+        (tmp_path / "idx" / "ranker.json").write_text(json.dumps(header))
+    elif damage == "files type":
+        header["files"] = ["centroids_in.npy"]
+        (tmp_path / "idx" / "ranker.json").write_text(json.dumps(header))
+    elif damage == "forward ids":
+        np.save(data / "bm25" / "forward_terms.npy", np.full(np.load(data / "bm25" / "forward_terms.npy").shape,
+                                                            10**6, np.int32))
+    _one_line(_cli("search", str(tmp_path / "idx"), "w1"))
