@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from .errors import DualvecError
+
+T = TypeVar("T")
 
 
 def fsync_dir(path: Path) -> None:

@@ -45,7 +45,7 @@ import numpy as np
 
 from ..errors import DualvecError
 from ..model import OUT_IMPORTED, OUT_NEGATIVE_SAMPLING, DualVectors, hs_linearised_out
-from ..store import load_array
+from ..store import check_huffman, load_array
 from ..training import TrainingParams
 from ..vocab import HuffmanTree, Vocabulary
 
@@ -410,9 +410,7 @@ def _flat_tree(codes: Any, points: Any, n_words: int) -> HuffmanTree:
     flat_codes = np.concatenate([np.asarray(c, dtype=np.uint8) for c in codes]) if offsets[-1] else np.zeros(0, np.uint8)
     flat_points = (np.concatenate([np.asarray(p, dtype=np.int32) for p in points]) if offsets[-1]
                    else np.zeros(0, np.int32))
-    if len(flat_points) != len(flat_codes) or (len(flat_points) and (
-            flat_points.min() < 0 or flat_points.max() >= max(n_words - 1, 1) or flat_codes.max() > 1)):
-        raise DualvecError("the model's Huffman paths point outside its inner nodes")
+    check_huffman(flat_codes, flat_points, offsets, n_words, "the model")
     return HuffmanTree(flat_codes, flat_points, offsets)
 
 

@@ -130,9 +130,17 @@ class BM25:
         """BM25 score of every document (float32); a repeated term counts again."""
         return self.weighted_scores(Counter(query_terms))
 
-    def term_scores(self, query_terms: list[str], doc: int) -> list[tuple[str, float]]:
-        """Each query term's share of one document's score (BM25 is a sum over terms)."""
-        return [(t, float(self.scores([t])[doc])) for t in query_terms]
+    def term_scores(self, weights: Mapping[str, float], doc: int) -> list[tuple[str, float]]:
+        """Each weighted query term's share w_t · BM25(t, d) of one document's score (BM25 is a
+        sum over terms), read from the term's column rather than scoring every document."""
+        self._require()
+        out = []
+        for term, w in weights.items():
+            tid = self._vocab.get(term)
+            docs, data = self._column(tid) if tid is not None else (np.zeros(0, np.int64), None)
+            hit = np.flatnonzero(docs == doc)
+            out.append((term, w * float(data[hit[0]]) if len(hit) else 0.0))
+        return out
 
     def doc_term_counts(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
         """(term ids, counts) of one document."""

@@ -17,7 +17,8 @@ with no known word scores 0 with everything (never NaN).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -32,17 +33,28 @@ def term_rows(model: DualVectors, terms: Sequence[str]) -> np.ndarray:
     return np.array([index[t] for t in terms if t in index], dtype=np.int64)
 
 
+def known_rows(model: DualVectors, docs_terms: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The vocabulary rows of each document's known words, end to end (int64, repeats kept), and
+    each document's offsets into them: what the centroid kernel takes, gathered into one buffer
+    rather than per-document lists (a large chunk would otherwise hold millions of objects)."""
+    index = model.vocab.index
+    rows = array("q")
+    lengths = [0]
+    for terms in docs_terms:
+        before = len(rows)
+        rows.extend(index[t] for t in terms if t in index)
+        lengths.append(len(rows) - before)
+    return (np.frombuffer(rows, np.int64) if rows else np.zeros(0, np.int64)), np.cumsum(lengths, dtype=np.int64)
+
+
+def space_centroids(model: DualVectors, rows: np.ndarray, offsets: np.ndarray, doc_space: str) -> np.ndarray:
+    """Unit-normalised centroids (n_docs × dim, float32) in one space, from :func:`known_rows`."""
+    return centroids(rows, offsets, np.ascontiguousarray(model.space(doc_space).unit, dtype=np.float32))
+
+
 def build_centroids(model: DualVectors, docs_terms: Sequence[Sequence[str]], doc_space: str) -> np.ndarray:
     """Unit-normalised centroids (n_docs × dim, float32) of each document's known words."""
-    index = model.vocab.index
-    lengths = np.zeros(len(docs_terms) + 1, dtype=np.int64)
-    rows: list[int] = []
-    for i, terms in enumerate(docs_terms):
-        known = [index[t] for t in terms if t in index]
-        rows.extend(known)
-        lengths[i + 1] = len(known)
-    unit = np.ascontiguousarray(model.space(doc_space).unit, dtype=np.float32)
-    return centroids(np.array(rows, dtype=np.int64), np.cumsum(lengths), unit)
+    return space_centroids(model, *known_rows(model, docs_terms), doc_space)
 
 
 def query_vector(model: DualVectors, terms: Sequence[str], query_space: str) -> np.ndarray:

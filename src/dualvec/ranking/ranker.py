@@ -42,7 +42,7 @@ from ..store import load_array, load_json, write_arrays, write_json
 from ..model import OUT_HS_LINEARISED, parse_space
 from .analysis import Analyzer, Query
 from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
-from .desm import DESM, build_centroids
+from .desm import DESM, known_rows, space_centroids
 from .expansion import Expansion
 from .rm3 import RM3
 from .stages import Stage
@@ -291,8 +291,9 @@ class Ranker:
             spaces = ["in"] + (["out"] if self.model.out_vectors is not None else [])
             bar.task("DESM centroids", len(spaces))
             self.centroids = {}
+            rows, offsets = known_rows(self.model, terms)  # gathered once for both spaces
             for n, s in enumerate(spaces, start=1):
-                self.centroids[s] = build_centroids(self.model, terms, s)
+                self.centroids[s] = space_centroids(self.model, rows, offsets, s)
                 bar.update(n)
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
         self._desm = {}
@@ -394,7 +395,7 @@ class Ranker:
             "doc_id": doc_id,
             "bm25": float(cand.bm25[0]),
             "desm": float(cand.desm[0]),
-            "bm25_terms": [(t, w * float(self.bm25.scores([t])[row])) for t, w in q.weights.items()],
+            "bm25_terms": self.bm25.term_scores(q.weights, row),
             "desm_terms": self.desm(space).term_contributions(q.terms, row),
             "expansion": q.added,
             "unknown_terms": [t for t in q.terms if t not in self.model],

@@ -23,9 +23,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from array import array
-from itertools import repeat
 from collections.abc import Callable, Iterable, Mapping
+from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from ..errors import DualvecError
 from ..model import DualVectors, load, parse_space
 from ..progress import Progress, wants_progress
 from ..ranking.analysis import Analyzer
-from ..ranking.kernels import centroids
+from ..ranking.desm import known_rows, space_centroids
 from ..store import load_array, load_json, parts_fingerprint
 from .documents import iter_chunks
 
@@ -61,19 +60,6 @@ def _model(model_dir: str) -> DualVectors:
     return _MODELS[model_dir]
 
 
-def text_rows(model: DualVectors, analyzer: Analyzer, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The vocabulary rows of each text's known words, end to end, and each text's offsets:
-    what the centroid kernel takes (an int64 buffer, not lists of token strings)."""
-    index = model.vocab.index
-    rows = array("q")
-    lengths = np.zeros(len(texts) + 1, np.int64)
-    for i, text in enumerate(texts):
-        before = len(rows)
-        rows.extend(index[t] for t in analyzer.terms(text) if t in index)
-        lengths[i + 1] = len(rows) - before
-    return (np.frombuffer(rows, np.int64) if rows else np.zeros(0, np.int64)), np.cumsum(lengths)
-
-
 @dataclass
 class Chunk:
     """One chunk's documents, shipped to a worker as one object."""
@@ -85,15 +71,16 @@ class Chunk:
 def build_shard(model_dir: str, shard: str, chunk: Chunk, stopwords: str | None, desm_stopwords: bool) -> int:
     """Centroids of one chunk, written as shard files (runs in a worker; returns the documents done).
 
-    Each document's known words become vocabulary rows at once (an int64 buffer), rather than
-    lists of token strings: a 50,000-paragraph chunk would otherwise hold ~5 M string objects.
+    Each document's terms become vocabulary rows as it is analysed (:func:`known_rows`), so a
+    50,000-paragraph chunk never holds its ~5 M tokens as string objects.
     """
     model = _model(model_dir)
-    rows_np, offsets = text_rows(model, Analyzer(model.tokenizer, stopwords, None, desm_stopwords), chunk.texts)
+    analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords)
+    rows, offsets = known_rows(model, (analyzer.terms(t) for t in chunk.texts))
     ids = chunk.ids
     base = Path(shard)
     for space in ["in"] + (["out"] if model.out_vectors is not None else []):
-        cents = centroids(rows_np, offsets, np.ascontiguousarray(model.space(space).unit, dtype=np.float32))
+        cents = space_centroids(model, rows, offsets, space)
         write_file_atomic(base.with_name(f"{base.name}.{space}.npy"),
                           lambda fh, c=cents: np.save(fh, c, allow_pickle=False))
     data = json.dumps(ids, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -314,15 +301,7 @@ class CentroidIndex:
         ranking and no normalised score, and lets one kernel call serve every query at once.
         """
         qspace, _ = parse_space(space)
-        rows, offsets = text_rows(self.model, self.analyzer, list(texts))
-        return centroids(rows, offsets, self._unit(qspace))
-
-    def _unit(self, space: str) -> np.ndarray:
-        if not hasattr(self, "_units"):
-            self._units: dict[str, np.ndarray] = {}
-        if space not in self._units:
-            self._units[space] = np.ascontiguousarray(self.model.space(space).unit, dtype=np.float32)
-        return self._units[space]
+        return space_centroids(self.model, *known_rows(self.model, map(self.analyzer.terms, texts)), qspace)
 
     def _shards(self, space: str):
         from numba.typed import List
