@@ -198,3 +198,12 @@ def test_faiss_flat_is_exact_and_approximate_indexes_recall_most(coll, tmp_path)
     hnsw = index.search(queries, k=20, faiss_index=index.faiss("hnsw"))
     recall = np.mean([len(set(hnsw[q]) & set(exact[q])) / 20 for q in queries])
     assert recall > 0.9
+
+
+def test_building_into_a_foreign_directory_deletes_nothing(coll, tmp_path):
+    model, _, _, root = coll
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "manifest.json").write_text('{"name": "my web app"}')
+    with pytest.raises(DualvecError, match="not a dualvec centroid index"):
+        build_index(model, root / "docs.jsonl", tmp_path / "proj", chunk_size=64, progress=False)
+    assert (tmp_path / "proj" / "manifest.json").read_text() == '{"name": "my web app"}'

@@ -169,10 +169,10 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
     if engine not in ENGINES:
         raise DualvecError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     root = Path(output)
-    if (root / MANIFEST).exists():
-        (root / MANIFEST).unlink()  # rebuilding: the index is incomplete until the new manifest exists
     if root.exists() and not (root / "model").exists() and any(root.iterdir()):
         raise DualvecError(f"{root} exists and is not a dualvec centroid index; refusing to write into it")
+    if (read_header(root / MANIFEST) or {}).get("format") == FORMAT:
+        (root / MANIFEST).unlink()  # rebuilding: the index is incomplete until the new manifest exists
     (root / "shards").mkdir(parents=True, exist_ok=True)
     model_dir = root / "model"
     if (model_dir / "dualvec.json").exists():
