@@ -85,7 +85,7 @@ def _jsonl(path: Path) -> list[dict]:
     return rows
 
 
-def _add_once(table: dict[str, str], key: str, text: str, where: Path) -> None:
+def _add_once(table: dict[str, str], key: str, text: str, where: str | Path) -> None:
     if key in table:
         raise DualvecError(f"{where}: the id {key!r} appears twice")
     table[key] = text
@@ -203,10 +203,7 @@ def read_tsv(path: str | os.PathLike) -> dict[str, str]:
         key, text = line.split("\t", 1)
         if n == 1 and key.lower() in ("id", "_id", "qid", "docid", "query-id"):
             continue
-        key = key.strip()
-        if key in out:
-            raise DualvecError(f"{p}: line {n}: the id {key!r} appears twice")
-        out[key] = text.strip()
+        _add_once(out, key.strip(), text.strip(), f"{p}: line {n}")
     return out
 
 
