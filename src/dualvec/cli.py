@@ -298,7 +298,7 @@ def import_cmd(
 def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL")]) -> None:
     """Vocabulary size, dimensions, what the OUT space is and how the model was trained."""
     fmt = detect_format(model_path)
-    model = open_model(model_path)
+    model = import_model(model_path, format=fmt)
     table = Table(show_header=False, title=str(model_path))
     table.add_row("format", FORMATS[fmt].description)
     info = model.info()
@@ -451,11 +451,8 @@ def index_cmd(
         err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}")
         return
     docs = read_collection(collection).docs
-    if adapt:
-        model = import_model(model_path, mmap=False)
-        model.tokenizer = tok or model.tokenizer
-        model = model.train_more(list(docs.values()), epochs=adapt,
-                                                               progress=progress)
+    if adapt:  # training copies the mapped matrices into memory itself
+        model.train_more(list(docs.values()), epochs=adapt, progress=progress)
     ranker = Ranker(model, space=space, alpha=alpha, k1=k1, b=b,
                     stopwords=None if stopwords == "none" else stopwords,
                     stemmer=None if stemmer == "none" else stemmer,
