@@ -115,3 +115,67 @@ def test_max_vocab_size_prunes_rare_words_while_counting():
     assert alive["common"] == 150
     assert len(alive) <= 11
     scanned.discard()
+
+
+def _python_scan(corpus, tokenizer, **kw):
+    """scan_corpus through the Python tokeniser: a callable that is not a RegexTokenizer itself."""
+    return scan_corpus(corpus, lambda text: tokenizer(text), **kw)
+
+
+def _assert_same_scan(a, b):
+    assert a.words == b.words
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.sentence_lengths, b.sentence_lengths)
+    np.testing.assert_array_equal(a._raw(), b._raw())
+
+
+def _awkward_text(rng) -> str:
+    """Text that tests a tokeniser's edges: every UTF-8 length, Greek final sigma, Turkish dotted
+    I (two code points when lowercased), CR, CRLF, blank lines, digits, underscores, tabs,
+    no-break spaces, a line longer than a read block and a long line without ASCII spaces."""
+    pieces = ["Word", "wörd", "ΟΔΥΣΣΕΥΣ", "İstanbul", "日本語", "𝔘𝔫𝔦", "new_york", "covid19", "a", "x-y",
+              "naïve", "ǅungla", "ß", "ﬁsh", "\u00a0", "\t", " ", "  ", "\n", "\r\n", "\r", "\n\n", ",", "—", "🙂"]
+    words = rng.choice(pieces, 60_000)
+    text = "".join(w if w.isspace() or not w.isalnum() else w + rng.choice([" ", "", ". "]) for w in words)
+    long_line = " ".join(rng.choice(["alpha", "Beta", "γάμμα"], 400_000))  # > 1 M characters
+    no_spaces = "\u00a0".join(["wörd", "zwei"] * 150_000)
+    return text + "\n" + long_line + "\n" + no_spaces + "\nlast line without newline"
+
+
+@pytest.mark.parametrize("tokenizer", [RegexTokenizer(), RegexTokenizer(r"[a-z]+"), RegexTokenizer.whitespace(),
+                                       RegexTokenizer(r"[^\W\d_]+"), RegexTokenizer(r"(?i)[a-zß]+", lowercase=False)])
+def test_compiled_scan_equals_the_python_tokeniser(tmp_path, tokenizer):
+    """The compiled scan of a file (a one-class pattern) finds exactly the words, counts, sentence
+    cuts and id stream that the tokeniser itself finds, on text full of edge cases."""
+    from dualvec.encoded import _compiled_class
+
+    assert _compiled_class(tokenizer) is not None
+    rng = np.random.default_rng(7)
+    (tmp_path / "a.txt").write_text(_awkward_text(rng), encoding="utf-8", newline="")
+    (tmp_path / "b.txt").write_text("Second file\nno newline at its end", encoding="utf-8")
+    a = scan_corpus(tmp_path, tokenizer)
+    b = _python_scan(tmp_path, tokenizer)
+    assert a.n_tokens > 100_000 and len(a.words) > 10
+    assert any(n == MAX_SENTENCE_LENGTH for n in a.sentence_lengths)
+    _assert_same_scan(a, b)
+
+
+@pytest.mark.parametrize("pattern,compiled", [
+    (r"\w+", True), (r"[a-z]+", True), (r"\S+", True), (r"[^\W\d_]++", True), (r".+", True),
+    (r"\w+?", False), (r"\w*", False), (r"\w{2,}", False), (r"\w+'?\w*", False), (r"(\w+)", False),
+    (r"\b\w+", False), (r"a|b", False),
+])
+def test_only_single_class_patterns_take_the_compiled_scan(pattern, compiled):
+    from dualvec.encoded import _compiled_class
+
+    assert (_compiled_class(RegexTokenizer(pattern)) is not None) == compiled
+
+
+def test_compiled_scan_reads_bad_utf8_as_the_python_path_does(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"caf\xe9 ok words\nmore words \xff here\n")
+    with pytest.raises(DualvecError, match="not valid UTF-8"):
+        scan_corpus(path, RegexTokenizer())
+    for errors in ("replace", "ignore"):
+        _assert_same_scan(scan_corpus(path, RegexTokenizer(), encoding_errors=errors),
+                          _python_scan(path, RegexTokenizer(), encoding_errors=errors))

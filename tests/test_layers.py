@@ -14,7 +14,7 @@ PACKAGE = Path(dualvec.__file__).parent
 #: Lowest first; a module may import from its own layer or any earlier one.
 LAYERS = [
     ["errors", "progress", "atomic"],
-    ["corpus", "vocab", "encoded", "datasets", "irdata"],
+    ["corpus", "scan_kernels", "vocab", "encoded", "datasets", "irdata"],
     ["training"],
     ["vectors"],
     ["store"],

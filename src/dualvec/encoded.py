@@ -1,13 +1,17 @@
 """Encode a corpus once into an on-disk int32 array of word ids.
 
-Tokenising is the slow, Python-bound part of training, so it happens exactly
+Tokenising is the slow part of training's preparation, so it happens exactly
 once: :func:`scan_corpus` reads the corpus a single time, gives every distinct
 word a provisional id as it first appears, and streams those ids to a file
-while it counts. Once the vocabulary is known, :meth:`ScannedCorpus.encode`
-maps provisional ids to final rows with one vectorised lookup, drops words
-outside the vocabulary (as word2vec.c and gensim drop them before windowing)
-and writes the final token array. Every epoch then runs from that
-memory-mapped array, so corpora larger than RAM train too.
+while it counts. Files tokenised by a :class:`~dualvec.corpus.RegexTokenizer`
+whose pattern is one repeated character class (the default ``\\w+``,
+``[a-z]+``, ``\\S+``) are tokenised and counted in compiled code
+(:mod:`dualvec.scan_kernels`), with the same result as the Python path.
+Once the vocabulary is known, :meth:`ScannedCorpus.encode` maps provisional
+ids to final rows with one vectorised lookup, drops words outside the
+vocabulary (as word2vec.c and gensim drop them before windowing) and writes
+the final token array. Every epoch then runs from that memory-mapped array,
+so corpora larger than RAM train too.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import CorpusLike, Tokenizer, iter_sentences
+from .corpus import (MAX_SENTENCE_LENGTH, CorpusLike, RegexTokenizer, Tokenizer, check_encoding_errors, corpus_files,
+                     default_tokenizer, iter_file_text, iter_sentences)
+from .scan_kernels import WordTable, class_table, run_class
 
 _FLUSH_TOKENS = 1 << 22
 _BLOCK = 1 << 20  # tokens per vectorised step: bounds the int64 temporaries
@@ -137,6 +143,17 @@ def scan_corpus(
     counting again from zero. ``on_progress`` is called with the number of
     tokens read so far.
     """
+    tokenizer = tokenizer or default_tokenizer()
+    in_class = _compiled_class(tokenizer)
+    if in_class is not None and isinstance(corpus, (str, os.PathLike)) and not max_vocab_size:
+        check_encoding_errors(encoding_errors)
+        files = corpus_files(corpus)
+        directory = Path(tempfile.mkdtemp(prefix="dualvec-corpus-", dir=workdir))
+        try:
+            return _scan_files(files, tokenizer, in_class, encoding_errors, directory, on_progress)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
     directory = Path(tempfile.mkdtemp(prefix="dualvec-corpus-", dir=workdir))
     ids = _ProvisionalIds()
     lengths = array("q")
@@ -179,6 +196,47 @@ def scan_corpus(
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
+
+
+def _compiled_class(tokenizer: Tokenizer) -> np.ndarray | None:
+    """The class table of a tokeniser the compiled scan can run, else None: a
+    :class:`RegexTokenizer` itself (a subclass may tokenise differently) with a run-class pattern."""
+    if type(tokenizer) is not RegexTokenizer or not run_class(tokenizer.regex):
+        return None
+    return class_table(tokenizer.regex.pattern, tokenizer.regex.flags)
+
+
+def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarray, encoding_errors: str,
+                directory: Path, on_progress: Callable[[int], None] | None) -> ScannedCorpus:
+    """:func:`scan_corpus` for files, tokenised and counted in compiled code."""
+    lengths: list[np.ndarray] = []
+    n_read = 0
+    with open(directory / "raw.i32", "wb") as raw:
+
+        def emit_ids(ids: np.ndarray) -> None:
+            nonlocal n_read
+            ids.tofile(raw)
+            n_read += len(ids)
+            if on_progress:
+                on_progress(n_read)
+
+        table = WordTable(in_class, MAX_SENTENCE_LENGTH, emit_ids, lambda lens: lengths.append(lens.copy()))
+        for path in files:
+            for text, closes in iter_file_text(path, encoding_errors):
+                if tokenizer.lowercase:
+                    text = text.lower()
+                table.scan(text.encode("utf-8", "surrogatepass"))
+                if closes:
+                    table.end_line()
+        table.finish()
+    if on_progress:
+        on_progress(n_read)
+    return ScannedCorpus(
+        words=table.words(),
+        counts=table.word_counts(),
+        sentence_lengths=np.concatenate(lengths) if lengths else np.zeros(0, np.int64),
+        directory=directory,
+    )
 
 
 def _count(raw_path: Path, n_ids: int) -> np.ndarray:

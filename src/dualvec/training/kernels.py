@@ -436,6 +436,127 @@ def _max_targets(code_offsets, negative, hs):
 
 
 @njit(inline="always")
+def _scores(Ib, B, Ob, n_rows, S, D):
+    """S[:B, :n_rows] = Ib[:B]·Ob[:n_rows]ᵀ, two hidden rows by three target rows per pass over
+    the dimension: five rows loaded for six dot products."""
+    c = 0
+    while c < B:
+        c1 = min(c + 1, B - 1)  # an odd last row is scored twice, into the same cell
+        k = 0
+        while k < n_rows:
+            k1 = min(k + 1, n_rows - 1)
+            k2 = min(k + 2, n_rows - 1)
+            f00 = np.float32(0.0)
+            f01 = np.float32(0.0)
+            f02 = np.float32(0.0)
+            f10 = np.float32(0.0)
+            f11 = np.float32(0.0)
+            f12 = np.float32(0.0)
+            for d in range(D):
+                x0 = Ib[c, d]
+                x1 = Ib[c1, d]
+                a = Ob[k, d]
+                b = Ob[k1, d]
+                e = Ob[k2, d]
+                f00 += x0 * a
+                f01 += x0 * b
+                f02 += x0 * e
+                f10 += x1 * a
+                f11 += x1 * b
+                f12 += x1 * e
+            S[c, k] = f00
+            S[c, k1] = f01
+            S[c, k2] = f02
+            S[c1, k] = f10
+            S[c1, k1] = f11
+            S[c1, k2] = f12
+            k += 3
+        c += 2
+
+
+@njit(inline="always")
+def _hidden_grads(G, B, Ob, n_rows, dI, D):
+    """dI[:B] = G[:B, :n_rows]·Ob[:n_rows]: two hidden rows by three target rows per pass over the
+    dimension (missing target rows weigh 0; an odd last hidden row pairs with itself, and
+    writes once)."""
+    c = 0
+    while c < B:
+        c1 = min(c + 1, B - 1)
+        k = 0
+        while k < n_rows:
+            k1 = min(k + 1, n_rows - 1)
+            k2 = min(k + 2, n_rows - 1)
+            w1 = np.float32(1.0) if k + 1 < n_rows else np.float32(0.0)
+            w2 = np.float32(1.0) if k + 2 < n_rows else np.float32(0.0)
+            g00 = G[c, k]
+            g01 = G[c, k1] * w1
+            g02 = G[c, k2] * w2
+            g10 = G[c1, k]
+            g11 = G[c1, k1] * w1
+            g12 = G[c1, k2] * w2
+            if k == 0:
+                for d in range(D):
+                    a = Ob[k, d]
+                    b = Ob[k1, d]
+                    e = Ob[k2, d]
+                    dI[c1, d] = (g10 * a + g11 * b) + g12 * e
+                    dI[c, d] = (g00 * a + g01 * b) + g02 * e
+            elif c1 != c:
+                for d in range(D):
+                    a = Ob[k, d]
+                    b = Ob[k1, d]
+                    e = Ob[k2, d]
+                    dI[c, d] += (g00 * a + g01 * b) + g02 * e
+                    dI[c1, d] += (g10 * a + g11 * b) + g12 * e
+            else:
+                for d in range(D):
+                    dI[c, d] += (g00 * Ob[k, d] + g01 * Ob[k1, d]) + g02 * Ob[k2, d]
+            k += 3
+        c += 2
+
+
+@njit(inline="always")
+def _target_updates(G, B, Ib, out, rows, n_rows, D):
+    """out[rows[k]] += Σ_c G[c, k]·Ib[c] for every target k: two targets by four hidden rows per
+    pass (missing hidden rows weigh 0). A row listed twice gets both updates, as ΔO = Gᵀ·I
+    gives it: the two targets of a pass are added one after the other."""
+    k = 0
+    while k < n_rows:
+        r0 = rows[k]
+        r1 = rows[min(k + 1, n_rows - 1)]
+        two = k + 1 < n_rows and r1 != r0
+        c = 0
+        while c < B:
+            c1 = min(c + 1, B - 1)
+            c2 = min(c + 2, B - 1)
+            c3 = min(c + 3, B - 1)
+            w1 = np.float32(1.0) if c + 1 < B else np.float32(0.0)
+            w2 = np.float32(1.0) if c + 2 < B else np.float32(0.0)
+            w3 = np.float32(1.0) if c + 3 < B else np.float32(0.0)
+            g0 = G[c, k]
+            g1 = G[c1, k] * w1
+            g2 = G[c2, k] * w2
+            g3 = G[c3, k] * w3
+            if two:
+                h0 = G[c, k + 1]
+                h1 = G[c1, k + 1] * w1
+                h2 = G[c2, k + 1] * w2
+                h3 = G[c3, k + 1] * w3
+                for d in range(D):
+                    x0 = Ib[c, d]
+                    x1 = Ib[c1, d]
+                    x2 = Ib[c2, d]
+                    x3 = Ib[c3, d]
+                    out[r0, d] += (g0 * x0 + g1 * x1) + (g2 * x2 + g3 * x3)
+                    out[r1, d] += (h0 * x0 + h1 * x1) + (h2 * x2 + h3 * x3)
+            else:
+                for d in range(D):
+                    out[r0, d] += (g0 * Ib[c, d] + g1 * Ib[c1, d]) + (g2 * Ib[c2, d] + g3 * Ib[c3, d])
+            c += 4
+        k += 2 if two else 1
+
+
+@njit(inline="always")
 def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf, s_flat, g_flat, dI, dO,
                 sig, logsig, D):
     """One batched step: the B hidden rows ``Ib[:B]`` (I) against the rows ``out[rows[:n_rows]]``
@@ -444,18 +565,17 @@ def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf,
     the caller. Target k ≥ ``skip_from`` that equals ``skips[c]`` gives hidden row c no gradient
     (a negative that is the word being predicted, which word2vec.c skips). Returns the loss.
 
-    The three products are BLAS calls (``np.dot`` with ``out=``, which numba lowers to SciPy's
-    sgemm), which beat the same products as hand-written loops (benchmarks/RESULTS.md).
+    The three products are small (B ≤ 2·window or CBOW_GROUP rows, n_rows ≈ k + 1) and are
+    register-blocked loops here rather than BLAS calls: BLAS's speed for such sizes depends on
+    which kernel it dispatches to (OPENBLAS_CORETYPE made them 3-4× slower), these loops do not.
     """
     for k in range(n_rows):
         r = rows[k]
         for d in range(D):
             obuf[k, d] = out[r, d]
-    Ib = Ib[:B]
-    Ob = obuf[:n_rows]
     S = s_flat[: B * n_rows].reshape((B, n_rows))
     G = g_flat[: B * n_rows].reshape((B, n_rows))
-    np.dot(Ib, Ob.T, S)  # S = I·Oᵀ
+    _scores(Ib, B, obuf, n_rows, S, D)
     loss = 0.0
     for c in range(B):
         for k in range(n_rows):
@@ -465,13 +585,8 @@ def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf,
             g, l = _gradient(S[c, k], labels[k], sig, logsig)
             G[c, k] = np.float32(g * alpha)
             loss += l
-    dOb = dO[:n_rows]
-    np.dot(G, Ob, dI[:B])  # ΔI = G·O
-    np.dot(G.T, Ib, dOb)  # ΔO = Gᵀ·I
-    for k in range(n_rows):
-        r = rows[k]
-        for d in range(D):
-            out[r, d] += dOb[k, d]
+    _hidden_grads(G, B, obuf, n_rows, dI, D)
+    _target_updates(G, B, Ib, out, rows, n_rows, D)
     return loss
 
 
