@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -165,11 +166,18 @@ def train_cmd(
                    min_alpha=min_alpha, seed=seed)
     if workers is not None:
         options["workers"] = workers
+    start = time.perf_counter()
     model = train(corpus, tokenizer=_tokenizer(tokenizer, token_pattern, lowercase),
                   encoding_errors=encoding_errors, progress=progress, **options)
+    trained = time.perf_counter()
     model.save(output)
-    last = model.history[-1]
-    err.print(f"saved {model} to {output}  (last epoch: {last.words_per_second:,.0f} words/s, loss {last.loss:.4f})")
+    saved = time.perf_counter()
+    train_s = sum(h.seconds for h in model.history)
+    words = sum(h.words for h in model.history)
+    err.print(f"saved {model} to {output}")
+    err.print(f"read the corpus in {trained - start - train_s:.2f} s; {len(model.history)} epoch(s) in {train_s:.2f} s "
+              f"({words / max(train_s, 1e-9):,.0f} words/s, last loss {model.history[-1].loss:.4f}); "
+              f"saved in {saved - trained:.2f} s", soft_wrap=True)
 
 
 def _space_label(model: DualVectors, space: str) -> str:

@@ -17,10 +17,12 @@ so corpora larger than RAM train too.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +30,7 @@ import numpy as np
 
 from .corpus import (MAX_SENTENCE_LENGTH, CorpusLike, RegexTokenizer, Tokenizer, check_encoding_errors, corpus_files,
                      default_tokenizer, iter_file_text, iter_sentences)
-from .scan_kernels import WordTable, class_table, run_class
+from .scan_kernels import WordTable, class_table, keep_rows, run_class
 
 _FLUSH_TOKENS = 1 << 22
 _BLOCK = 1 << 20  # tokens per vectorised step: bounds the int64 temporaries
@@ -105,18 +107,19 @@ class ScannedCorpus:
         kept_before = np.zeros_like(starts)  # kept tokens before each raw boundary
         out_path = self.directory / "tokens.i32"
         n_kept = 0
+        rows = np.empty(min(len(raw), _BLOCK), dtype=np.int32)
+        cum = np.empty(min(len(raw), _BLOCK), dtype=np.int64)
         with open(out_path, "wb") as out:
             for lo in range(0, len(raw), _BLOCK):
-                mapped = row_of[raw[lo : lo + _BLOCK]]
-                keep = mapped >= 0
+                block = raw[lo : lo + _BLOCK]
                 # cum[j] = kept tokens in raw[:lo + j + 1]; a boundary s in
                 # (lo, lo + len] therefore has kept_before = cum[s - lo - 1].
-                cum = np.cumsum(keep, dtype=np.int64) + n_kept
+                n = keep_rows(block, np.asarray(row_of, dtype=np.int64), n_kept, rows, cum)
                 a = np.searchsorted(starts, lo + 1, side="left")
-                b = np.searchsorted(starts, lo + len(mapped), side="right")
+                b = np.searchsorted(starts, lo + len(block), side="right")
                 kept_before[a:b] = cum[starts[a:b] - lo - 1]
-                mapped[keep].astype(np.int32).tofile(out)
-                n_kept = int(cum[-1])
+                rows[:n].tofile(out)
+                n_kept = int(cum[len(block) - 1])
         del raw
         (self.directory / "raw.i32").unlink(missing_ok=True)
         offsets = np.unique(kept_before)  # drops sentences that became empty
@@ -208,7 +211,19 @@ def _compiled_class(tokenizer: Tokenizer) -> np.ndarray | None:
 
 def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarray, encoding_errors: str,
                 directory: Path, on_progress: Callable[[int], None] | None) -> ScannedCorpus:
-    """:func:`scan_corpus` for files, tokenised and counted in compiled code."""
+    """:func:`scan_corpus` for files, tokenised and counted in compiled code.
+
+    A second thread reads, decodes, lowercases and encodes the next pieces of text while this
+    one tokenises (the kernel releases the GIL), so the two halves of the work overlap.
+    """
+
+    def pieces() -> Iterator[tuple[bytes, bool]]:
+        for path in files:
+            for text, closes in iter_file_text(path, encoding_errors):
+                if tokenizer.lowercase:
+                    text = text.lower()
+                yield text.encode("utf-8", "surrogatepass"), closes
+
     lengths: list[np.ndarray] = []
     n_read = 0
     with open(directory / "raw.i32", "wb") as raw:
@@ -221,13 +236,10 @@ def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarr
                 on_progress(n_read)
 
         table = WordTable(in_class, MAX_SENTENCE_LENGTH, emit_ids, lambda lens: lengths.append(lens.copy()))
-        for path in files:
-            for text, closes in iter_file_text(path, encoding_errors):
-                if tokenizer.lowercase:
-                    text = text.lower()
-                table.scan(text.encode("utf-8", "surrogatepass"))
-                if closes:
-                    table.end_line()
+        for data, closes in _read_ahead(pieces()):
+            table.scan(data)
+            if closes:
+                table.end_line()
         table.finish()
     if on_progress:
         on_progress(n_read)
@@ -237,6 +249,48 @@ def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarr
         sentence_lengths=np.concatenate(lengths) if lengths else np.zeros(0, np.int64),
         directory=directory,
     )
+
+
+_DONE = object()
+
+
+def _read_ahead(items: Iterator, depth: int = 4) -> Iterator:
+    """Yield ``items``, produced up to ``depth`` ahead by another thread; its exceptions are
+    raised here, and it stops when the consumer does."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer
+            put((None, exc))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _count(raw_path: Path, n_ids: int) -> np.ndarray:

