@@ -92,6 +92,23 @@ def prepare_corpus(tarball: Path) -> Path:
     return target
 
 
+def prepare_layout(tarball: Path, layout: str) -> Path:
+    """The corpus file for ``layout``: ``paragraph`` (one paragraph per line) or ``one-line`` (the
+    same tokens on a single line, text8-style; both trainers cut it into 10,000-token sentences)."""
+    paragraph = prepare_corpus(tarball)
+    if layout == "paragraph":
+        return paragraph
+    oneline = paragraph.with_name("enwiki-featured-oneline.txt")
+    if not oneline.exists():
+        tmp = oneline.with_suffix(".tmp")
+        with open(paragraph, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
+            for line in src:
+                dst.write(line.rstrip("\n") + " ")
+            dst.write("\n")
+        os.replace(tmp, oneline)
+    return oneline
+
+
 def gensim_data(name: str) -> str:
     import gensim
 
@@ -206,6 +223,8 @@ def main() -> None:
     ap.add_argument("--threads", nargs="+", type=int, default=[2])
     ap.add_argument("--dims", nargs="+", type=int, default=[100])
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--layout", default="paragraph", choices=["paragraph", "one-line"],
+                    help="one paragraph per line, or the whole corpus on one line")
     ap.add_argument("--repeats", type=int, default=3,
                     help="runs per trainer, alternating; the table shows the median (two-thread timings on a "
                          "shared 2-vCPU machine vary by up to 2x from run to run)")
@@ -225,7 +244,7 @@ def main() -> None:
     if not args.data.exists():
         print(f"skipped: {args.data} not found (the benchmark needs ../shared/data)", file=sys.stderr)
         return
-    corpus = prepare_corpus(args.data)
+    corpus = prepare_layout(args.data, args.layout)
 
     # Cold compile: a first dualvec run against an empty numba cache.
     with tempfile.TemporaryDirectory() as cache:
@@ -267,6 +286,10 @@ def main() -> None:
         key = f"bench_train-d{'-'.join(map(str, args.dims))}-t{'-'.join(map(str, args.threads))}"
         if args.configs != DEFAULT_CONFIGS:
             key += "-" + "-".join(args.configs)
+        if args.epochs != 1:
+            key += f"-e{args.epochs}"
+        if args.layout != "paragraph":
+            key += f"-{args.layout}"
         write_section("bench_train", "Training: dualvec vs gensim", table, key=key)
 
 
@@ -279,8 +302,9 @@ def format_row(r: dict) -> str:
 def render(rows: list[dict], args, peak: float) -> str:
     lines = [
         f"Machine: {machine()}.",
-        f"Corpus: enwiki-featured-2019 featured articles, lowercase [a-z]+ tokens; window 5, sample 1e-3, "
-        f"min_count 5, {args.epochs} epoch(s).",
+        f"Corpus: enwiki-featured-2019 featured articles, lowercase [a-z]+ tokens, "
+        f"{'one paragraph per line' if args.layout == 'paragraph' else 'all on one line'}; window 5, "
+        f"sample 1e-3, min_count 5, {args.epochs} epoch(s).",
         "",
         f"Median of {args.repeats} alternating runs per trainer, run i with seed i for both trainers; "
         "'range' is the slowest and fastest run's words/s; quality is the mean over the runs.",

@@ -25,7 +25,7 @@ LAYERS = [
     ["evaluation"],
     ["scale"],
     ["serve"],
-    ["cli"],
+    ["cli", "__main__"],
 ]
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
 #: Upward imports made on purpose, inside a function: (importer, imported, why).

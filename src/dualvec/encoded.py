@@ -17,12 +17,10 @@ so corpora larger than RAM train too.
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import tempfile
-import threading
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,19 +209,8 @@ def _compiled_class(tokenizer: Tokenizer) -> np.ndarray | None:
 
 def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarray, encoding_errors: str,
                 directory: Path, on_progress: Callable[[int], None] | None) -> ScannedCorpus:
-    """:func:`scan_corpus` for files, tokenised and counted in compiled code.
-
-    A second thread reads, decodes, lowercases and encodes the next pieces of text while this
-    one tokenises (the kernel releases the GIL), so the two halves of the work overlap.
-    """
-
-    def pieces() -> Iterator[tuple[bytes, bool]]:
-        for path in files:
-            for text, closes in iter_file_text(path, encoding_errors):
-                if tokenizer.lowercase:
-                    text = text.lower()
-                yield text.encode("utf-8", "surrogatepass"), closes
-
+    """:func:`scan_corpus` for files, tokenised and counted in compiled code. (Reading the next
+    piece in a second thread while this one tokenised gained nothing measurable.)"""
     lengths: list[np.ndarray] = []
     n_read = 0
     with open(directory / "raw.i32", "wb") as raw:
@@ -236,10 +223,11 @@ def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarr
                 on_progress(n_read)
 
         table = WordTable(in_class, MAX_SENTENCE_LENGTH, emit_ids, lambda lens: lengths.append(lens.copy()))
-        for data, closes in _read_ahead(pieces()):
-            table.scan(data)
-            if closes:
-                table.end_line()
+        for path in files:
+            for text, closes in iter_file_text(path, encoding_errors):
+                table.scan((text.lower() if tokenizer.lowercase else text).encode("utf-8", "surrogatepass"))
+                if closes:
+                    table.end_line()
         table.finish()
     if on_progress:
         on_progress(n_read)
@@ -249,48 +237,6 @@ def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarr
         sentence_lengths=np.concatenate(lengths) if lengths else np.zeros(0, np.int64),
         directory=directory,
     )
-
-
-_DONE = object()
-
-
-def _read_ahead(items: Iterator, depth: int = 4) -> Iterator:
-    """Yield ``items``, produced up to ``depth`` ahead by another thread; its exceptions are
-    raised here, and it stops when the consumer does."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-            put((_DONE, None))
-        except BaseException as exc:  # handed to the consumer
-            put((None, exc))
-
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, exc = q.get()
-            if exc is not None:
-                raise exc
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _count(raw_path: Path, n_ids: int) -> np.ndarray:
