@@ -33,6 +33,29 @@ def test_train_writes_a_model_with_the_options_given(model_dir):
     assert m.tokenizer.pattern == r"\w+"
 
 
+def test_python_m_dualvec_trains_and_says_where_the_time_went(corpus_file, tmp_path):
+    """``python -m dualvec`` is the command, run for real; ``train`` reports reading, epochs and
+    saving, and counts the file's words as the Python tokeniser does."""
+    import re
+    import subprocess
+    import sys
+
+    out = tmp_path / "m"
+    r = subprocess.run([sys.executable, "-m", "dualvec", "train", str(corpus_file), "-o", str(out), "--sg", "1",
+                        "--min-count", "1", "--epochs", "2", "--vector-size", "8", "--workers", "1",
+                        "--no-progress", "--token-pattern", r"\w+"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"read the corpus in [\d.]+ s; 2 epoch\(s\) in [\d.]+ s \(([\d,]+) words/s", r.stderr)
+    assert m and int(m[1].replace(",", "")) > 0, r.stderr
+    from dualvec.corpus import RegexTokenizer
+    from dualvec.encoded import scan_corpus
+
+    python_path = scan_corpus(corpus_file, lambda text: RegexTokenizer(r"\w+")(text))  # not the compiled scan
+    vocab = dualvec.load(out).vocab
+    assert dict(zip(vocab.words, vocab.counts.tolist())) == dict(zip(python_path.words, python_path.counts.tolist()))
+    python_path.discard()
+
+
 def test_neighbors_info_similarity(model_dir):
     r = runner.invoke(app, ["neighbors", str(model_dir), "t0a", "--space", "in-out", "--topn", "3"])
     assert r.exit_code == 0 and "IN-OUT" in r.output and "t0b" in r.output

@@ -102,8 +102,7 @@ def test_dense_step_is_the_batched_gradient(skip_from, B, rows):
     n, K = len(rows), len(rows)
     dI_got = np.zeros((B, D), np.float32)
     _dense_step(hidden, B, out, rows, labels, n, skips, skip_from, ALPHA, np.empty((K, D), np.float32),
-                np.empty(B * K, np.float32), np.empty(B * K, np.float32), dI_got, np.empty((K, D), np.float32),
-                SIG, LOGSIG, D)
+                np.empty(B * K, np.float32), np.empty(B * K, np.float32), dI_got, SIG, LOGSIG, D)
     if B > 1:
         assert keep.sum() < keep.size  # the case exercises the skip
     np.testing.assert_allclose(dI_got, dI, rtol=1e-4, atol=1e-6)

@@ -1,5 +1,5 @@
 """``python -m dualvec``: the ``dualvec`` command, without a console script (or a pyenv shim) in front."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

@@ -719,5 +719,24 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def run() -> None:
+    """The console script: :func:`main`, then leave without the interpreter's teardown.
+
+    Tearing down numba's compiled code and the arrays of a training run took 0.3-0.4 s after the
+    model was already saved; a command has nothing left to do then. Output is flushed first,
+    and every file dualvec writes is closed (and atomically renamed) before ``main`` returns.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -8,9 +8,9 @@ whose pattern is one repeated character class (the default ``\\w+``,
 ``[a-z]+``, ``\\S+``) are tokenised and counted in compiled code
 (:mod:`dualvec.scan_kernels`), with the same result as the Python path.
 Once the vocabulary is known, :meth:`ScannedCorpus.encode` maps provisional
-ids to final rows with one vectorised lookup, drops words outside the
-vocabulary (as word2vec.c and gensim drop them before windowing) and writes
-the final token array. Every epoch then runs from that memory-mapped array,
+ids to final rows in one compiled pass, drops words outside the vocabulary
+(as word2vec.c and gensim drop them before windowing) and writes the final
+token array. Every epoch then runs from that memory-mapped array,
 so corpora larger than RAM train too.
 """
 
@@ -31,7 +31,7 @@ from .corpus import (MAX_SENTENCE_LENGTH, CorpusLike, RegexTokenizer, Tokenizer,
 from .scan_kernels import WordTable, class_table, keep_rows, run_class
 
 _FLUSH_TOKENS = 1 << 22
-_BLOCK = 1 << 20  # tokens per vectorised step: bounds the int64 temporaries
+_BLOCK = 1 << 20  # tokens per step of encode: bounds its buffers
 
 
 class _ProvisionalIds(dict):
@@ -105,6 +105,7 @@ class ScannedCorpus:
         kept_before = np.zeros_like(starts)  # kept tokens before each raw boundary
         out_path = self.directory / "tokens.i32"
         n_kept = 0
+        row_of = np.asarray(row_of, dtype=np.int64)
         rows = np.empty(min(len(raw), _BLOCK), dtype=np.int32)
         cum = np.empty(min(len(raw), _BLOCK), dtype=np.int64)
         with open(out_path, "wb") as out:
@@ -112,7 +113,7 @@ class ScannedCorpus:
                 block = raw[lo : lo + _BLOCK]
                 # cum[j] = kept tokens in raw[:lo + j + 1]; a boundary s in
                 # (lo, lo + len] therefore has kept_before = cum[s - lo - 1].
-                n = keep_rows(block, np.asarray(row_of, dtype=np.int64), n_kept, rows, cum)
+                n = keep_rows(block, row_of, n_kept, rows, cum)
                 a = np.searchsorted(starts, lo + 1, side="left")
                 b = np.searchsorted(starts, lo + len(block), side="right")
                 kept_before[a:b] = cum[starts[a:b] - lo - 1]
@@ -138,6 +139,9 @@ def scan_corpus(
 ) -> ScannedCorpus:
     """Read the corpus once: count words and stream provisional ids to disk.
 
+    Files read with a one-class :class:`~dualvec.corpus.RegexTokenizer` are
+    tokenised and counted in compiled code; other tokenisers, iterables, and
+    runs with ``max_vocab_size`` go through Python, with the same result.
     ``max_vocab_size`` bounds memory as gensim's does: whenever more distinct
     words are held, those seen at most ``k`` times are forgotten (k = 1, 2, ...
     on successive prunings), and a forgotten word that comes back starts
@@ -146,16 +150,23 @@ def scan_corpus(
     """
     tokenizer = tokenizer or default_tokenizer()
     in_class = _compiled_class(tokenizer)
+    files = None
     if in_class is not None and isinstance(corpus, (str, os.PathLike)) and not max_vocab_size:
         check_encoding_errors(encoding_errors)
         files = corpus_files(corpus)
-        directory = Path(tempfile.mkdtemp(prefix="dualvec-corpus-", dir=workdir))
-        try:
-            return _scan_files(files, tokenizer, in_class, encoding_errors, directory, on_progress)
-        except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)
-            raise
     directory = Path(tempfile.mkdtemp(prefix="dualvec-corpus-", dir=workdir))
+    try:
+        if files is not None:
+            return _scan_files(files, tokenizer, in_class, encoding_errors, directory, on_progress)
+        return _scan_python(corpus, tokenizer, max_vocab_size, encoding_errors, directory, on_progress)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _scan_python(corpus: CorpusLike, tokenizer: Tokenizer, max_vocab_size: int | None, encoding_errors: str,
+                 directory: Path, on_progress: Callable[[int], None] | None) -> ScannedCorpus:
+    """:func:`scan_corpus` through the tokeniser itself, a dict lookup per token."""
     ids = _ProvisionalIds()
     lengths = array("q")
     buf = array("i")
@@ -163,40 +174,36 @@ def scan_corpus(
     min_reduce = 1
     n_read = 0
     raw_path = directory / "raw.i32"
-    try:
-        with open(raw_path, "wb") as raw:
-            lookup = ids.__getitem__
-            for tokens in iter_sentences(corpus, tokenizer, encoding_errors=encoding_errors):
-                buf.extend(map(lookup, tokens))
-                lengths.append(len(tokens))
-                if len(buf) >= _FLUSH_TOKENS:
-                    buf.tofile(raw)
-                    n_read += len(buf)
-                    del buf[:]
-                    if on_progress:
-                        on_progress(n_read)
-                if max_vocab_size and len(ids) > max_vocab_size:
-                    buf.tofile(raw)
-                    n_read += len(buf)
-                    del buf[:]
-                    raw.flush()
-                    min_reduce = _prune(ids, raw_path, dead, min_reduce, max_vocab_size)
-            buf.tofile(raw)
-            n_read += len(buf)
-        if on_progress:
-            on_progress(n_read)
-        counts = _count(raw_path, len(ids.words))
-        if dead:
-            counts[np.fromiter(dead, dtype=np.int64)] = 0
-        return ScannedCorpus(
-            words=ids.words,
-            counts=counts,
-            sentence_lengths=np.frombuffer(lengths, dtype=np.int64).copy(),
-            directory=directory,
-        )
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    with open(raw_path, "wb") as raw:
+        lookup = ids.__getitem__
+        for tokens in iter_sentences(corpus, tokenizer, encoding_errors=encoding_errors):
+            buf.extend(map(lookup, tokens))
+            lengths.append(len(tokens))
+            if len(buf) >= _FLUSH_TOKENS:
+                buf.tofile(raw)
+                n_read += len(buf)
+                del buf[:]
+                if on_progress:
+                    on_progress(n_read)
+            if max_vocab_size and len(ids) > max_vocab_size:
+                buf.tofile(raw)
+                n_read += len(buf)
+                del buf[:]
+                raw.flush()
+                min_reduce = _prune(ids, raw_path, dead, min_reduce, max_vocab_size)
+        buf.tofile(raw)
+        n_read += len(buf)
+    if on_progress:
+        on_progress(n_read)
+    counts = _count(raw_path, len(ids.words))
+    if dead:
+        counts[np.fromiter(dead, dtype=np.int64)] = 0
+    return ScannedCorpus(
+        words=ids.words,
+        counts=counts,
+        sentence_lengths=np.frombuffer(lengths, dtype=np.int64).copy(),
+        directory=directory,
+    )
 
 
 def _compiled_class(tokenizer: Tokenizer) -> np.ndarray | None:

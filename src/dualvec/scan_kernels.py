@@ -1,8 +1,7 @@
 """Compiled tokenising and counting for the one-pass scan of a text corpus.
 
-Tokenising in Python (a regex ``findall`` per line, a dict lookup per token) cost
-more than training itself for fast trainers: about 6 s for 17 M tokens, against
-3 s for an epoch of CBOW. Most tokenisers are one character class repeated
+Tokenising in Python (a regex ``findall`` per line, a dict lookup per token) took
+longer than an epoch of CBOW (benchmarks/RESULTS.md). Most tokenisers are one character class repeated
 (``\\w+``, ``[a-z]+``, ``\\S+``): their tokens are the maximal runs of
 characters in the class, which a byte loop finds without a regex engine.
 
@@ -265,7 +264,7 @@ class WordTable:
         """Provisional id -> word."""
         pool = self.pool.tobytes()
         ends = self.word_start[: self.n_words + 1].tolist()
-        return [pool[a:b].decode("utf-8") for a, b in zip(ends[:-1], ends[1:])]
+        return [pool[a:b].decode("utf-8", "surrogatepass") for a, b in zip(ends[:-1], ends[1:])]
 
     def word_counts(self) -> np.ndarray:
         return self.counts[: self.n_words].copy()

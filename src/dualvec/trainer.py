@@ -4,6 +4,7 @@ the vocabulary, run a trainer (:mod:`dualvec.training`), keep both spaces."""
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,27 @@ def _scan_and_encode(
     except BaseException:
         scanned.discard()
         raise
+
+
+def _warm_up(params: TrainingParams, workdir: str | os.PathLike | None) -> None:
+    """Train one epoch of a tiny corpus with ``params``'s kernel, so that numba has loaded (or
+    compiled) it before the real run; :func:`train` runs this in a thread while it reads the
+    corpus, whose compiled scan releases the GIL. Loading a cached kernel took 0.2-0.5 s that
+    otherwise came after the scan. Any failure is left for the real run to meet."""
+    try:
+        sentence = [f"w{i % 13}" for i in range(200)]  # long enough for batched CBOW's groups
+        tiny = TrainingParams(**{**params.to_dict(), "epochs": 1, "workers": 1, "min_count": 1, "sample": 0.0,
+                                 "max_vocab_size": None, "max_final_vocab": None}).validate()
+        scanned = scan_corpus([sentence] * 2, workdir=workdir)
+        vocab, row_of = select_vocabulary(scanned, tiny)
+        encoded = scanned.encode(row_of)
+        try:
+            weights = init_weights(len(vocab), tiny, np.random.default_rng(0))
+            train_epochs(encoded, vocab, weights, vocab.huffman_tree() if tiny.hs else None, tiny)
+        finally:
+            encoded.close()
+    except Exception:  # noqa: BLE001 (an optimisation only)
+        pass
 
 
 def _from_weights(vocab: Vocabulary, weights: Weights, tree: HuffmanTree | None, params: TrainingParams,
@@ -84,9 +106,14 @@ def train(
                            + f"; known: {', '.join(sorted(known))}")
     params = TrainingParams(**options).validate()
     tok = tokenizer or default_tokenizer()
+    warm = threading.Thread(target=_warm_up, args=(params, workdir), daemon=True)
+    warm.start()
     with Progress(wants_progress(progress)) as bar:
-        vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar,
-                                          lambda scanned: select_vocabulary(scanned, params), workdir)
+        try:
+            vocab, encoded = _scan_and_encode(corpus, tok, params, encoding_errors, bar,
+                                              lambda scanned: select_vocabulary(scanned, params), workdir)
+        finally:
+            warm.join()
         try:
             if params.hs and len(vocab) < 2:
                 raise DualvecError("hierarchical softmax needs at least 2 words in the vocabulary")

@@ -557,7 +557,7 @@ def _target_updates(G, B, Ib, out, rows, n_rows, D):
 
 
 @njit(inline="always")
-def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf, s_flat, g_flat, dI, dO,
+def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf, s_flat, g_flat, dI,
                 sig, logsig, D):
     """One batched step: the B hidden rows ``Ib[:B]`` (I) against the rows ``out[rows[:n_rows]]``
     (O) with 0/1 ``labels``. S = I·Oᵀ, G = (labels − σ(S))·α, ΔI = G·O, ΔO = Gᵀ·I, all from the
@@ -592,7 +592,7 @@ def _dense_step(Ib, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf,
 
 @njit(inline="always")
 def _batch_step(syn0, ctxs, B, out, rows, labels, n_rows, skips, skip_from, alpha, ibuf, obuf, s_flat, g_flat,
-                dI, dO, sig, logsig, D):
+                dI, sig, logsig, D):
     """One HogBatch step for a skip-gram centre word: the IN rows of its B context words
     against ``out[rows[:n_rows]]`` as a :func:`_dense_step`, with ΔI added to those IN rows."""
     for c in range(B):
@@ -600,7 +600,7 @@ def _batch_step(syn0, ctxs, B, out, rows, labels, n_rows, skips, skip_from, alph
         for d in range(D):
             ibuf[c, d] = syn0[r, d]
     loss = _dense_step(ibuf, B, out, rows, labels, n_rows, skips, skip_from, alpha, obuf, s_flat, g_flat,
-                       dI, dO, sig, logsig, D)
+                       dI, sig, logsig, D)
     for c in range(B):
         r = ctxs[c]
         for d in range(D):
@@ -737,7 +737,6 @@ def kernels_for(dim: int) -> Kernels:
         s_flat = _private(2 * window * n_out, np.float32)
         g_flat = _private(2 * window * n_out, np.float32)
         dI = _private2(2 * window, D, np.float32)
-        dO = _private2(n_out, D, np.float32)
         skips = _private(2 * window, np.int64)
         loss = 0.0
         examples = 0
@@ -758,7 +757,7 @@ def kernels_for(dim: int) -> Kernels:
                 if hs:
                     L = _huffman_targets(word, codes, points, code_offsets, rows, labels)
                     loss += _batch_step(syn0, ctxs, B, syn1, rows, labels, L, skips, L, alpha, ibuf, obuf,
-                                        s_flat, g_flat, dI, dO, sig, logsig, D)
+                                        s_flat, g_flat, dI, sig, logsig, D)
                 if negative > 0:
                     rows[0] = word
                     labels[0] = 1
@@ -767,7 +766,7 @@ def kernels_for(dim: int) -> Kernels:
                         labels[k] = 0
                     # The negatives (targets 1..K-1) skip the centre word itself.
                     loss += _batch_step(syn0, ctxs, B, syn1neg, rows, labels, K, skips, 1, alpha, ibuf, obuf,
-                                        s_flat, g_flat, dI, dO, sig, logsig, D)
+                                        s_flat, g_flat, dI, sig, logsig, D)
         return loss, examples
 
     @njit(nogil=True, fastmath=True, cache=True)
@@ -819,7 +818,6 @@ def kernels_for(dim: int) -> Kernels:
         H = _private2(M, D, np.float32)
         dH = _private2(M, D, np.float32)
         nbuf = _private2(K, D, np.float32)
-        dN = _private2(K, D, np.float32)
         s_flat = _private(M * K, np.float32)
         g_flat = _private(M * K, np.float32)
         E = _private2(CBOW_BLOCK + 2 * window, D, np.float32)
@@ -865,7 +863,7 @@ def kernels_for(dim: int) -> Kernels:
                     if negative > 0:
                         _draw_negatives(state, noise_threshold, noise_alias, negs, 1, negative)
                         loss += _dense_step(H, B, syn1neg, negs[0], zeros, negative, words, 0, alpha, nbuf,
-                                            s_flat, g_flat, dH, dN, sig, logsig, D)
+                                            s_flat, g_flat, dH, sig, logsig, D)
                     else:
                         for b in range(B):
                             for d in range(D):
