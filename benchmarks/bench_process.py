@@ -133,6 +133,7 @@ def main() -> None:
     ap.add_argument("--corpora", nargs="+", default=["paragraph", "one-line"], choices=["paragraph", "one-line"])
     ap.add_argument("--blas", nargs="+", default=["unset", "set"], choices=["unset", "set"])
     ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    ap.add_argument("--section", default="bench_process", help="the RESULTS.md section to write (its marker name)")
     args = ap.parse_args()
 
     paths = corpora()
@@ -159,7 +160,7 @@ def main() -> None:
     print(table)
     if args.write:
         bench_train.write_section("bench_process", "Whole process: `dualvec train` against gensim, start to saved model",
-                                  table)
+                                  table, key=args.section)
 
 
 def render(rows, args) -> str:
