@@ -98,6 +98,11 @@ $("#word-form").addEventListener("submit", (e) => {
   else go("word", word);
 });
 
+async function apiOrEmpty(path, view) {
+  // The view's data, or null with the view emptied: api() has already shown the error.
+  try { return await api(path); } catch (e) { view.replaceChildren(); return null; }
+}
+
 async function loadNeighbors() {
   const params = new URLSearchParams();
   const word = $("#word-input").value.trim();
@@ -107,8 +112,8 @@ async function loadNeighbors() {
   for (const w of $("#word-minus").value.split(/[\s,]+/).filter(Boolean)) params.append("negative", w);
   params.set("topn", $("#word-topn").value || "10");
   const columns = $("#columns");
-  let data;
-  try { data = await api(`/api/neighbors?${params}`); } catch (e) { columns.replaceChildren(); return; }
+  const data = await apiOrEmpty(`/api/neighbors?${params}`, columns);
+  if (!data) return;
   columns.replaceChildren(...Object.entries(data.columns).map(([space, col]) => {
     const title = el("h3", {}, SPACE_LABEL[space]);
     if (col.approximate) title.append(" ", el("span", { class: "approx", text: "(approximate: hierarchical softmax)" }));
@@ -128,8 +133,8 @@ $("#map-form").addEventListener("submit", (e) => { e.preventDefault(); go("map",
 async function loadMap() {
   const word = $("#map-input").value.trim();
   if (!word) return;
-  let data;
-  try { data = await api(`/api/map?word=${encodeURIComponent(word)}&topn=15`); } catch (e) { $("#maps").replaceChildren(); return; }
+  const data = await apiOrEmpty(`/api/map?word=${encodeURIComponent(word)}&topn=15`, $("#maps"));
+  if (!data) return;
   $("#maps").replaceChildren(...Object.entries(data.panels).map(([space, panel]) => {
     const W = 520, H = 420, pad = 50;
     const plot = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img",
@@ -200,8 +205,8 @@ $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); go("se
 async function loadSearch() {
   const q = $("#search-input").value.trim();
   if (!q) return;
-  let data;
-  try { data = await api(`/api/search?q=${encodeURIComponent(q)}&k=10`); } catch (e) { $("#results").replaceChildren(); return; }
+  const data = await apiOrEmpty(`/api/search?q=${encodeURIComponent(q)}&k=10`, $("#results"));
+  if (!data) return;
   const meta = [`stages: ${data.stages.join(" → ")} (DESM ${data.space}, α ${data.alpha})`];
   for (const [stage, terms] of Object.entries(data.expansion))
     meta.push(`${stage} added: ${terms.map((t) => `${t.term} ${fmt(t.weight)}`).join(", ")}`);
