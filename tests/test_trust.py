@@ -416,3 +416,19 @@ def test_a_damaged_index_is_one_error_line(tmp_path, damage):
         np.save(data / "bm25" / "forward_terms.npy", np.full(np.load(data / "bm25" / "forward_terms.npy").shape,
                                                             10**6, np.int32))
     _one_line(_cli("search", str(tmp_path / "idx"), "w1"))
+
+
+def test_a_loaded_index_saves_its_document_texts_again(tmp_path):
+    """Re-saving a loaded index (as ``tune --save`` does) keeps every document's text, and a
+    corrupt text row is still an error naming the row, not copied along."""
+    from dualvec.ranking import Ranker
+
+    texts = {"d1": "w1 w2 w3", "d2": "w4 \u00e9 w1\nsecond line", "d3": "w5"}
+    Ranker(tiny_model(), stopwords=None).index(texts).save(tmp_path / "a")
+    Ranker.load(tmp_path / "a").save(tmp_path / "b")
+    again = Ranker.load(tmp_path / "b")
+    assert [again.texts[i] for i in range(len(again.texts))] == list(texts.values())
+    path = data_dir(tmp_path / "b") / "texts.jsonl"
+    path.write_bytes(path.read_bytes().replace(b'"w5"', b'{"5}'))
+    with pytest.raises(DualvecError, match="document 2 is corrupt"):
+        Ranker.load(tmp_path / "b").save(tmp_path / "c")

@@ -164,7 +164,9 @@ class DocumentTexts:
         lo, hi = int(self._offsets[row]), int(self._offsets[row + 1])
         with open(self._path, "rb") as fh:
             fh.seek(lo)
-            line = fh.read(hi - lo)
+            return self._decode(row, fh.read(hi - lo))
+
+    def _decode(self, row: int, line: bytes) -> str:
         try:
             text = json.loads(line)
         except ValueError:
@@ -173,9 +175,17 @@ class DocumentTexts:
             raise DualvecError(f"{self._path}: document {row} is not a string")
         return text
 
+    def _all(self) -> list[str]:
+        """Every document's text; a loaded table's file is read once, not opened per row."""
+        if self._texts is not None:
+            return self._texts
+        data = self._path.read_bytes()
+        ends = self._offsets.tolist()
+        return [self._decode(row, data[lo:hi]) for row, (lo, hi) in enumerate(zip(ends[:-1], ends[1:]))]
+
     def save(self, directory: Path) -> None:
-        lines = [json.dumps(self[i], ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
-                 for i in range(len(self))]
+        lines = [json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                 for text in self._all()]
         write_file(directory / TEXTS, lambda fh: fh.writelines(lines))
         offsets = np.zeros(len(lines) + 1, dtype=np.int64)
         np.cumsum([len(x) for x in lines], out=offsets[1:])
