@@ -726,16 +726,14 @@ def run() -> None:
     model was already saved; a command has nothing left to do then. Output is flushed first,
     and every file dualvec writes is closed (and atomically renamed) before ``main`` returns.
     """
+    code: object = 0
     try:
-        main()
-        code = 0
+        main()  # ends in sys.exit with an int status
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if not isinstance(exc.code, (int, type(None))):
-            print(exc.code, file=sys.stderr)
+        code = exc.code
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(code if isinstance(code, int) else 1)
 
 
 if __name__ == "__main__":
