@@ -182,8 +182,7 @@ def train_cmd(
 
 def _space_label(model: DualVectors, space: str) -> str:
     """``IN-OUT``, marked when OUT is an approximation (hierarchical softmax)."""
-    approx = model.out_kind == OUT_HS_LINEARISED and "out" in space
-    return space.upper() + (" (approx.)" if approx else "")
+    return space.upper() + (" (approx.)" if model.is_approximate(space) else "")
 
 
 def _neighbour_table(model: DualVectors, word: str, spaces: list[str], topn: int) -> Table:
@@ -194,7 +193,7 @@ def _neighbour_table(model: DualVectors, word: str, spaces: list[str], topn: int
     for s in spaces:
         table.add_column(_space_label(model, s))
         table.add_column("cos", justify="right", style="dim")
-    if model.out_kind == OUT_HS_LINEARISED and any("out" in s for s in spaces):
+    if any(model.is_approximate(s) for s in spaces):
         table.caption = ("OUT here is hierarchical softmax's linearised approximation; "
                          "'dualvec probable' ranks by the exact HS probability")
     for i in range(topn):

@@ -255,6 +255,11 @@ class DualVectors:
         cand = cspace.unit if restrict_vocab is None else cspace.unit[:restrict_vocab]
         return self._top(cand @ q, topn, rows if exclude_query else [])
 
+    def is_approximate(self, space: str) -> bool:
+        """Whether the pairing ``space`` (``"in-out"``, ...) uses an OUT space that is hierarchical
+        softmax's linearised approximation rather than a trained OUT matrix."""
+        return self.out_kind == OUT_HS_LINEARISED and "out" in parse_space(space)
+
     def most_similar_spaces(
         self,
         positive: Query | Sequence[Query] | None = None,

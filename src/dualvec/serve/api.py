@@ -63,7 +63,7 @@ class Explorer:
     # -- words -------------------------------------------------------------------------
 
     def approximate(self, space: str) -> bool:
-        return self.model.out_kind == OUT_HS_LINEARISED and "out" in space
+        return self.model.is_approximate(space)
 
     def info(self) -> dict[str, Any]:
         m = self.model
