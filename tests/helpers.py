@@ -42,7 +42,7 @@ def running_server(model: Path, index: Path | None = None, timeout: float = 60.0
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "dualvec.cli", "serve", str(model), "--port", str(port)]
+    cmd = [sys.executable, "-m", "dualvec", "serve", str(model), "--port", str(port)]
     if index is not None:
         cmd += ["--index", str(index)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

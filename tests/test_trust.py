@@ -25,7 +25,7 @@ except ImportError:  # numpy < 2
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """The real ``dualvec`` command in a child process: a crash there cannot take the tests down."""
-    return subprocess.run([sys.executable, "-m", "dualvec.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "dualvec", *args], capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -378,7 +378,7 @@ def test_hierarchical_softmax_out_is_labelled_approximate_and_exact_ranking_has_
     model = dualvec.train(sents, sg=1, hs=1, negative=0, min_count=1, vector_size=8, epochs=2, workers=1,
                           progress=False)
     model.save(tmp_path / "hs")
-    from dualvec.cli import _neighbour_table
+    from dualvec.cli.model import _neighbour_table
 
     table = _neighbour_table(dualvec.load(tmp_path / "hs"), "a", list(dualvec.SPACES), 3)
     headers = [str(c.header) for c in table.columns if c.header not in ("#", "cos")]

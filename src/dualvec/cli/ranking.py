@@ -1,0 +1,199 @@
+"""Ranking commands: index, search, rerank, rank."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..corpus import TOKENIZER_PRESETS
+from ..model import parse_space
+from ._common import (
+    RANK,
+    LowercaseOpt,
+    ProgressOpt,
+    TokenPatternOpt,
+    app,
+    err,
+    friendly,
+    make_tokenizer,
+    open_model,
+    out,
+    queries_and_qrels,
+)
+
+
+@app.command("index")
+@friendly
+def index_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="dualvec model (its tokeniser is used).")],
+    collection: Annotated[Path, typer.Argument(help="BEIR or Cranfield directory, or a documents file "
+                                                    "(.jsonl, SMART, or id<TAB>text).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")],
+    space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = RANK.space,
+    alpha: Annotated[float, typer.Option(help="DESM weight in the BM25 mixture (0 = BM25, 1 = DESM).")] = RANK.alpha,
+    k1: Annotated[float, typer.Option(help="BM25 k1.")] = RANK.k1,
+    b: Annotated[float, typer.Option(help="BM25 b.")] = RANK.b,
+    stopwords: Annotated[str, typer.Option(help="'english' or 'none' (applies to BM25 and DESM).")] = "english",
+    stemmer: Annotated[str, typer.Option(help="Snowball stemmer for BM25 terms (PyStemmer), or 'none'.")
+                       ] = RANK.stemmer or "none",
+    rm3: Annotated[bool, typer.Option("--rm3/--no-rm3", help="RM3 pseudo-relevance feedback (Anserini's "
+                                      "defaults).")] = RANK.rm3 is not None,
+    expansion: Annotated[str, typer.Option(help="Expand queries with their nearest words in this space "
+                                           "(in-out: words that occur with them), or 'none'.")
+                         ] = RANK.expansion.space if RANK.expansion else "none",
+    adapt: Annotated[int, typer.Option(help="First train the model this many more epochs on the collection's "
+                                       "own text (its vocabulary grows).", min=0)] = 0,
+    tokenizer: Annotated[Optional[str], typer.Option(
+        help="Tokeniser for documents and queries when the model records none (an imported model): "
+             f"{', '.join(TOKENIZER_PRESETS)}.")] = None,
+    token_pattern: TokenPatternOpt = None,
+    lowercase: LowercaseOpt = None,
+    engine: Annotated[Optional[str], typer.Option(
+        help="Build a sharded, streaming centroid index (for 'dualvec rerank' of another engine's run): "
+             "'local' (this process) or 'dask' (a Dask cluster). Default: the in-memory BM25 + DESM index.")
+                      ] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="With --engine dask: the scheduler's address "
+                                                          "(default: start a LocalCluster).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="With --engine dask and no scheduler: LocalCluster "
+                                                        "worker processes.", min=1)] = None,
+    chunk_size: Annotated[int, typer.Option(help="With --engine: documents per shard.", min=1)] = 50_000,
+    progress: ProgressOpt = None,
+) -> None:
+    """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
+    from ..irdata import read_collection
+    from ..ranking import RM3, Expansion, Ranker
+
+    model = open_model(model_path)
+    tok = make_tokenizer(tokenizer, token_pattern, lowercase)
+    if tok is not None:
+        model.tokenizer = tok
+    if engine is not None:
+        from ..scale import build_index
+
+        built = build_index(model, collection, output, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
+                            workers=workers, stopwords=None if stopwords == "none" else stopwords,
+                            progress=progress)
+        err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}")
+        return
+    docs = read_collection(collection).docs
+    if adapt:  # training copies the mapped matrices into memory itself
+        model.train_more(list(docs.values()), epochs=adapt, progress=progress)
+    ranker = Ranker(model, space=space, alpha=alpha, k1=k1, b=b,
+                    stopwords=None if stopwords == "none" else stopwords,
+                    stemmer=None if stemmer == "none" else stemmer,
+                    rm3=RM3() if rm3 else None,
+                    expansion=None if expansion == "none" else Expansion(space=expansion))
+    ranker.index(docs, progress=progress).save(output)
+    err.print(f"indexed {len(docs):,} documents into {output}" + (f" (model adapted, {adapt} epochs)" if adapt else ""))
+
+
+def _result_table(ranker, query, results, explain: bool) -> Table:
+    stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
+    table = Table(title=f"{escape(repr(query.text))}  ({stages}; desm {ranker.config.space}, "
+                        f"alpha {ranker.config.alpha})")
+    for col, just in [("#", "right"), ("doc", "left"), ("score", "right"), ("BM25", "right"), ("DESM", "right")]:
+        table.add_column(col, justify=just)
+    if explain:
+        table.add_column("per term: BM25 | DESM")
+    for rank, (doc, score) in enumerate(results, start=1):
+        ex = ranker.explain(query, doc)
+        row = [str(rank), escape(doc), f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
+        if explain:
+            bm = ", ".join(f"{t} {s:.2f}" for t, s in ex["bm25_terms"] if s)
+            de = ", ".join(f"{t} {s:.3f}" for t, s in ex["desm_terms"])
+            row.append(escape(f"{bm or '-'} | {de or '-'}"))
+        table.add_row(*row)
+    for stage, terms in query.added.items():
+        table.caption = ((table.caption + "\n") if table.caption else "") + escape(
+            f"{stage} added: " + ", ".join(f"{t} {w:.3f}" for t, w in sorted(terms.items(), key=lambda kv: -kv[1])))
+    return table
+
+
+@app.command("search")
+@friendly
+def search_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
+    query: Annotated[Optional[str], typer.Argument(help="Query text; omit to read queries line by line.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="Results to show.", min=1)] = 10,
+    mode: Annotated[str, typer.Option(help="rerank (BM25 top-k, re-ordered) or full (whole collection).")] = "rerank",
+    alpha: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
+    explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Show each query term's contribution.")] = True,
+) -> None:
+    """Rank documents for a query, showing BM25, DESM and each query term's share."""
+    from ..ranking import Ranker
+
+    ranker = Ranker.load(index_path, **({"space": space} if space else {}))
+    queries = [query] if query is not None else None
+    if queries is None:
+        err.print("type a query and press enter (ctrl-d to stop)")
+        queries = (line.strip() for line in sys.stdin)
+    for text in queries:
+        if not text:
+            continue
+        q = ranker.analyze(text)
+        results = ranker.search(q, k, mode=mode, alpha=alpha)
+        if results:
+            out.print(_result_table(ranker, q, results, explain))
+        else:
+            err.print(escape(f"{text!r}: no query word is in the collection or the model; nothing to rank"))
+
+
+@app.command("rerank")
+@friendly
+def rerank_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="A centroid index (index --engine) or a "
+                                                                     "ranker index.")],
+    run: Annotated[Path, typer.Option("--run", help="The first stage's TREC run (any engine).")],
+    queries_path: Annotated[Path, typer.Option("--queries", help="The queries: a collection directory, or a "
+                                                                 ".jsonl / SMART / id<TAB>text file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")],
+    alpha: Annotated[float, typer.Option(help="DESM weight in the mixture (0 = the first stage, 1 = DESM).",
+                                         min=0.0, max=1.0)] = RANK.alpha,
+    space: Annotated[str, typer.Option(help="DESM space.")] = RANK.space,
+    normalization: Annotated[str, typer.Option(help="minmax or zscore.")] = RANK.normalization,
+    depth: Annotated[Optional[int], typer.Option(help="Documents kept per query (default: all).", min=1)] = None,
+    tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec-rerank",
+) -> None:
+    """Re-order another engine's run (Anserini, Elasticsearch, bm25s) by the DESM mixture."""
+    from ..irdata import read_collection, read_run, write_run
+    from ..scale import CentroidIndex
+
+    parse_space(space)
+    queries = read_collection(queries_path).queries if queries_path.is_dir() else queries_and_qrels(queries_path, None)[0]
+    first = read_run(run)
+    index = CentroidIndex.open(index_path)
+    out_run = index.rerank(queries, first, alpha=alpha, space=space, normalization=normalization, depth=depth)
+    write_run(out_run, output, tag=tag)
+    err.print(f"re-ranked {len(out_run):,} queries into {output}")
+
+
+@app.command("rank")
+@friendly
+def rank_cmd(
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
+    queries_path: Annotated[Path, typer.Argument(metavar="QUERIES", help="Collection directory, or a queries file "
+                                                                           "(.jsonl, SMART, id<TAB>text).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")],
+    split: Annotated[Optional[str], typer.Option(help="Judged split of a collection directory (default: test).")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="Documents per query.", min=1)] = 100,
+    mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
+    alpha: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
+    number_by_order: Annotated[bool, typer.Option(help="SMART queries: number them 1.. by order (Cranfield).")] = False,
+    tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec",
+    progress: ProgressOpt = None,
+) -> None:
+    """Rank a file of queries into a TREC run file."""
+    from ..irdata import write_run
+    from ..ranking import Ranker
+
+    queries, _ = queries_and_qrels(queries_path, split, number_by_order)
+    ranker = Ranker.load(index_path, **({"space": space} if space else {}))
+    write_run(ranker.run(queries, k=k, mode=mode, alpha=alpha, progress=progress), output, tag=tag)
+    err.print(f"ranked {len(queries):,} queries into {output}")

@@ -1,0 +1,78 @@
+"""The explorer and the demo: serve, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..trainer import train
+from ._common import ProgressOpt, app, err, friendly, open_model, out
+from .model import _neighbour_table
+
+DEMO_WORDS = ["socket", "thread", "exception", "encoding", "dictionary", "file"]
+
+
+@app.command("serve")
+@friendly
+def serve_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Any model dualvec reads (memory-mapped).")],
+    index: Annotated[Optional[Path], typer.Option(help="An index (dualvec index) for the search view.")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+) -> None:
+    """A web explorer of both spaces and of DESM: neighbours, maps, shaded text, search."""
+    from ..serve import serve
+
+    ranker = None
+    if index is not None:
+        from ..ranking import Ranker
+
+        ranker = Ranker.load(index)
+    model = ranker.model if ranker is not None and model_path == index else open_model(model_path)
+    err.print(f"dualvec explorer on http://{host}:{port}/  (API: /docs; ctrl-c to stop)")
+    serve(model, ranker, host=host, port=port)
+
+
+@app.command("demo")
+@friendly
+def demo_cmd(
+    corpus: Annotated[Optional[Path], typer.Argument(
+        help="Corpus to train on (default: the docstrings and comments of the installed Python standard library).")] = None,
+    words: Annotated[Optional[list[str]], typer.Option("--word", "-w", help="Words to show (repeatable).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the model here.")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 5,
+    topn: Annotated[int, typer.Option(min=1)] = 8,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Then open the web explorer on the model "
+                                                                   "(http://127.0.0.1:8000/).")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.", min=1, max=65535)] = 8000,
+    progress: ProgressOpt = None,
+) -> None:
+    """The whole job end to end: train a skip-gram model and show IN-IN next to IN-OUT neighbours."""
+    if corpus is None:
+        from ..datasets import stdlib_docs
+
+        err.print("corpus: docstrings and comments of the installed Python standard library")
+        source = list(stdlib_docs())
+    else:
+        source = corpus
+    model = train(source, sg=True, epochs=epochs, min_count=5, progress=progress)
+    last = model.history[-1]
+    err.print(f"trained {model}: {model.vocab.total_words:,} words, last epoch {last.words_per_second:,.0f} words/s, "
+              f"loss {last.loss:.4f}")
+    shown = [w for w in (words or DEMO_WORDS) if w in model] or model.words[50:56]
+    out.print("IN-IN finds words of the same type; IN-OUT finds words that occur together.")
+    for word in shown:
+        out.print(_neighbour_table(model, word, ["in-in", "in-out"], topn))
+    if output is not None:
+        model.save(output)
+        err.print(f"saved to {output}")
+    if serve:
+        from ..serve import serve as run_server
+
+        err.print(f"dualvec explorer on http://127.0.0.1:{port}/  (ctrl-c to stop)")
+        run_server(model, host="127.0.0.1", port=port)
+
+
+# -- ranking ------------------------------------------------------------------------------
