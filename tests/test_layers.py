@@ -82,3 +82,14 @@ def test_the_layer_check_sees_relative_and_function_level_imports():
     assert "dualvec.training.options" in _imports(PACKAGE / "training" / "__init__.py")
     assert "dualvec.store" in _imports(PACKAGE / "ranking" / "ranker.py")
     assert "dualvec.trainer" in _imports(PACKAGE / "model.py")  # the one allowed upward import, made inside a method
+
+
+def test_ranking_stages_do_not_import_the_ranker():
+    # The seam: stages read the analysed query and the index parts they need (StageIndex);
+    # ranker.py imports them, never the reverse (not even for type checking).
+    ranking = PACKAGE / "ranking"
+    for name in ("stages", "rm3", "expansion", "features", "learned"):
+        path = ranking / f"{name}.py"
+        if path.exists():
+            assert "dualvec.ranking.ranker" not in _imports(path), f"{name}.py imports the ranker"
+    assert "dualvec.ranking.stages" in _imports(ranking / "ranker.py")

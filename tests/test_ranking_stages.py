@@ -49,11 +49,11 @@ def test_rm3_weights_match_a_hand_computation(topical):
     s1, s2 = float(scores[ranker.rows(["d1"])[0]]), float(scores[ranker.rows(["d2"])[0]])
     # df(common) = 20 > 10% of 20: filtered; |d1| = 3 (alpha x2, beta), |d2| = 4 (alpha, gamma x3)
     rm = {"alpha": 2 / 3 * s1 + 1 / 4 * s2, "beta": 1 / 3 * s1, "gamma": 3 / 4 * s2}
-    got = RM3(fb_docs=2, fb_terms=10, original_query_weight=0.5).relevance_model(ranker, q)
+    got = RM3(fb_docs=2, fb_terms=10, original_query_weight=0.5).relevance_model(ranker.stage_index(), q)
     assert got.keys() == rm.keys()
     for t in rm:
         assert got[t] == pytest.approx(rm[t], rel=1e-5)
-    expanded = RM3(fb_docs=2, fb_terms=2, original_query_weight=0.5).apply(ranker, q)
+    expanded = RM3(fb_docs=2, fb_terms=2, original_query_weight=0.5).apply(ranker.stage_index(), q)
     total = sum(sorted(rm.values())[-2:])
     top2 = dict(sorted(rm.items(), key=lambda kv: -kv[1])[:2])
     expect = {t: 0.5 * (t == "alpha") + 0.5 * top2.get(t, 0.0) / total for t in {"alpha", *top2}}
@@ -80,12 +80,12 @@ def test_expansion_maps_every_model_word_to_its_collection_term(topical):
     sents = [["the", "runners", "ran", "and", "the", "jumpers", "jumped"]] * 30
     model = dualvec.train(sents, sg=True, min_count=1, epochs=2, vector_size=8, workers=1, progress=False)
     ranker = Ranker(model).index({"d": "a runner jumped over the fence"})
-    stems = _stems_in_collection(ranker)
+    stems = _stems_in_collection(ranker.stage_index())
     assert len(stems) == len(model)
     row = dict(zip(model.words, stems))
     assert row["the"] == -1 and row["and"] == -1  # stop words are never expansion terms
     assert ranker.bm25.term(int(row["runners"])) == "runner" and row["ran"] == -1  # "ran" is not in the collection
-    assert Expansion(space="in-in", terms=2).apply(ranker, ranker.analyzer.query("jumpers")).added
+    assert Expansion(space="in-in", terms=2).apply(ranker.stage_index(), ranker.analyzer.query("jumpers")).added
 
 
 def test_a_stage_is_one_config_field_saved_with_the_index(topical, tmp_path):

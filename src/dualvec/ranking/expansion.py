@@ -26,7 +26,7 @@ from .stages import interpolate
 
 if TYPE_CHECKING:
     from .analysis import Query
-    from .ranker import Ranker
+    from .stages import StageIndex
 
 
 @dataclass
@@ -46,14 +46,16 @@ class Expansion:
             raise DualvecError(f"expansion's original_query_weight must be in [0, 1], not {self.original_query_weight}")
         return self
 
-    def expansion_terms(self, ranker: Ranker, query: Query) -> dict[str, float]:
+    def expansion_terms(self, index: StageIndex, query: Query) -> dict[str, float]:
         """BM25 term -> weight (summing to 1) of the ``terms`` nearest usable words."""
-        model = ranker.model
+        model = index.model
+        if model is None:
+            raise DualvecError("embedding expansion needs a model")
         qspace, cspace = parse_space(self.space)
         q = query_vector(model, query.terms, qspace)
         if not q.any():
             return {}
-        stems = ranker.bm25.cached("expansion-stems", lambda: _stems_in_collection(ranker))
+        stems = index.bm25.cached("expansion-stems", lambda: _stems_in_collection(index))
         cos = np.where(stems >= 0, model.space(cspace).unit @ q, -np.inf)
         own = set(query.weights)
         skip = set(query.terms)
@@ -65,7 +67,7 @@ class Expansion:
         for row in top[np.argsort(-cos[top], kind="stable")]:
             if not np.isfinite(cos[row]):
                 break
-            term = ranker.bm25.term(int(stems[row]))
+            term = index.bm25.term(int(stems[row]))
             if term in own or model.words[row] in skip:
                 continue
             if len(picked) == self.terms and term not in picked:
@@ -82,16 +84,16 @@ class Expansion:
         total = sum(margins.values())
         return {t: m / total for t, m in margins.items()} if total > 0 else {t: 1.0 / len(picked) for t in picked}
 
-    def apply(self, ranker: Ranker, query: Query) -> Query:
-        added = self.expansion_terms(ranker, query)
+    def apply(self, index: StageIndex, query: Query) -> Query:
+        added = self.expansion_terms(index, query)
         if not added:
             return query
         return replace(query, weights=interpolate(query.weights, added, self.original_query_weight),
                        added={**query.added, self.name: added})
 
 
-def _stems_in_collection(ranker: Ranker) -> np.ndarray:
+def _stems_in_collection(index: StageIndex) -> np.ndarray:
     """Model row -> BM25 term id of its stem, or -1 (a stop word, or a stem not in the collection)."""
-    vocab = ranker.bm25.term_ids
+    vocab = index.bm25.term_ids
     return np.array([vocab.get(t, -1) if t is not None else -1
-                     for t in ranker.analyzer.bm25_term_of(ranker.model.words)], dtype=np.int64)
+                     for t in index.analyzer.bm25_term_of(index.model.words)], dtype=np.int64)

@@ -45,7 +45,7 @@ from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
 from .desm import DESM, known_rows, space_centroids
 from .expansion import Expansion
 from .rm3 import RM3
-from .stages import Stage
+from .stages import Stage, StageIndex
 
 NORMALIZATIONS = ("minmax", "zscore")
 MODES = ("rerank", "full")
@@ -344,9 +344,15 @@ class Ranker:
             return query
         q = self.analyzer.query(query, query_id)
         if self.bm25 is not None:
+            view = self.stage_index()
             for stage in self.config.stages():
-                q = stage.apply(self, q)
+                q = stage.apply(view, q)
         return q
+
+    def stage_index(self) -> StageIndex:
+        """The parts of the index a stage reads (the stages never see the ranker itself)."""
+        self._require_index()
+        return StageIndex(self.bm25, self.analyzer, self.model, self.texts)
 
     def candidates(self, query: str | Query, *, mode: str = "rerank", space: str | None = None,
                    doc_ids: Sequence[str] | None = None, query_id: str = "") -> Candidates:

@@ -26,7 +26,7 @@ from .stages import interpolate
 
 if TYPE_CHECKING:
     from .analysis import Query
-    from .ranker import Ranker
+    from .stages import StageIndex
 
 MAX_DF_FRACTION = 0.1
 
@@ -53,9 +53,9 @@ class RM3:
             raise DualvecError(f"RM3's original_query_weight must be in [0, 1], not {self.original_query_weight}")
         return self
 
-    def relevance_model(self, ranker: Ranker, query: Query) -> dict[str, float]:
+    def relevance_model(self, index: StageIndex, query: Query) -> dict[str, float]:
         """RM(t) of the ``fb_terms`` heaviest feedback terms (not yet scaled)."""
-        bm25 = ranker.bm25
+        bm25 = index.bm25
         scores = bm25.weighted_scores(query.weights)
         k = min(self.fb_docs, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
@@ -75,8 +75,8 @@ class RM3:
         best = sorted(rm.items(), key=lambda kv: (-kv[1], kv[0]))[: self.fb_terms]
         return {bm25.term(t): w for t, w in best}
 
-    def apply(self, ranker: Ranker, query: Query) -> Query:
-        rm = self.relevance_model(ranker, query)
+    def apply(self, index: StageIndex, query: Query) -> Query:
+        rm = self.relevance_model(index, query)
         if not rm:
             return query
         return replace(query, weights=interpolate(query.weights, rm, self.original_query_weight),

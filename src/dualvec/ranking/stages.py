@@ -1,7 +1,10 @@
 """What a query-expansion stage is.
 
-A stage takes an analysed :class:`~dualvec.ranking.analysis.Query` and
-returns it with a new BM25 query: more terms, new weights. Each stage is a
+A stage takes an analysed :class:`~dualvec.ranking.analysis.Query` and the
+parts of the index it reads (a :class:`StageIndex`: the BM25 index, the
+analyser, the model's vectors; never the whole ranker, which imports the
+stages and not the reverse), and returns the query with a new BM25 query:
+more terms, new weights. Each stage is a
 small dataclass of its parameters in a module of its own, and one field of
 :class:`~dualvec.ranking.ranker.RankerConfig` (``None`` = off), so that the
 index saves it with the rest of the configuration. Stages run in the order
@@ -11,11 +14,24 @@ of those fields, before BM25 retrieves the candidates that DESM re-ranks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .analysis import Query
-    from .ranker import Ranker
+    from ..model import DualVectors
+    from .analysis import Analyzer, Query
+    from .bm25 import BM25
+
+
+@dataclass(frozen=True)
+class StageIndex:
+    """What a stage may read: the BM25 index, the analyser that cut the documents, the
+    embedding model, and the documents' texts (row by row) where the index keeps them."""
+
+    bm25: BM25
+    analyzer: Analyzer
+    model: DualVectors | None = None
+    texts: Any = None
 
 
 class Stage(Protocol):
@@ -23,7 +39,7 @@ class Stage(Protocol):
 
     def validate(self) -> Stage: ...
 
-    def apply(self, ranker: Ranker, query: Query) -> Query: ...
+    def apply(self, index: StageIndex, query: Query) -> Query: ...
 
 
 def unit_l1(weights: Mapping[str, float]) -> dict[str, float]:
