@@ -80,3 +80,15 @@ def topical_model_and_docs():
         docs[f"about{t}"] = " ".join(ws[:4] + truth["fill"][:2])
         docs[f"names{t}"] = " ".join([truth["names"][t]] + truth["fill"][2:6])
     return model, truth, docs
+
+
+def topical_collection(n_docs: int = 120, topics: int = 5, seed: int = 1) -> tuple[dict[str, str], dict]:
+    """Documents of :func:`topical_corpus`'s words, each on one topic (``doc{i}`` is on topic
+    ``i % topics``): several of its sentences, joined; enough text to train a small model on."""
+    sents, truth = topical_corpus(n_sentences=n_docs * 6, topics=topics, seed=seed)
+    by_topic: dict[int, list[list[str]]] = {t: [] for t in range(topics)}
+    for s in sents:
+        by_topic[next(t for t, name in enumerate(truth["names"]) if name in s)].append(s)
+    docs = {f"doc{i}": " ".join(" ".join(s) for s in by_topic[i % topics][(i // topics) * 6:(i // topics + 1) * 6])
+            for i in range(n_docs)}
+    return {d: t for d, t in docs.items() if t}, truth

@@ -44,6 +44,7 @@ from .analysis import Analyzer, Query
 from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
 from .desm import DESM, known_rows, space_centroids
 from .expansion import Expansion
+from .in_domain import IndexedModel, check_model_name, desm_features
 from .rm3 import RM3
 from .stages import Stage, StageIndex
 
@@ -256,6 +257,8 @@ class Ranker:
         self.bm25: BM25 | None = None
         self.texts: DocumentTexts | None = None  # the documents' text, for showing them
         self._desm: dict[str, DESM] = {}
+        #: Models beside the index's own (the in-domain model), by name, with their centroids.
+        self.extra_models: dict[str, IndexedModel] = {}
 
     def with_config(self, **overrides) -> Ranker:
         """The same index scored another way (stages, alpha, space); index-time settings stay fixed."""
@@ -269,8 +272,13 @@ class Ranker:
 
     # -- indexing -----------------------------------------------------------------
 
-    def index(self, docs: Mapping[str, str] | Iterable[tuple[str, str]], progress: bool | None = None) -> Ranker:
-        """Analyse every document once; build BM25 and the IN and OUT centroids."""
+    def index(self, docs: Mapping[str, str] | Iterable[tuple[str, str]], progress: bool | None = None, *,
+              extra_models: Mapping[str, DualVectors] | None = None) -> Ranker:
+        """Analyse every document once; build BM25 and the IN and OUT centroids, of the model
+        and of each of ``extra_models`` (name -> model, e.g. ``{"in-domain": ...}``)."""
+        extra_models = dict(extra_models or {})
+        for name in extra_models:
+            check_model_name(name)
         items = list(docs.items()) if isinstance(docs, Mapping) else list(docs)
         if not items:
             raise DualvecError("no documents to index")
@@ -305,6 +313,12 @@ class Ranker:
             for n, s in enumerate(spaces, start=1):
                 self.centroids[s] = space_centroids(self.model, rows, offsets, s)
                 bar.update(n)
+            if extra_models:
+                bar.task("centroids of the other models", len(extra_models))
+            self.extra_models = {}
+            for n, (name, other) in enumerate(extra_models.items(), start=1):
+                self.extra_models[name] = IndexedModel.build(other, terms)
+                bar.update(n)
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
         self._desm = {}
         return self
@@ -329,6 +343,18 @@ class Ranker:
         if space not in self._desm:
             self._desm[space] = DESM(self.model, self.centroids, space)
         return self._desm[space]
+
+    def models(self) -> dict[str, IndexedModel]:
+        """The index's models by name: ``""`` its own, then the extra ones (``"in-domain"``)."""
+        self._require_index()
+        return {"": IndexedModel(self.model, self.centroids, self._desm), **self.extra_models}
+
+    def desm_features(self, query: Query, rows: np.ndarray,
+                      spaces: Sequence[str] = ("in-out", "in-in")) -> dict[str, np.ndarray]:
+        """Raw DESM of ``query`` against index ``rows`` in each pairing of each model, named
+        ``desm_in-out`` (the index's own model) and ``desm_in-out@in-domain`` (an extra one):
+        features for a learned ranker, which then weighs each model."""
+        return desm_features(self.models(), query.terms, np.asarray(rows, dtype=np.int64), spaces)
 
     def rows(self, doc_ids: Sequence[str]) -> np.ndarray:
         missing = [d for d in doc_ids if d not in self._row_of]
@@ -444,9 +470,12 @@ class Ranker:
                 self.texts.save(tmp)
             files = write_arrays(tmp, {f"centroids_{s}": c for s, c in self.centroids.items()})
             model_header = read_header(tmp / "model" / MODEL_HEADER) or {}
-            return {"format": INDEX_FORMAT, "format_version": INDEX_VERSION, "config": self.config.to_dict(),
-                    "documents": len(self.doc_ids), "files": files,
-                    "model_fingerprint": model_header.get("fingerprint")}
+            header = {"format": INDEX_FORMAT, "format_version": INDEX_VERSION, "config": self.config.to_dict(),
+                      "documents": len(self.doc_ids), "files": files,
+                      "model_fingerprint": model_header.get("fingerprint")}
+            if self.extra_models:  # an older dualvec ignores the key and loads the rest
+                header["extra_models"] = {name: m.save(tmp, name) for name, m in self.extra_models.items()}
+            return header
 
         return write_versioned_dir(path, INDEX_HEADER, fill, kind="dualvec index",
                                    is_ours=lambda h: h.get("format") == INDEX_FORMAT)
@@ -503,6 +532,11 @@ class Ranker:
             raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
         self.texts = DocumentTexts.load(base, len(self.doc_ids)) if (base / TEXTS).exists() else None
+        extra = header.get("extra_models", {})
+        if not isinstance(extra, dict):
+            raise DualvecError(f"{root / INDEX_HEADER}: 'extra_models' must be an object")
+        self.extra_models = {name: IndexedModel.load(base, name, entry, len(self.doc_ids), mmap, root)
+                             for name, entry in extra.items()}
         if len(self._row_of) != len(self.doc_ids):
             raise DualvecError(f"{base / 'doc_ids.json'} lists a document id twice")
         return self

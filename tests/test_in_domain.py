@@ -1,0 +1,111 @@
+"""In-domain models (trained at index time on the collection's own text) and the index
+that keeps one beside the general model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dualvec import DualvecError
+from dualvec.ranking import Ranker
+from dualvec.ranking.in_domain import IN_DOMAIN, IndexedModel, feature_name, train_in_domain
+from synthetic import topical_collection, topical_model_and_docs
+
+SMALL = dict(vector_size=16, epochs=5, min_count=1, workers=1, sample=0.0)  # sample: a 50-word vocabulary
+
+
+@pytest.fixture(scope="module")
+def setting():
+    general, _, _ = topical_model_and_docs()
+    docs, truth = topical_collection()
+    docs["odd"] = "zzqonlyherex " * 3 + docs["doc0"]  # a word only the collection has
+    domain = train_in_domain(docs.values(), tokenizer=general.tokenizer, **SMALL)
+    return general, docs, truth, domain
+
+
+def test_the_in_domain_model_is_trained_from_the_collection_text_alone(setting):
+    general, docs, _, domain = setting
+    collection_tokens = {t for text in docs.values() for t in general.tokenizer(text)}
+    assert set(domain.words) <= collection_tokens
+    assert "zzqonlyherex" in domain and "zzqonlyherex" not in general
+    assert repr(domain.tokenizer) == repr(general.tokenizer)
+    # Nothing of the general model's vectors goes in: the same text gives the same model.
+    again = train_in_domain(docs.values(), tokenizer=general.tokenizer, **SMALL)
+    assert again.words == domain.words
+    np.testing.assert_array_equal(again.in_vectors.vectors, domain.in_vectors.vectors)
+    assert domain.vector_size == 16 != general.vector_size
+
+
+def test_no_text_to_train_on_is_one_error_line():
+    with pytest.raises(DualvecError, match="no document text"):
+        train_in_domain(["", "   "])
+
+
+def test_an_index_keeps_the_in_domain_model_beside_its_own_and_loads_it_mapped(setting, tmp_path):
+    general, docs, truth, domain = setting
+    ranker = Ranker(general, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain})
+    query = truth["names"][1]
+    before = ranker.search(query, 10)
+    ranker.save(tmp_path / "idx")
+    header = json.loads((tmp_path / "idx" / "ranker.json").read_text())
+    assert header["extra_models"][IN_DOMAIN]["fingerprint"] == \
+        Ranker.load(tmp_path / "idx").extra_models[IN_DOMAIN].model.fingerprint
+    loaded = Ranker.load(tmp_path / "idx")
+    assert loaded.search(query, 10) == before
+    extra = loaded.extra_models[IN_DOMAIN]
+    assert isinstance(extra.centroids["in"], np.memmap)
+    assert extra.model.words == domain.words
+    np.testing.assert_array_equal(extra.centroids["out"], ranker.extra_models[IN_DOMAIN].centroids["out"])
+
+
+def test_desm_features_are_named_per_pairing_per_model(setting):
+    general, docs, truth, domain = setting
+    ranker = Ranker(general, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain})
+    cand = ranker.candidates(truth["names"][2])
+    feats = ranker.desm_features(cand.query, cand.rows)
+    assert set(feats) == {"desm_in-out", "desm_in-in", "desm_in-out@in-domain", "desm_in-in@in-domain"}
+    np.testing.assert_allclose(feats[feature_name("", "in-out")], cand.desm, rtol=1e-6)
+    own = IndexedModel.build(domain, [ranker.analyzer.terms(docs[d]) for d in ranker.doc_ids])
+    np.testing.assert_allclose(feats["desm_in-in@in-domain"], own.desm("in-in").scores(cand.query.terms, cand.rows),
+                               rtol=1e-6)
+    # Over every document, the in-domain model puts the query's own topic first.
+    every = ranker.desm_features(cand.query, np.arange(len(ranker.doc_ids)))["desm_in-out@in-domain"]
+    topic = np.array([d.startswith("doc") and int(d[3:]) % 5 == 2 for d in ranker.doc_ids])
+    assert every[topic].min() > every[~topic].max()
+
+def test_an_index_without_an_in_domain_model_still_loads_and_ranks(setting, tmp_path):
+    general, docs, truth, _ = setting
+    ranker = Ranker(general, stopwords=None).index(docs)
+    ranker.save(tmp_path / "plain")
+    assert "extra_models" not in json.loads((tmp_path / "plain" / "ranker.json").read_text())
+    loaded = Ranker.load(tmp_path / "plain")
+    assert loaded.extra_models == {}
+    assert loaded.search(truth["names"][0], 5) == ranker.search(truth["names"][0], 5)
+    cand = loaded.candidates(truth["names"][0])
+    assert set(loaded.desm_features(cand.query, cand.rows)) == {"desm_in-out", "desm_in-in"}
+
+
+def test_a_replaced_in_domain_model_or_a_bad_entry_is_refused(setting, tmp_path):
+    general, docs, _, domain = setting
+    Ranker(general, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain}).save(tmp_path / "idx")
+    path = tmp_path / "idx" / "ranker.json"
+    header = json.loads(path.read_text())
+    good = json.dumps(header)
+    header["extra_models"][IN_DOMAIN]["fingerprint"] = "0" * 16
+    path.write_text(json.dumps(header))
+    with pytest.raises(DualvecError, match="in-domain model inside the index is not the one"):
+        Ranker.load(tmp_path / "idx")
+    header = json.loads(good)
+    header["extra_models"][IN_DOMAIN]["files"]["in"] = "../x.npy"
+    path.write_text(json.dumps(header))
+    with pytest.raises(DualvecError, match="unsafe file"):
+        Ranker.load(tmp_path / "idx")
+    header = json.loads(good)
+    header["extra_models"] = {"Bad Name": header["extra_models"][IN_DOMAIN]}
+    path.write_text(json.dumps(header))
+    with pytest.raises(DualvecError, match="not a valid name"):
+        Ranker.load(tmp_path / "idx")
+    with pytest.raises(DualvecError, match="lowercase letters"):
+        Ranker(general).index(docs, extra_models={"a/b": domain})
