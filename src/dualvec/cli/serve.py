@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..trainer import train
-from ._common import ProgressOpt, app, err, friendly, open_model, out
+from ._common import ProgressOpt, app, count_option, err, friendly, open_model, out
 from .model import _neighbour_table
 
 DEMO_WORDS = ["socket", "thread", "exception", "encoding", "dictionary", "file"]
@@ -31,6 +32,11 @@ def serve_cmd(
 
         ranker = Ranker.load(index)
     model = ranker.model if ranker is not None and model_path == index else open_model(model_path)
+    from ..serve.api import model_mismatch
+
+    mismatch = model_mismatch(model, ranker)  # kept, with a warning here and a banner in the page:
+    if mismatch:  # Search needs the index's own model; the model asked for is what the other views show
+        warnings.warn(mismatch, stacklevel=1)
     err.print(f"dualvec explorer on http://{host}:{port}/  (API: /docs; ctrl-c to stop)")
     serve(model, ranker, host=host, port=port)
 
@@ -39,11 +45,11 @@ def serve_cmd(
 @friendly
 def demo_cmd(
     corpus: Annotated[Optional[Path], typer.Argument(
-        help="Corpus to train on (default: the docstrings and comments of the installed Python standard library).")] = None,
+        metavar="CORPUS", help="Corpus to train on (default: the docstrings and comments of the installed Python standard library).")] = None,
     words: Annotated[Optional[list[str]], typer.Option("--word", "-w", help="Words to show (repeatable).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the model here.")] = None,
-    epochs: Annotated[int, typer.Option(min=1)] = 5,
-    topn: Annotated[int, typer.Option(min=1)] = 8,
+    epochs: Annotated[int, typer.Option(help="Passes over the corpus.", min=1)] = 5,
+    topn: Annotated[int, count_option("Neighbours shown per word.")] = 8,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Then open the web explorer on the model "
                                                                    "(http://127.0.0.1:8000/).")] = False,
     port: Annotated[int, typer.Option(help="Port for --serve.", min=1, max=65535)] = 8000,

@@ -6,15 +6,19 @@ out of range — is a 4xx answer ``{"detail": "..."}``; nothing a client sends
 gets a 500 with a traceback. Endpoints are plain functions, which FastAPI runs
 in its thread pool, so slow requests do not block the others (the numpy
 products release the GIL). The schema is at ``/openapi.json``, browsable at
-``/docs``.
+``/docs`` with Swagger UI's files from the swagger-ui-bundle package (nothing
+from a CDN, so it works offline; without that package there is no ``/docs``).
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import threading
+import time
 from collections.abc import Sequence
 from importlib.resources import files
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -25,11 +29,15 @@ from pydantic import BaseModel, Field
 
 from ..errors import DualvecError, UnknownWordError
 from ..model import OUT_HS_LINEARISED, SPACES, DualVectors, parse_space
-from ..ranking import Ranker
+from ..ranking import MODES, Analyzer, Ranker
+from ..ranking.analysis import english_stopwords
 from ..ranking.desm import query_vector
 
 #: Most neighbours, completions or map points one request may ask for.
 MAX_TOPN = 200
+#: The whole-vocabulary view's projections, and the most words it projects (from each space).
+PROJECTIONS = ("pca", "umap")
+MAX_PROJECTED = 5000
 STATIC = files("dualvec.serve") / "static"
 _WORD = re.compile(r"\w+|\W+")
 
@@ -59,6 +67,34 @@ class Explorer:
         self._sorted = [words[i] for i in order]
         self._rank = order
         self.spaces = [s for s in SPACES if model.out_vectors is not None or "out" not in s]
+        # Without an index, the Text view drops stop words as a default index would.
+        self.analyzer = ranker.analyzer if ranker is not None else Analyzer(model.tokenizer, "english", None)
+        self.mismatch = model_mismatch(model, ranker)
+        self._projections: dict[tuple[str, int, bool], dict[str, Any]] = {}
+        self._projection_lock = threading.Lock()
+
+    def words_of(self, text: str) -> list[str]:
+        """The model's words in a box's text: split on spaces and commas, each piece kept as typed if the
+        model knows it, else cut and case-folded by the model's tokeniser ("Insulin" -> "insulin")."""
+        out: list[str] = []
+        for piece in re.split(r"[\s,]+", text):
+            if not piece:
+                continue
+            out.extend([piece] if piece in self.model else self.analyzer.tokenizer(piece) or [piece])
+        return out
+
+    def count(self, word: str) -> int | None:
+        """A word's corpus count (None where the model's source recorded none)."""
+        if not self.model.counts_known:
+            return None
+        row = self.model.vocab.index.get(word)
+        return None if row is None else int(self.model.vocab.counts[row])
+
+    def suggestions(self, n: int = 6) -> list[str]:
+        """Content words the model knows, for placeholders: frequent, not stop words, not numbers."""
+        stop = english_stopwords()
+        picked = [w for w in self.model.words[:5000] if w not in stop and w.isalpha() and len(w) > 3]
+        return picked[5:5 + n] or picked[:n] or self.model.words[:n]
 
     # -- words -------------------------------------------------------------------------
 
@@ -76,8 +112,14 @@ class Explorer:
                          "seconds": h.seconds} for h in m.history],
             "index": None if self.ranker is None else {
                 "documents": len(self.ranker.doc_ids), "config": self.ranker.config.to_dict(),
-                "has_texts": self.ranker.texts is not None},
+                "desm_weight": self.ranker.config.alpha, "space": self.ranker.config.space,
+                "spaces": [s for s in self.spaces if parse_space(s)[1] in self.ranker.centroids],
+                "modes": list(MODES), "has_texts": self.ranker.texts is not None},
+            "model_mismatch": self.mismatch,
+            "lowercase": bool(getattr(self.analyzer.tokenizer, "lowercase", False)),
             "most_frequent": m.words[:12],
+            "suggestions": self.suggestions(),
+            "umap": _has_umap(), "docs": _swagger_assets() is not None,
         }
 
     def complete(self, prefix: str, limit: int) -> list[str]:
@@ -92,37 +134,96 @@ class Explorer:
 
     def neighbors(self, positive: Sequence[str], negative: Sequence[str], topn: int) -> dict[str, Any]:
         """The nearest words in every pairing of the spaces, with cosines."""
+        positive = [w for text in positive for w in self.words_of(text)]
+        negative = [w for text in negative for w in self.words_of(text)]
         if not positive and not negative:
             raise DualvecError("give a word")
         columns = {}
         found = self.model.most_similar_spaces(list(positive), list(negative), spaces=self.spaces, topn=topn)
         for space, hits in found.items():
             columns[space] = {"approximate": self.approximate(space),
-                              "neighbors": [{"word": w, "cos": _round(c)} for w, c in hits]}
-        return {"positive": list(positive), "negative": list(negative), "columns": columns}
+                              "neighbors": [{"word": w, "cos": _round(c), "count": self.count(w)} for w, c in hits]}
+        return {"positive": list(positive), "negative": list(negative), "columns": columns,
+                "counts": {w: self.count(w) for w in [*positive, *negative]}}
 
-    def map(self, word: str, topn: int) -> dict[str, Any]:
-        """2-D layouts of a word's IN-IN and IN-OUT neighbourhoods.
+    def map(self, text: str, topn: int) -> dict[str, Any]:
+        """2-D layouts of a word's (or several words' centroid's) IN-IN and IN-OUT neighbourhoods.
 
-        Both panels place their words by the same thing, a PCA of the words' unit IN vectors,
-        so they compare: the same-type neighbours sit together, the co-occurring ones spread
-        over several types.
+        One projection serves both panels: a PCA fitted on the union of their words' unit IN
+        vectors, so a word shared by the panels has the same coordinates in both. Axes are scaled
+        by percentiles (:func:`_robust_scale`), so one outlier is clamped to the edge and marked
+        rather than squeezing the rest into a heap.
         """
-        panels = {}
+        words = self.words_of(text)
+        if not words:
+            raise DualvecError("give a word")
+        hits = {space: self.model.most_similar(words, space=space, topn=topn)
+                for space in ("in-in", "in-out") if space in self.spaces}
+        union = list(dict.fromkeys([*words, *(w for found in hits.values() for w, _ in found)]))
         unit_in = self.model.in_vectors
-        for space in [s for s in ("in-in", "in-out") if s in self.spaces]:
-            hits = self.model.most_similar(word, space=space, topn=topn)
-            rows = unit_in.lookup_rows([word] + [w for w, _ in hits])
-            xy = _pca2(np.asarray(unit_in.unit[rows], dtype=np.float64))
-            panels[space] = {"approximate": self.approximate(space), "points": [
-                {"word": w, "cos": _round(c), "x": _round(x), "y": _round(y), "query": i == 0}
-                for i, ((w, c), (x, y)) in enumerate(zip([(word, 1.0)] + hits, xy))]}
-        return {"word": word, "panels": panels}
+        rows = unit_in.lookup_rows(union)
+        xy, explained = _pca2(np.asarray(unit_in.unit[rows], dtype=np.float64))
+        xy, clamped = _robust_scale(xy)
+        where = {w: i for i, w in enumerate(union)}
+        panels = {}
+        for space, found in hits.items():
+            points = []
+            for w, c in [*((w, None) for w in words), *found]:
+                i = where[w]
+                points.append({"word": w, "cos": None if c is None else _round(c), "x": _round(xy[i, 0]),
+                               "y": _round(xy[i, 1]), "query": c is None, "clamped": bool(clamped[i]),
+                               "count": self.count(w)})
+            panels[space] = {"approximate": self.approximate(space), "points": points}
+        return {"word": " ".join(words), "words": words, "projection": "pca of the union's unit IN vectors",
+                "explained": [_round(v) for v in explained], "panels": panels}
+
+    def projection(self, method: str, n: int, stopwords: bool) -> dict[str, Any]:
+        """The ``n`` most frequent words' IN and OUT vectors projected together into 2-D, like the
+        Embedding Projector: PCA, or UMAP (umap-learn, cosine) when installed. Computed once per
+        setting and kept in memory; both spaces go into one fit, so their positions compare."""
+        if method not in PROJECTIONS:
+            raise DualvecError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
+        key = (method, n, stopwords)
+        with self._projection_lock:  # one fit at a time; a second request for it waits and reuses it
+            if key not in self._projections:
+                self._projections[key] = self._project(method, n, stopwords)
+            return self._projections[key]
+
+    def _project(self, method: str, n: int, stopwords: bool) -> dict[str, Any]:
+        m = self.model
+        stop = frozenset() if stopwords else english_stopwords()
+        words = [w for w in m.words[: n + len(stop) + 1] if w not in stop][:n]
+        rows = m.in_vectors.lookup_rows(words)
+        spaces = ["in"] + (["out"] if m.out_vectors is not None else [])
+        points = np.vstack([np.asarray(m.space(s).unit[rows], dtype=np.float64) for s in spaces])
+        started = time.perf_counter()
+        if method == "umap":
+            umap = _umap()
+            xy = umap.UMAP(n_components=2, metric="cosine", n_neighbors=min(15, len(points) - 1),
+                           random_state=0, init="random" if len(points) < 8 else "spectral").fit_transform(points)
+            explained: list[float] = []
+        else:
+            xy, explained = _pca2(points)
+        xy, clamped = _robust_scale(np.asarray(xy, dtype=np.float64))
+        out = []
+        for k, s in enumerate(spaces):
+            for j, w in enumerate(words):
+                i = k * len(words) + j
+                out.append({"word": w, "space": s, "x": _round(xy[i, 0]), "y": _round(xy[i, 1]),
+                            "clamped": bool(clamped[i]), "count": self.count(w)})
+        return {"method": method, "n": len(words), "stopwords": stopwords, "spaces": spaces,
+                "explained": [_round(v) for v in explained], "seconds": round(time.perf_counter() - started, 3),
+                "points": out}
 
     # -- text and search -----------------------------------------------------------------
 
     def text(self, req: TextRequest) -> dict[str, Any]:
-        """Each passage word's cosine with the query in IN-OUT and IN-IN, with DESM and BM25."""
+        """Each passage word's cosine with the query in IN-OUT and IN-IN, with DESM and BM25.
+
+        DESM is the mean over the query's known words q of cos(q, D̄), D̄ the centroid of the
+        passage's unit vectors (stop words out, as the ranker analyses them); ``desm_terms`` gives
+        each word's cos(q, D̄), so the page shows how the score is made.
+        """
         if not req.query.strip():
             raise DualvecError("the query is empty")
         if (req.passage is None) == (req.doc_id is None):
@@ -134,62 +235,97 @@ class Explorer:
         else:
             passage = req.passage or ""
         m = self.model
-        analyzer = self.ranker.analyzer if self.ranker is not None else None
-        tokenize = analyzer.tokenizer if analyzer is not None else (m.tokenizer or _default_tokenizer())
-        q_terms = analyzer.terms(req.query) if analyzer is not None else tokenize(req.query)
+        analyzer = self.analyzer
+        tokenize = analyzer.tokenizer
+        q_terms = analyzer.terms(req.query)
         known_q = [t for t in q_terms if t in m]
         q_in = query_vector(m, known_q, "in")
+        q_norm = max(float(np.linalg.norm(q_in)), 1e-12)
         index = m.vocab.index
+        kept = set(analyzer.terms(passage))
+        spaces = [s for s in ("in-out", "in-in") if s in self.spaces]
         tokens = []
         for piece in _WORD.findall(passage):
             toks = tokenize(piece)
             entry: dict[str, Any] = {"text": piece}
-            if len(toks) == 1 and toks[0] in index and q_in.any():
-                row = index[toks[0]]
-                for space in [s for s in ("in-out", "in-in") if s in self.spaces]:
-                    d = m.space(parse_space(space)[1]).unit[row]
-                    entry[space] = _round(float(np.dot(q_in, d)) / max(float(np.linalg.norm(q_in)), 1e-12))
+            if len(toks) == 1:
+                entry["term"] = toks[0]
+                if toks[0] not in kept:
+                    entry["stop"] = True  # the ranker drops it: not part of DESM, not shaded
+                elif toks[0] in index and q_in.any():
+                    row = index[toks[0]]
+                    for space in spaces:
+                        d = m.space(parse_space(space)[1]).unit[row]
+                        entry[space] = _round(float(np.dot(q_in, d)) / q_norm)
+                elif toks[0] not in index:
+                    entry["unknown"] = True
             tokens.append(entry)
-        # DESM over the passage's terms as the ranker analyses them (stop words out), q̄ · D̂.
-        d_terms = analyzer.terms(passage) if analyzer is not None else tokenize(passage)
+        d_terms = analyzer.terms(passage)
         d_rows = [index[t] for t in d_terms if t in index]
-        scores = {}
-        for space in [s for s in ("in-out", "in-in") if s in self.spaces]:
+        q_rows = [index[t] for t in known_q]
+        scores: dict[str, float | None] = {}
+        contributions: dict[str, list[dict[str, Any]]] = {}
+        for space in spaces:
             d_unit = m.space(parse_space(space)[1]).unit
             centroid = d_unit[d_rows].mean(axis=0) if d_rows else np.zeros(m.vector_size, np.float32)
             norm = float(np.linalg.norm(centroid))
-            scores[f"desm_{space}"] = _round(float(q_in @ centroid) / norm) if norm > 0 and q_in.any() else 0.0
+            if norm > 0 and q_rows:
+                cos = m.in_vectors.unit[q_rows] @ (centroid / norm)
+                contributions[space] = [{"term": t, "cos": _round(c)} for t, c in zip(known_q, cos)]
+                scores[f"desm_{space}"] = _round(float(cos.mean()))
+            else:
+                contributions[space] = []
+                scores[f"desm_{space}"] = None
         bm25 = None
         if req.doc_id is not None and self.ranker is not None:
             bm25 = _round(self.ranker.explain(req.query, req.doc_id)["bm25"])
+        message = None
+        if not passage.strip():
+            message = "the passage is empty: nothing to score"
+        elif not d_rows:
+            message = "no passage word (stop words aside) is in the model: DESM is undefined"
+        elif not known_q:
+            message = "no query word is in the model: nothing to shade"
         return {"query": req.query, "query_terms": known_q, "unknown_query_terms": [t for t in q_terms if t not in m],
                 "doc_id": req.doc_id, "tokens": tokens, "scores": {**scores, "bm25": bm25},
+                "desm_terms": contributions, "passage_terms": len(d_rows), "message": message,
                 "approximate": self.model.out_kind == OUT_HS_LINEARISED}
 
-    def search(self, q: str, k: int) -> dict[str, Any]:
+    def search(self, q: str, k: int, desm_weight: float | None = None, mode: str = "rerank",
+               space: str | None = None) -> dict[str, Any]:
         """A query's ranked documents, each stage's score and each query term's share."""
         if self.ranker is None:
             raise DualvecError("this server has no index (start it with --index)")
         if not q.strip():
             raise DualvecError("the query is empty")
         r = self.ranker
+        space = space or r.config.space
+        weight = r.config.alpha if desm_weight is None else desm_weight
+        if mode not in MODES:
+            raise DualvecError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if space not in SPACES or parse_space(space)[1] not in r.centroids:
+            raise DualvecError(f"the index cannot score space {space!r}; use one of "
+                               f"{', '.join(s for s in self.spaces if parse_space(s)[1] in r.centroids)}")
         query = r.analyze(q)
         results = []
-        for doc_id, score in r.search(query, k):
-            ex = r.explain(query, doc_id)
+        for doc_id, score in r.search(query, k, mode=mode, alpha=weight, space=space):
+            ex = r.explain(query, doc_id, space=space)
             text = r.texts[int(r.rows([doc_id])[0])] if r.texts is not None else None
+            title, body = _split_title(text) if text is not None else (None, None)
             results.append({"doc_id": doc_id, "score": _round(score), "bm25": _round(ex["bm25"]),
                             "desm": _round(ex["desm"]),
                             "bm25_terms": [{"term": t, "score": _round(s)} for t, s in ex["bm25_terms"]],
                             "desm_terms": [{"term": t, "score": _round(s)} for t, s in ex["desm_terms"]],
-                            "snippet": text[:300] if text is not None else None})
+                            "title": title, "snippet": body[:300] if body is not None else None})
+        stop_only = bool(q.strip()) and not query.terms and bool(self.analyzer.tokenizer(q))
         return {"query": q, "stages": ["bm25"] + [s.name for s in r.config.stages()] + ["desm"],
-                "alpha": r.config.alpha, "space": r.config.space,
+                "desm_weight": weight, "space": space, "mode": mode, "k": k,
                 "expansion": {stage: [{"term": t, "weight": _round(w)} for t, w in terms.items()]
                               for stage, terms in query.added.items()},
                 "unknown_terms": [t for t in query.terms if t not in r.model],
                 "results": results,
-                "message": None if results else "no query word is in the collection or the model"}
+                "message": None if results else "every query word is a stop word, which the ranker drops"
+                if stop_only else "no query word is in the collection or the model"}
 
 
 def _default_tokenizer():
@@ -198,23 +334,98 @@ def _default_tokenizer():
     return default_tokenizer()
 
 
-def _pca2(points: np.ndarray) -> np.ndarray:
-    """The first two principal coordinates of the rows, scaled into [-1, 1]."""
+def _pca2(points: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """The first two principal coordinates of the rows, and the share of variance each explains."""
     centred = points - points.mean(axis=0)
     if len(points) < 2 or not centred.any():
-        return np.zeros((len(points), 2))
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        return np.zeros((len(points), 2)), [0.0, 0.0]
+    _, sv, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T
     if xy.shape[1] < 2:
         xy = np.hstack([xy, np.zeros((len(xy), 1))])
-    scale = np.abs(xy).max() or 1.0
-    return xy / scale
+    var = sv ** 2
+    share = (var[:2] / var.sum()).tolist() + [0.0] * (2 - min(2, len(var)))
+    return xy, [float(v) for v in share]
+
+
+def _robust_scale(xy: np.ndarray, fence: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+    """Each axis mapped into [-1, 1] by the range of its inliers, the points within Tukey's fences
+    (``fence`` interquartile ranges beyond the quartiles); outliers are clamped to the edge and
+    flagged, so one far point (a stop word among the neighbours) does not squeeze the rest."""
+    if len(xy) == 0:
+        return xy.reshape(0, 2), np.zeros(0, dtype=bool)
+    q1, q3 = np.percentile(xy, 25, axis=0), np.percentile(xy, 75, axis=0)
+    lo_fence, hi_fence = q1 - fence * (q3 - q1), q3 + fence * (q3 - q1)
+    inlier = (xy >= lo_fence) & (xy <= hi_fence)
+    lo = np.array([xy[inlier[:, a], a].min() if inlier[:, a].any() else xy[:, a].min() for a in range(2)])
+    hi = np.array([xy[inlier[:, a], a].max() if inlier[:, a].any() else xy[:, a].max() for a in range(2)])
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    half = np.where(half > 0, half, 1.0)
+    scaled = (xy - mid) / half
+    clamped = (np.abs(scaled) > 1.0 + 1e-9).any(axis=1)
+    return np.clip(scaled, -1.0, 1.0), clamped
+
+
+def _split_title(text: str) -> tuple[str | None, str]:
+    """A document's title and body, where the collection joined them as "title. text" (BEIR), the
+    index keeping one string; ``None`` and the whole text where it starts with no short sentence."""
+    m = re.match(r"(.{1,250}?[.?!])\.?\s+(\S.*)", text, re.S)
+    return (m.group(1), m.group(2)) if m else (None, text)
+
+
+def _has_umap() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("umap") is not None
+
+
+def _umap():
+    try:
+        import umap
+    except ImportError:
+        raise DualvecError("the UMAP projection needs umap-learn: pip install 'dualvec[explore]'") from None
+    return umap
+
+
+def model_mismatch(model: DualVectors, ranker: Ranker | None) -> str | None:
+    """Why the served model is not the index's, or ``None`` when it is (or there is no index).
+
+    An index records its model's fingerprint and keeps a copy of that model: Search scores with
+    the copy (its centroids are in that model's spaces), while Words, Map and Text use the model
+    served. A difference is worth a warning, not a refusal: comparing a model with an index built
+    on another is a fair thing to do.
+    """
+    if ranker is None or ranker.model is model:
+        return None
+    a, b = model.fingerprint, ranker.model.fingerprint
+    if a is not None and b is not None:
+        same = a == b
+    else:  # an imported model records no fingerprint: compare what is cheap to compare
+        same = (model.words == ranker.model.words and model.vector_size == ranker.model.vector_size
+                and np.array_equal(model.in_vectors.unit[:1000], ranker.model.in_vectors.unit[:1000]))
+    if same:
+        return None
+    return (f"the index was built on another model ({len(ranker.model):,} words, {ranker.model.vector_size} "
+            f"dimensions) than the one served ({len(model):,} words, {model.vector_size} dimensions): "
+            "Search ranks with the index's model, Words, Map and Text show the served one")
+
+
+def _swagger_assets():
+    """The directory of Swagger UI's files that swagger-ui-bundle ships, or ``None`` without it."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    return swagger_ui_path if (Path(swagger_ui_path) / "swagger-ui-bundle.js").is_file() else None
 
 
 def create_app(model: DualVectors, ranker: Ranker | None = None) -> FastAPI:
     """The explorer: the page at ``/``, its JSON API under ``/api``."""
     ex = Explorer(model, ranker)
-    app = FastAPI(title="dualvec explorer", version="1",
+    swagger = _swagger_assets()
+    # FastAPI's own /docs loads Swagger UI from a CDN (a blank page offline): ours serves the assets that
+    # swagger-ui-bundle ships, and without that package there is no /docs (the schema stays at /openapi.json).
+    app = FastAPI(title="dualvec explorer", version="1", docs_url=None, redoc_url=None,
                   description="Both embedding spaces of a word2vec model, and DESM ranking, over JSON.")
 
     @app.exception_handler(DualvecError)
@@ -240,17 +451,29 @@ def create_app(model: DualVectors, ranker: Ranker | None = None) -> FastAPI:
                   topn: TopN = 10) -> dict[str, Any]:
         return ex.neighbors([w for w in positive if w], [w for w in negative if w], topn)
 
-    @app.get("/api/map", summary="2-D layouts of a word's IN-IN and IN-OUT neighbourhoods")
+    @app.get("/api/map", summary="2-D layouts of a word's IN-IN and IN-OUT neighbourhoods (one shared PCA)")
     def word_map(word: Annotated[str, Query(min_length=1)], topn: TopN = 15) -> dict[str, Any]:
         return ex.map(word, topn)
+
+    @app.get("/api/projection", summary="The most frequent words' IN and OUT vectors in 2-D (PCA or UMAP)")
+    def projection(method: Annotated[str, Query(description=f"One of {', '.join(PROJECTIONS)}.")] = "pca",
+                   n: Annotated[int, Query(ge=2, le=MAX_PROJECTED, description="How many words.")] = 1000,
+                   stopwords: Annotated[bool, Query(description="Keep English stop words.")] = False,
+                   ) -> dict[str, Any]:
+        return ex.projection(method, n, stopwords)
 
     @app.post("/api/text", summary="A passage's words shaded by their cosine with the query, and DESM")
     def text(req: TextRequest) -> dict[str, Any]:
         return ex.text(req)
 
     @app.get("/api/search", summary="Rank the index's documents (needs --index)")
-    def search(q: Annotated[str, Query(max_length=2000)], k: TopN = 10) -> dict[str, Any]:
-        return ex.search(q, k)
+    def search(q: Annotated[str, Query(max_length=2000)], k: TopN = 10,
+               desm_weight: Annotated[float | None, Query(ge=0, le=1, description="DESM's weight in the mixture "
+                                                          "(default: the index's).")] = None,
+               mode: Annotated[str, Query(description=f"One of {', '.join(MODES)}.")] = "rerank",
+               space: Annotated[str | None, Query(description="DESM's pairing (default: the index's).")] = None,
+               ) -> dict[str, Any]:
+        return ex.search(q, k, desm_weight, mode, space)
 
     @app.get("/api/document", summary="One indexed document's text")
     def document(doc_id: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
@@ -259,6 +482,17 @@ def create_app(model: DualVectors, ranker: Ranker | None = None) -> FastAPI:
         return {"doc_id": doc_id, "text": ranker.texts[int(ranker.rows([doc_id])[0])]}
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    if swagger is not None:
+        app.mount("/swagger", StaticFiles(directory=str(swagger)), name="swagger")
+
+        @app.get("/docs", include_in_schema=False)
+        def docs() -> Any:
+            from fastapi.openapi.docs import get_swagger_ui_html
+
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="dualvec explorer API",
+                                       swagger_js_url="/swagger/swagger-ui-bundle.js",
+                                       swagger_css_url="/swagger/swagger-ui.css",
+                                       swagger_favicon_url="/swagger/favicon-32x32.png")
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
