@@ -85,7 +85,7 @@ def test_export_either_space(model_dir, tmp_path, binary):
     (["neighbors", "{model}", "t0a", "--space", "up-down"], "unknown space 'up-down'"),
     (["train", "{missing}", "-o", "{tmp}/x"], "corpus not found"),
     (["info", "{missing}"], "model not found"),
-    (["export", "{model}", "{tmp}/x.txt", "--which", "sideways"], "--which must be 'in' or 'out'"),
+    (["export", "{model}", "{tmp}/x.txt", "--space", "sideways"], "--space must be 'in' or 'out'"),
     (["train", "{empty}", "-o", "{tmp}/x", "--no-progress"], "empty"),
 ])
 def test_bad_input_is_one_line_without_traceback(model_dir, tmp_path, args, message):

@@ -307,3 +307,172 @@ def write_run(run: Mapping[str, Mapping[str, float]], path: str | os.PathLike, t
                              for rank, (did, score) in enumerate(ranked, start=1)).encode("utf-8"))
 
     return write_file_atomic(path, write)
+
+
+# -- streaming documents: the scale index's readers, and the training corpus of a collection -------------
+
+#: Fields that hold a document's id and its text, in the order they are looked for.
+ID_KEYS = ("_id", "id", "docid", "doc_id")
+TEXT_KEYS = ("contents", "text", "body", "passage")
+#: File names (before ``.gz``) read as documents: JSONL, ``id<TAB>text`` and Parquet.
+DOCUMENT_SUFFIXES = {".jsonl": "JSONL", ".json": "JSONL", ".tsv": "id<TAB>text", ".parquet": "Parquet"}
+
+
+def _open_maybe_gzip(path: Path):
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _from_row(row: dict, where: str) -> tuple[str, str]:
+    doc_id = next((row[k] for k in ID_KEYS if row.get(k) is not None), None)
+    if doc_id is None:
+        raise DualvecError(f"{where}: no document id (one of {', '.join(ID_KEYS)})")
+    title = str(row.get("title") or "")
+    text = next((str(row[k]) for k in TEXT_KEYS if row.get(k) is not None), "")
+    return str(doc_id), f"{title}. {text}" if title and text else title or text
+
+
+def _iter_jsonl(path: Path) -> Iterator[tuple[str, str]]:
+    with _open_maybe_gzip(path) as fh:
+        for n, row in parse_jsonl(fh, path):
+            yield _from_row(row, f"{path}: line {n}")
+
+
+def _iter_tsv(path: Path) -> Iterator[tuple[str, str]]:
+    with _open_maybe_gzip(path) as fh:
+        for n, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            if "\t" not in line:
+                raise DualvecError(f"{path}: line {n}: expected 'id<TAB>text'")
+            doc_id, text = line.split("\t", 1)
+            if n == 1 and doc_id.lower() in ("id", "_id", "docid", "pid"):
+                continue
+            yield doc_id.strip(), text
+
+
+def _iter_parquet(path: Path) -> Iterator[tuple[str, str]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DualvecError("reading Parquet needs pyarrow: pip install pyarrow") from None
+    try:
+        f = pq.ParquetFile(path)
+        for batch in f.iter_batches(batch_size=8192):
+            for row in batch.to_pylist():
+                yield _from_row(row, str(path))
+    except (OSError, ValueError) as exc:
+        raise DualvecError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def iter_documents(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
+    """Every ``(id, text)`` of a collection file or directory, streamed (JSONL, TSV, Parquet, ``.gz`` too).
+
+    A directory is read file by file in sorted order; a BEIR directory, its ``corpus.jsonl`` only.
+    A ``.txt`` file is read as ``id<TAB>text``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DualvecError(f"collection not found: {p}")
+    beir = [p / n for n in ("corpus.jsonl", "corpus.jsonl.gz") if (p / n).is_file()] if p.is_dir() else []
+    files = beir[:1] or (sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p])
+    for f in files:
+        name = f.name[:-3] if f.name.endswith(".gz") else f.name
+        try:
+            if name.endswith((".jsonl", ".json")):
+                yield from _iter_jsonl(f)
+            elif name.endswith((".tsv", ".txt")):
+                yield from _iter_tsv(f)
+            elif name.endswith(".parquet"):
+                yield from _iter_parquet(f)
+            elif not p.is_dir():
+                raise DualvecError(f"{f}: unknown collection format (use .jsonl, .tsv or .parquet, optionally .gz)")
+        except UnicodeDecodeError as exc:
+            raise DualvecError(f"{f}: not valid UTF-8 at byte {exc.start}") from None
+        except (OSError, EOFError) as exc:
+            raise DualvecError(f"{f}: cannot read ({exc})") from None
+
+
+def _document_suffix(path: Path) -> str | None:
+    """``.jsonl``, ``.tsv``, ``.parquet`` (``.gz`` looked through), or None."""
+    name = path.name.lower()
+    name = name[:-3] if name.endswith(".gz") else name
+    return next((s for s in DOCUMENT_SUFFIXES if name.endswith(s)), None)
+
+
+def _looks_like_jsonl(path: Path) -> bool:
+    """A file whose first non-blank line is a JSON object with a document id (JSONL without the name)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    for line in head.splitlines():
+        if line.strip():
+            if not line.lstrip().startswith(b"{"):
+                return False
+            try:
+                row = json.loads(line)
+            except ValueError:
+                return False
+            return isinstance(row, dict) and any(k in row for k in ID_KEYS)
+    return False
+
+
+def collection_kind(path: str | os.PathLike) -> str | None:
+    """What kind of document collection ``path`` is, in words, or None for plain text.
+
+    Collections are what ``dualvec index`` reads: a BEIR, Cranfield or LISA directory; a ``.jsonl``,
+    ``.tsv`` or ``.parquet`` file (``.gz`` too), or a directory holding only such files; a file of
+    JSON objects with an id, whatever its name; a SMART file (``.I`` records). Anything else,
+    ``.txt`` included, is plain text (one sentence per line).
+    """
+    p = Path(path)
+    if p.is_dir():
+        if (p / "corpus.jsonl").is_file() or (p / "corpus.jsonl.gz").is_file():
+            return "BEIR collection"
+        if (p / "cran.all.1400").exists():
+            return "Cranfield collection"
+        if (p / "LISA.QUE").exists():
+            return "LISA collection"
+        files = [f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")]
+        if files and all(_document_suffix(f) for f in files):
+            return "directory of document files"
+        return None
+    if not p.is_file():
+        return None
+    suffix = _document_suffix(p)
+    if suffix is not None:
+        return f"{DOCUMENT_SUFFIXES[suffix]} documents"
+    if p.suffix.lower() in (".gz", ".bz2"):
+        return None
+    if _looks_like_jsonl(p):
+        return "JSONL documents"
+    try:
+        with open(p, "rb") as fh:
+            if fh.read(200).lstrip().startswith(b".I "):
+                return "SMART documents"
+    except OSError:
+        return None
+    return None
+
+
+def iter_document_texts(path: str | os.PathLike) -> Iterator[str]:
+    """The text (title and text) of every document of a collection, in order: what training on a
+    collection reads, one document per sentence. See :func:`collection_kind` for what is read."""
+    p = Path(path)
+    kind = collection_kind(p)
+    if kind is None:
+        raise DualvecError(f"{p}: not a document collection (BEIR, Cranfield, LISA, .jsonl, .tsv, .parquet)")
+    if kind in ("Cranfield collection", "LISA collection", "SMART documents"):
+        docs = read_collection(p).docs
+        yield from docs.values()
+        return
+    if p.is_file() and _document_suffix(p) is None:  # JSON objects in a file of another name
+        yield from (text for _, text in _iter_jsonl(p))
+        return
+    yield from (text for _, text in iter_documents(p))

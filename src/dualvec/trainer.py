@@ -14,6 +14,7 @@ import numpy as np
 from .corpus import CorpusLike, Tokenizer, default_tokenizer
 from .encoded import EncodedCorpus, ScannedCorpus, scan_corpus
 from .errors import DualvecError
+from .irdata import collection_kind, iter_document_texts
 from .model import OUT_HS_LINEARISED, OUT_NEGATIVE_SAMPLING, DualVectors, hs_linearised_out
 from .progress import Progress, wants_progress
 from .training import (EpochStats, TrainingParams, Weights, grow_weights, init_weights, select_vocabulary,
@@ -31,7 +32,7 @@ def _scan_and_encode(
 ) -> tuple[Vocabulary, EncodedCorpus]:
     """Read the corpus once, let ``choose`` pick the vocabulary, encode; the caller closes the result."""
     bar.task("reading corpus", None)
-    scanned = scan_corpus(corpus, tok, params.max_vocab_size, encoding_errors, workdir=workdir,
+    scanned = scan_corpus(as_training_text(corpus), tok, params.max_vocab_size, encoding_errors, workdir=workdir,
                           on_progress=lambda n: bar.update(n, f"{n:,} tokens"))
     try:
         if scanned.n_tokens == 0:
@@ -42,6 +43,15 @@ def _scan_and_encode(
     except BaseException:
         scanned.discard()
         raise
+
+
+def as_training_text(corpus: CorpusLike) -> CorpusLike:
+    """A document collection (what ``dualvec index`` reads: BEIR, JSONL, TSV, Parquet, ...) as the text of its
+    documents, title and text, one document a sentence; any other corpus as it is. Training on
+    ``corpus.jsonl`` itself would learn its keys (``_id``, ``title``, ``text``) as words."""
+    if isinstance(corpus, (str, os.PathLike)) and collection_kind(corpus) is not None:
+        return iter_document_texts(corpus)
+    return corpus
 
 
 def _warm_up(params: TrainingParams, workdir: str | os.PathLike | None) -> None:
@@ -89,7 +99,9 @@ def train(
     """Train word2vec on ``corpus`` and keep both spaces.
 
     ``corpus``: a text file (one sentence per line; ``.gz``/``.bz2`` fine), a
-    directory of them, or an iterable of token lists or strings.
+    directory of them, an iterable of token lists or strings, or a document
+    collection (a BEIR directory, ``.jsonl``, ``.tsv``, ``.parquet``: each
+    document's title and text, see :func:`as_training_text`).
     ``options`` are gensim's names (see :class:`~dualvec.training.TrainingParams`):
     ``sg``, ``hs``, ``negative``, ``ns_exponent``, ``cbow_mean``, ``window``,
     ``sample``, ``min_count``, ``max_vocab_size``, ``max_final_vocab``,

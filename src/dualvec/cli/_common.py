@@ -34,9 +34,66 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,  # plain help that wraps at any width, instead of panels that cut option names
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console()
 err = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("dualvec")
+        except PackageNotFoundError:  # pragma: no cover (run from a source tree that was never installed)
+            number = "unknown"
+        out.print(f"dualvec {number}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                                help="Print dualvec's version and exit.")] = False) -> None:
+    """Train word2vec keeping both embedding spaces (IN and OUT), explore them, and convert models."""
+
+
+def count_option(help: str):
+    """``-k``/``--k``/``--topn``: how many results, the same three names on every command that takes a count
+    (``-k`` as search engines say it, ``--topn`` as gensim does)."""
+    return typer.Option("-k", "--k", "--topn", help=help, min=1)
+
+
+#: Old option names still accepted, each with a ``warning:`` line: ``(command, old) -> new``.
+DEPRECATED = {
+    ("index", "--alpha"): "--desm-weight",
+    ("search", "--alpha"): "--desm-weight",
+    ("rank", "--alpha"): "--desm-weight",
+    ("rerank", "--alpha"): "--desm-weight",
+    ("index", "--workers"): "--dask-workers",
+    ("export", "--which"): "--space",
+    ("tune", "--run"): "--output",
+}
+
+
+def renamed(old: str, old_value, new: str, new_value, default=None):
+    """An option's value given by its ``new`` name or, with a warning, by its ``old`` one; ``default``
+    when neither was given."""
+    if old_value is None:
+        return default if new_value is None else new_value
+    if new_value is not None:
+        raise DualvecError(f"{old} is the old name of {new}: give only {new}")
+    warnings.warn(f"{old} is deprecated here: it is now {new}", stacklevel=1)
+    return old_value
+
+
+def one_of(what: str, positional, option, flag: str):
+    """A value that may be given positionally or by ``flag`` (not both; one is needed)."""
+    if positional is not None and option is not None:
+        raise DualvecError(f"{what} given twice: positionally and by {flag}")
+    if positional is None and option is None:
+        raise DualvecError(f"no {what} given: pass it as an argument or with {flag}")
+    return positional if positional is not None else option
 
 ProgressOpt = Annotated[Optional[bool], typer.Option("--progress/--no-progress",
                                                      help="Progress bars (default: when stderr is a terminal).")]
@@ -46,6 +103,18 @@ TokenPatternOpt = Annotated[Optional[str], typer.Option(help="Regular expression
                                                              "preset's).")]
 LowercaseOpt = Annotated[Optional[bool], typer.Option("--lowercase/--keep-case",
                                                       help="Lowercase before tokenising (default: the preset's).")]
+
+#: What a MODEL argument accepts.
+MODEL_HELP = "Model: a dualvec directory, a gensim model, a fastText .bin/.vec or a word2vec.c file."
+#: What an INDEX argument accepts.
+INDEX_HELP = "Index directory written by 'dualvec index'."
+#: What a QUERIES argument accepts.
+QUERIES_HELP = "Queries: a collection directory, or a .jsonl / SMART / id<TAB>text file."
+#: The DESM weight's old name, still accepted (with a warning) where it meant the DESM weight.
+AlphaAlias = Annotated[Optional[float], typer.Option("--alpha", hidden=True, help="Deprecated name of --desm-weight.")]
+#: A collection directory's judged split, the same default everywhere.
+SplitOpt = Annotated[Optional[str], typer.Option(help="Judged split of a collection directory (default: test, "
+                                                      "else the first it has).")]
 
 
 def make_tokenizer(preset: str | None, pattern: str | None, lowercase: bool | None) -> RegexTokenizer | None:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..errors import DualvecError
 from ..evaluation.ir import DEFAULT_MEASURES
-from ._common import ProgressOpt, app, err, friendly, out, queries_and_qrels
+from ._common import INDEX_HELP, ProgressOpt, SplitOpt, app, err, friendly, out, queries_and_qrels, renamed
 
 
 def _qrels(path: Path, split: Optional[str]):
@@ -30,7 +30,7 @@ def evaluate_cmd(
     run_paths: Annotated[list[Path], typer.Argument(metavar="RUN...", help="TREC run file(s); the first is the baseline.")],
     qrels_path: Annotated[Path, typer.Option("--qrels", "-q", help="Judgments: a collection directory (quirks "
                                                                   "handled) or a TREC/BEIR qrels file.")],
-    split: Annotated[Optional[str], typer.Option(help="Split of a collection directory (default: test).")] = None,
+    split: SplitOpt = None,
     measures: Annotated[str, typer.Option(help="Comma-separated ir-measures names.")] = ",".join(DEFAULT_MEASURES),
 ) -> None:
     """Metrics of one or more runs, with a paired randomisation test of each against the first."""
@@ -61,15 +61,17 @@ def evaluate_cmd(
 @app.command("tune")
 @friendly
 def tune_cmd(
-    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
-    collection: Annotated[Path, typer.Argument(help="The indexed collection's directory (documents, queries, "
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help=INDEX_HELP)],
+    collection: Annotated[Path, typer.Argument(metavar="COLLECTION", help="The indexed collection's directory (documents, queries, "
                                                     "judgments).")],
-    split: Annotated[str, typer.Option(help="Judged split to tune on (with --folds: to cross-validate on).")
-                     ] = "train",
+    split: Annotated[Optional[str], typer.Option(
+        help="Judged split to tune on (with --folds: to cross-validate on; default: test, else the first it has). "
+             "Without --folds the scores are on the queries tuned on: give --split train, or --folds.")] = None,
     folds: Annotated[Optional[int], typer.Option(help="Cross-validate: choose on K-1 folds of the queries, rank "
                                                       "the held-out fold, for every fold.", min=2)] = None,
-    run: Annotated[Optional[Path], typer.Option("--run", help="With --folds: write the cross-validated TREC run "
-                                                              "here.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="With --folds: write the cross-validated "
+                                                                         "TREC run here.")] = None,
+    run: Annotated[Optional[Path], typer.Option("--run", hidden=True, help="Deprecated name of --output.")] = None,
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
     measure: Annotated[str, typer.Option(help="Metric to maximise.")] = "nDCG@10",
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write the choice into the index.")] = False,
@@ -92,7 +94,10 @@ def tune_cmd(
     from ..irdata import read_collection, write_run
     from ..ranking import Ranker
 
+    run = renamed("--run", run, "--output", output)
     coll = read_collection(collection)
+    if split is None:
+        split = "test" if "test" in coll.qrels else next(iter(coll.qrels), "test")
     queries, qrels = coll.split_queries(split), coll.qrels[split]
     ranker = Ranker.load(index_path, mmap=False)
     pipelines = pipeline_grid("in-out" if ranker.model.out_vectors is not None else "in-in")
@@ -102,7 +107,7 @@ def tune_cmd(
         table.add_column(f"{a}", justify="right")
     if folds is None:
         if run is not None:
-            raise DualvecError("--run writes a cross-validated run: give --folds too")
+            raise DualvecError("--output writes a cross-validated run: give --folds too")
         bm = tune_bm25(ranker, coll.docs, queries, qrels, measure=measure)
         err.print(f"BM25 alone: k1={bm.params['k1']}, b={bm.params['b']} ({measure} {bm.score:.4f})")
         grid = score_grid(ranker, queries, qrels, pipelines=pipelines, mode=mode, measure=measure,

@@ -13,29 +13,38 @@ from ..errors import DualvecError
 from ..formats import FORMATS, export_model, get_format, import_model
 from ..model import OUT_HS_LINEARISED
 from ._common import (
+    MODEL_HELP,
     LowercaseOpt,
     TokenPatternOpt,
     app,
     err,
     friendly,
     make_tokenizer,
+    one_of,
     open_model,
+    renamed,
 )
 
 
 @app.command("export")
 @friendly
 def export_cmd(
-    model_path: Annotated[Path, typer.Argument(metavar="MODEL")],
-    output: Annotated[Path, typer.Argument(metavar="OUT_FILE")],
-    which: Annotated[str, typer.Option(help="Space to write: in or out (word2vec format).")] = "in",
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
+    out_file: Annotated[Optional[Path], typer.Argument(metavar="OUT_FILE", help="File or directory to write (the "
+                                                       "same as -o).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File or directory to write.")] = None,
+    space: Annotated[Optional[str], typer.Option(help="Space to write: in or out (word2vec format; default in).")
+                     ] = None,
+    which: Annotated[Optional[str], typer.Option("--which", hidden=True, help="Deprecated name of --space.")] = None,
     binary: Annotated[bool, typer.Option("--binary/--text", help="word2vec.c binary or text layout.")] = False,
     format: Annotated[str, typer.Option("--format", help="; ".join(
         f"{f.name}: {f.description}" for f in FORMATS.values() if f.save is not None))] = "word2vec",
 ) -> None:
     """Write a model for other tools: one space as a word2vec.c file, or a gensim model."""
+    output = one_of("output", out_file, output, "-o/--output")
+    which = renamed("--which", which, "--space", space, "in")
     if which not in ("in", "out"):
-        raise DualvecError(f"--which must be 'in' or 'out', not {which!r}")
+        raise DualvecError(f"--space must be 'in' or 'out', not {which!r}")
     fmt = get_format(format, writable=True)
     model = open_model(model_path)
     if model.out_kind == OUT_HS_LINEARISED and (which == "out" or not fmt.separate_out):
@@ -49,7 +58,7 @@ def export_cmd(
 @app.command("import")
 @friendly
 def import_cmd(
-    source: Annotated[Path, typer.Argument(help="gensim model (any version), fastText .bin/.vec, word2vec.c "
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="gensim model (any version), fastText .bin/.vec, word2vec.c "
                                                 "text/binary, or DESM IN file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="dualvec model directory to write.")],
     format: Annotated[str, typer.Option("--format", help=f"auto, or one of {', '.join(FORMATS)}.")] = "auto",

@@ -19,7 +19,9 @@ from ._common import (
     ProgressOpt,
     TokenizerOpt,
     TokenPatternOpt,
+    MODEL_HELP,
     app,
+    count_option,
     err,
     friendly,
     make_tokenizer,
@@ -33,7 +35,10 @@ from ._common import (
 @app.command("train")
 @friendly
 def train_cmd(
-    corpus: Annotated[Path, typer.Argument(help="Text file (one sentence per line; .gz/.bz2 ok) or directory.")],
+    corpus: Annotated[Path, typer.Argument(metavar="CORPUS", help=(
+        "Text file (one sentence per line; .gz/.bz2 ok) or a directory of them; or a collection as "
+        "'dualvec index' reads it (BEIR directory, .jsonl, .tsv, .parquet, Cranfield): its documents' title "
+        "and text."))],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
     sg: Annotated[int, typer.Option(help="1 = skip-gram, 0 = CBOW.", min=0, max=1)] = int(TRAIN.sg),
     hs: Annotated[int, typer.Option(help="1 = hierarchical softmax.", min=0, max=1)] = int(TRAIN.hs),
@@ -72,6 +77,11 @@ def train_cmd(
                    min_alpha=min_alpha, seed=seed)
     if workers is not None:
         options["workers"] = workers
+    from ..irdata import collection_kind
+
+    kind = collection_kind(corpus)
+    if kind is not None:
+        err.print(f"corpus: {kind}, training on the title and text of each document", highlight=False)
     start = time.perf_counter()
     model = train(corpus, tokenizer=make_tokenizer(tokenizer, token_pattern, lowercase),
                   encoding_errors=encoding_errors, progress=progress, **options)
@@ -113,10 +123,10 @@ def _neighbour_table(model: DualVectors, word: str, spaces: list[str], topn: int
 @app.command("neighbors")
 @friendly
 def neighbors_cmd(
-    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Model directory or word2vec file.")],
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
     words: Annotated[list[str], typer.Argument(metavar="WORD...", help="Query word(s).")],
     space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all' for side by side.")] = "in-out",
-    topn: Annotated[int, typer.Option(help="How many neighbours.", min=1)] = 10,
+    topn: Annotated[int, count_option("How many neighbours.")] = 10,
 ) -> None:
     """Nearest neighbours of WORD in any pairing of the IN and OUT spaces."""
     spaces = spaces_arg(space)
@@ -130,7 +140,7 @@ def neighbors_cmd(
 def probable_cmd(
     model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="A hierarchical-softmax model.")],
     words: Annotated[list[str], typer.Argument(metavar="WORD...", help="Query word(s).")],
-    topn: Annotated[int, typer.Option(help="How many words.", min=1)] = 10,
+    topn: Annotated[int, count_option("How many words.")] = 10,
 ) -> None:
     """Words most likely near WORD under hierarchical softmax: the exact log P(w | IN[word])."""
     model = open_model(model_path)
@@ -148,9 +158,9 @@ def probable_cmd(
 @app.command("similarity")
 @friendly
 def similarity_cmd(
-    model_path: Annotated[Path, typer.Argument(metavar="MODEL")],
-    word_a: Annotated[str, typer.Argument(metavar="A")],
-    word_b: Annotated[str, typer.Argument(metavar="B")],
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help=MODEL_HELP)],
+    word_a: Annotated[str, typer.Argument(metavar="A", help="First word (looked up in the pairing's first space).")],
+    word_b: Annotated[str, typer.Argument(metavar="B", help="Second word (in the pairing's second space).")],
     space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all'.")] = "all",
 ) -> None:
     """Cosine similarity of A (in the first space) and B (in the second)."""
@@ -162,7 +172,7 @@ def similarity_cmd(
 
 @app.command("info")
 @friendly
-def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL")]) -> None:
+def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL", help=MODEL_HELP)]) -> None:
     """Vocabulary size, dimensions, what the OUT space is and how the model was trained."""
     fmt = detect_format(model_path)
     model = import_model(model_path, format=fmt)

@@ -13,17 +13,24 @@ from rich.table import Table
 from ..corpus import TOKENIZER_PRESETS
 from ..model import parse_space
 from ._common import (
+    INDEX_HELP,
+    QUERIES_HELP,
     RANK,
+    AlphaAlias,
+    SplitOpt,
     LowercaseOpt,
     ProgressOpt,
     TokenPatternOpt,
     app,
+    count_option,
     err,
     friendly,
     make_tokenizer,
+    one_of,
     open_model,
     out,
     queries_and_qrels,
+    renamed,
 )
 
 
@@ -31,11 +38,13 @@ from ._common import (
 @friendly
 def index_cmd(
     model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="dualvec model (its tokeniser is used).")],
-    collection: Annotated[Path, typer.Argument(help="BEIR or Cranfield directory, or a documents file "
+    collection: Annotated[Path, typer.Argument(metavar="COLLECTION", help="BEIR or Cranfield directory, or a documents file "
                                                     "(.jsonl, SMART, or id<TAB>text).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")],
     space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = RANK.space,
-    alpha: Annotated[float, typer.Option(help="DESM weight in the BM25 mixture (0 = BM25, 1 = DESM).")] = RANK.alpha,
+    desm_weight: Annotated[Optional[float], typer.Option(
+        help=f"DESM weight in the BM25 mixture (0 = BM25, 1 = DESM; default {RANK.alpha}).")] = None,
+    alpha: AlphaAlias = None,
     k1: Annotated[float, typer.Option(help="BM25 k1.")] = RANK.k1,
     b: Annotated[float, typer.Option(help="BM25 b.")] = RANK.b,
     stopwords: Annotated[str, typer.Option(help="'english' or 'none' (applies to BM25 and DESM).")] = "english",
@@ -59,8 +68,10 @@ def index_cmd(
                       ] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="With --engine dask: the scheduler's address "
                                                           "(default: start a LocalCluster).")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="With --engine dask and no scheduler: LocalCluster "
-                                                        "worker processes.", min=1)] = None,
+    dask_workers: Annotated[Optional[int], typer.Option(help="With --engine dask and no scheduler: LocalCluster "
+                                                             "worker processes.", min=1)] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", hidden=True, min=1,
+                                                   help="Deprecated name of --dask-workers.")] = None,
     chunk_size: Annotated[int, typer.Option(help="With --engine: documents per shard.", min=1)] = 50_000,
     progress: ProgressOpt = None,
 ) -> None:
@@ -68,6 +79,8 @@ def index_cmd(
     from ..irdata import read_collection
     from ..ranking import RM3, Expansion, Ranker
 
+    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight, RANK.alpha)
+    workers = renamed("--workers", workers, "--dask-workers", dask_workers)
     model = open_model(model_path)
     tok = make_tokenizer(tokenizer, token_pattern, lowercase)
     if tok is not None:
@@ -83,7 +96,7 @@ def index_cmd(
     docs = read_collection(collection).docs
     if adapt:  # training copies the mapped matrices into memory itself
         model.train_more(list(docs.values()), epochs=adapt, progress=progress)
-    ranker = Ranker(model, space=space, alpha=alpha, k1=k1, b=b,
+    ranker = Ranker(model, space=space, alpha=desm_weight, k1=k1, b=b,
                     stopwords=None if stopwords == "none" else stopwords,
                     stemmer=None if stemmer == "none" else stemmer,
                     rm3=RM3() if rm3 else None,
@@ -117,17 +130,20 @@ def _result_table(ranker, query, results, explain: bool) -> Table:
 @app.command("search")
 @friendly
 def search_cmd(
-    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
-    query: Annotated[Optional[str], typer.Argument(help="Query text; omit to read queries line by line.")] = None,
-    k: Annotated[int, typer.Option("--k", "-k", help="Results to show.", min=1)] = 10,
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help=INDEX_HELP)],
+    query: Annotated[Optional[str], typer.Argument(metavar="QUERY",
+                                                   help="Query text; omit to read queries line by line.")] = None,
+    k: Annotated[int, count_option("Results to show.")] = 10,
     mode: Annotated[str, typer.Option(help="rerank (BM25 top-k, re-ordered) or full (whole collection).")] = "rerank",
-    alpha: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    alpha: AlphaAlias = None,
     space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Show each query term's contribution.")] = True,
 ) -> None:
     """Rank documents for a query, showing BM25, DESM and each query term's share."""
     from ..ranking import Ranker
 
+    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))
     queries = [query] if query is not None else None
     if queries is None:
@@ -137,7 +153,7 @@ def search_cmd(
         if not text:
             continue
         q = ranker.analyze(text)
-        results = ranker.search(q, k, mode=mode, alpha=alpha)
+        results = ranker.search(q, k, mode=mode, alpha=desm_weight)
         if results:
             out.print(_result_table(ranker, q, results, explain))
         else:
@@ -150,11 +166,13 @@ def rerank_cmd(
     index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="A centroid index (index --engine) or a "
                                                                      "ranker index.")],
     run: Annotated[Path, typer.Option("--run", help="The first stage's TREC run (any engine).")],
-    queries_path: Annotated[Path, typer.Option("--queries", help="The queries: a collection directory, or a "
-                                                                 ".jsonl / SMART / id<TAB>text file.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")],
-    alpha: Annotated[float, typer.Option(help="DESM weight in the mixture (0 = the first stage, 1 = DESM).",
-                                         min=0.0, max=1.0)] = RANK.alpha,
+    queries_arg: Annotated[Optional[Path], typer.Argument(metavar="QUERIES", help=QUERIES_HELP)] = None,
+    queries_opt: Annotated[Optional[Path], typer.Option("--queries", help="The same as QUERIES.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")] = ...,
+    desm_weight: Annotated[Optional[float], typer.Option(
+        help=f"DESM weight in the mixture (0 = the first stage, 1 = DESM; default {RANK.alpha}).",
+        min=0.0, max=1.0)] = None,
+    alpha: AlphaAlias = None,
     space: Annotated[str, typer.Option(help="DESM space.")] = RANK.space,
     normalization: Annotated[str, typer.Option(help="minmax or zscore.")] = RANK.normalization,
     depth: Annotated[Optional[int], typer.Option(help="Documents kept per query (default: all).", min=1)] = None,
@@ -164,11 +182,13 @@ def rerank_cmd(
     from ..irdata import read_collection, read_run, write_run
     from ..scale import CentroidIndex
 
+    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight, RANK.alpha)
+    queries_path = one_of("queries", queries_arg, queries_opt, "--queries")
     parse_space(space)
     queries = read_collection(queries_path).queries if queries_path.is_dir() else queries_and_qrels(queries_path, None)[0]
     first = read_run(run)
     index = CentroidIndex.open(index_path)
-    out_run = index.rerank(queries, first, alpha=alpha, space=space, normalization=normalization, depth=depth)
+    out_run = index.rerank(queries, first, alpha=desm_weight, space=space, normalization=normalization, depth=depth)
     write_run(out_run, output, tag=tag)
     err.print(f"re-ranked {len(out_run):,} queries into {output}")
 
@@ -176,14 +196,15 @@ def rerank_cmd(
 @app.command("rank")
 @friendly
 def rank_cmd(
-    index_path: Annotated[Path, typer.Argument(metavar="INDEX")],
-    queries_path: Annotated[Path, typer.Argument(metavar="QUERIES", help="Collection directory, or a queries file "
-                                                                           "(.jsonl, SMART, id<TAB>text).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")],
-    split: Annotated[Optional[str], typer.Option(help="Judged split of a collection directory (default: test).")] = None,
-    k: Annotated[int, typer.Option("--k", "-k", help="Documents per query.", min=1)] = 100,
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help=INDEX_HELP)],
+    queries_arg: Annotated[Optional[Path], typer.Argument(metavar="QUERIES", help=QUERIES_HELP)] = None,
+    queries_opt: Annotated[Optional[Path], typer.Option("--queries", help="The same as QUERIES.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")] = ...,
+    split: SplitOpt = None,
+    k: Annotated[int, count_option("Documents per query.")] = 100,
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
-    alpha: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    alpha: AlphaAlias = None,
     space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
     number_by_order: Annotated[bool, typer.Option(help="SMART queries: number them 1.. by order (Cranfield).")] = False,
     tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec",
@@ -193,7 +214,8 @@ def rank_cmd(
     from ..irdata import write_run
     from ..ranking import Ranker
 
-    queries, _ = queries_and_qrels(queries_path, split, number_by_order)
+    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    queries, _ = queries_and_qrels(one_of("queries", queries_arg, queries_opt, "--queries"), split, number_by_order)
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))
-    write_run(ranker.run(queries, k=k, mode=mode, alpha=alpha, progress=progress), output, tag=tag)
+    write_run(ranker.run(queries, k=k, mode=mode, alpha=desm_weight, progress=progress), output, tag=tag)
     err.print(f"ranked {len(queries):,} queries into {output}")
