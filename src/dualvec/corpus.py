@@ -51,12 +51,39 @@ _BLOCK_CHARS = 1 << 20
 _LAST_SPACE = re.compile(r"\s\S*\Z")
 
 
-def check_pattern(pattern: object) -> re.Pattern:
+_SINGLE_CHAR_OPS = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY"}
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def one_class_run(pattern: re.Pattern) -> bool:
+    """Whether ``findall(pattern)`` returns the maximal runs of one character class: the pattern
+    is a single-character item (a literal, a set, a category, ``.``) repeated one or more times,
+    greedily (``\\w+``, ``[a-z]+``, ``\\S+``, ``[^\\W\\d_]++``). ``\\w+?``, ``\\w{2,}`` or
+    anything with groups and alternatives is not. Such a pattern tokenises in time linear in the
+    text: it is the shape of both presets, and the only shape dualvec accepts from a file."""
+    try:
+        items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
+    except (re.error, RecursionError, OverflowError):
+        return False
+    if len(items) != 1:
+        return False
+    op, arg = items[0]
+    if str(op) not in ("MAX_REPEAT", "POSSESSIVE_REPEAT"):
+        return False
+    lo, hi, sub = arg
+    sub = list(sub)
+    return lo == 1 and hi is _sre_parse.MAXREPEAT and len(sub) == 1 and str(sub[0][0]) in _SINGLE_CHAR_OPS
+
+
+def check_pattern(pattern: object, from_file: bool = False) -> re.Pattern:
     """Compile a token pattern, refusing ones that could hang on adversarial text.
 
-    A repeat nested in a repeat (``(a+)+``, ``(\\w*)*``) can backtrack
-    exponentially; patterns from files (a model's header) must not hang a
-    search, so such patterns, and very long ones, are refused.
+    Everywhere: a repeat whose body holds another quantifier or an alternation (``(a+)+``,
+    ``(\\w*)*``, ``(?:\\w|\\w\\w)*``, ``(?:\\w\\w?)*``) can backtrack exponentially, and a
+    backreference makes matching NP-hard, so they are refused, as are very long patterns. From a
+    file (``from_file=True``: a model's header), only a one-class run (:func:`one_class_run`,
+    ``\\w+``, ``\\S+``, ``[a-z]+``) is accepted: any other shape can cost time quadratic in a
+    line (``\\w+#`` on a long run of letters), and a file must not be able to hang a search.
     """
     if not isinstance(pattern, str) or not pattern or len(pattern) > _MAX_PATTERN:
         raise DualvecError(f"the token pattern must be a regular expression of 1 to {_MAX_PATTERN} characters")
@@ -65,32 +92,54 @@ def check_pattern(pattern: object) -> re.Pattern:
         parsed = _sre_parse.parse(pattern)
     except (re.error, RecursionError, OverflowError) as exc:
         raise DualvecError(f"the token pattern {pattern!r} is not a valid regular expression ({exc})") from None
-    if _nested_repeat(parsed, False):
-        raise DualvecError(f"the token pattern {pattern!r} nests a repeat inside a repeat, which can take "
-                           "exponential time; write it without the nesting")
+    if from_file:
+        if not one_class_run(compiled):
+            raise DualvecError(f"the token pattern {pattern!r} is not one dualvec accepts from a file: only one "
+                               "character class repeated (\\w+, \\S+, [a-z]+), since other shapes can take "
+                               "quadratic or exponential time on crafted text; give it with --token-pattern")
+        return compiled
+    why = _risky(parsed, False)
+    if why:
+        raise DualvecError(f"the token pattern {pattern!r} {why}, which can take exponential time; "
+                           "write it without that")
     return compiled
 
 
-def _nested_repeat(items, inside: bool) -> bool:
+def _risky(items, inside: bool) -> str | None:
+    """Why a parsed pattern can backtrack exponentially (``None`` when it cannot): a quantifier or an
+    alternation inside a repeat, or a backreference."""
     for op, arg in items:
         name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        if name in _REPEATS:
             lo, hi, sub = arg
+            if inside and hi != lo:
+                return "nests a repeat inside a repeat"
             repeats = hi is _sre_parse.MAXREPEAT or hi > 1
-            if repeats and inside:
-                return True
-            if _nested_repeat(sub, inside or repeats):
-                return True
+            why = _risky(sub, inside or repeats)
+            if why:
+                return why
         elif name == "SUBPATTERN":
-            if _nested_repeat(arg[-1], inside):
-                return True
+            why = _risky(arg[-1], inside)
+            if why:
+                return why
         elif name == "BRANCH":
-            if any(_nested_repeat(b, inside) for b in arg[1]):
-                return True
+            if inside:
+                return "repeats an alternation"
+            for branch in arg[1]:
+                why = _risky(branch, inside)
+                if why:
+                    return why
         elif name in ("ASSERT", "ASSERT_NOT"):
-            if _nested_repeat(arg[1], inside):
-                return True
-    return False
+            why = _risky(arg[1], inside)
+            if why:
+                return why
+        elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return "uses a backreference"
+        elif name == "ATOMIC_GROUP":
+            why = _risky(arg, inside)
+            if why:
+                return why
+    return None
 
 
 class RegexTokenizer:
@@ -107,6 +156,13 @@ class RegexTokenizer:
         self.lowercase = bool(lowercase)
         self.regex = check_pattern(pattern)
         self._findall = self.regex.findall
+
+    @classmethod
+    def from_file(cls, pattern: object, lowercase: bool) -> RegexTokenizer:
+        """The tokeniser a file (a model's header) describes: only a one-class pattern
+        (:func:`check_pattern` with ``from_file=True``), so a file cannot hang dualvec."""
+        check_pattern(pattern, from_file=True)
+        return cls(pattern, lowercase)  # type: ignore[arg-type]
 
     @classmethod
     def preset(cls, name: str) -> RegexTokenizer:

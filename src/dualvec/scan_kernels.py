@@ -24,15 +24,8 @@ import re
 import numpy as np
 from numba import njit
 
-try:
-    import re._constants as _sre_constants  # Python >= 3.11
-    import re._parser as _sre_parse
-except ImportError:  # pragma: no cover
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+from .corpus import one_class_run
 
-_SINGLE_CHAR_OPS = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY"}
-_GREEDY_REPEATS = {"MAX_REPEAT", "POSSESSIVE_REPEAT"}
 _N_CODE_POINTS = 0x110000
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -45,22 +38,9 @@ _N_WORDS, _POOL_USED, _N_IDS, _N_LENS, _PENDING = range(5)
 
 
 def run_class(pattern: re.Pattern) -> bool:
-    """Whether ``findall(pattern)`` returns the maximal runs of one character class: the pattern
-    is a single-character item (a literal, a set, a category, ``.``) repeated one or more times,
-    greedily (``\\w+``, ``[a-z]+``, ``\\S+``, ``[^\\W\\d_]++``). ``\\w+?``, ``\\w{2,}`` or
-    anything with groups and alternatives is not."""
-    try:
-        items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
-    except (re.error, RecursionError, OverflowError):
-        return False
-    if len(items) != 1:
-        return False
-    op, arg = items[0]
-    if str(op) not in _GREEDY_REPEATS:
-        return False
-    lo, hi, sub = arg
-    sub = list(sub)
-    return lo == 1 and hi is _sre_constants.MAXREPEAT and len(sub) == 1 and str(sub[0][0]) in _SINGLE_CHAR_OPS
+    """Whether ``findall(pattern)`` returns the maximal runs of one character class
+    (:func:`dualvec.corpus.one_class_run`: ``\\w+``, ``[a-z]+``, ``\\S+``, ``[^\\W\\d_]++``)."""
+    return one_class_run(pattern)
 
 
 @functools.lru_cache(maxsize=8)

@@ -28,14 +28,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from .atomic import MissingFile, read_header, read_versioned_dir, safe_name, write_file, write_versioned_dir
+from .atomic import (
+    READ_LIMIT,
+    open_inside,
+    read_header,
+    read_inside,
+    read_versioned_dir,
+    safe_name,
+    write_file,
+    write_versioned_dir,
+)
 from .corpus import RegexTokenizer, Tokenizer
 from .errors import DualvecError
 from .training import EpochStats, TrainingParams
@@ -78,33 +86,34 @@ def write_model_dir(path: str | os.PathLike, header: dict[str, Any], words: list
         write_json(tmp / VOCAB, words)
         return dict(header, format=FORMAT_NAME, format_version=FORMAT_VERSION, files=files)
 
-    def legacy_files(old: dict) -> list[str]:
+    def legacy_files(old: dict, target: Path) -> list[str]:
+        """A version-1 model's files, only if the header names just the files dualvec wrote and
+        they load as the complete model it describes: a forged header naming a user's file
+        (``{"files": {"x": "NOTES.md"}}``) vouches for nothing."""
         files = old.get("files")
-        return [VOCAB] + (list(files.values()) if isinstance(files, dict) else [])
+        if not (isinstance(files, dict) and files and all(
+                stem in _V1_STEMS and name == f"{stem}.npy" for stem, name in files.items())):
+            return []
+        try:
+            read_model(target)
+        except DualvecError:
+            return []
+        return [VOCAB, *files.values()]
 
     return write_versioned_dir(path, HEADER, fill, kind="dualvec model", is_ours=_is_model_header,
                                legacy_files=legacy_files)
 
 
-def _regular_file(path: Path) -> None:
-    """Refuse what is not a regular file (a FIFO would block, a device never end)."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise MissingFile(f"{path} is missing: not a complete dualvec model") from None
-    except OSError as exc:
-        raise DualvecError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise DualvecError(f"{path} is not a regular file")
+#: The array files a version-1 model directory held (beside vocab.json).
+_V1_STEMS = ("counts", "in_vectors", "out_vectors", "hs_nodes", "hs_codes", "hs_points", "hs_offsets")
 
 
-def load_json(path: Path, max_bytes: int = 1 << 31) -> Any:
-    _regular_file(path)
+def load_json(path: Path, max_bytes: int = READ_LIMIT, root: Path | None = None) -> Any:
+    """A JSON file of a model or index directory, read through :func:`dualvec.atomic.open_inside`
+    (a regular file inside ``root``, at most ``max_bytes``)."""
+    data = read_inside(path, root, limit=max_bytes)
     try:
-        with open(path, "rb") as fh:
-            return json.loads(fh.read(max_bytes).decode("utf-8", "surrogatepass"))
-    except FileNotFoundError:
-        raise MissingFile(f"{path} is missing: not a complete dualvec model") from None
+        return json.loads(data.decode("utf-8", "surrogatepass"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise DualvecError(f"{path} is corrupt ({exc.__class__.__name__}: {exc})") from None
     except RecursionError:
@@ -113,37 +122,55 @@ def load_json(path: Path, max_bytes: int = 1 << 31) -> Any:
         raise DualvecError(f"{path}: cannot read ({exc})") from None
 
 
-def load_array(path: Path, mmap: bool) -> np.ndarray:
-    """``np.load`` without pickles, turning every failure into a one-line error.
-
-    The header's shape and dtype are checked against the bytes in the file
-    before anything is allocated.
-    """
-    _regular_file(path)
+def array_header(fh: BinaryIO, path: Path) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """The shape, Fortran order, dtype and data offset an open ``.npy`` file declares, checked
+    against the bytes it holds (so nothing is allocated that the file does not hold)."""
     try:
-        with open(path, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"unknown .npy version {version}")
-            start = fh.tell()
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"unknown .npy version {version}")
+        start = fh.tell()
         if dtype.hasobject or dtype.fields is not None or dtype.kind not in "biufc":
             raise ValueError(f"dtype {dtype} is not a plain numeric type")
         need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-        have = path.stat().st_size - start
+        have = os.fstat(fh.fileno()).st_size - start
         if need != have:
             raise ValueError(f"the header declares shape {shape} of {dtype} ({need:,} bytes) "
                              f"but the file holds {have:,}")
-        arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except FileNotFoundError:
-        raise MissingFile(f"{path} is missing: not a complete dualvec model") from None
-    except DualvecError:
-        raise
-    except Exception as exc:  # numpy's header parser raises a zoo (ValueError, SyntaxError, TokenError, ...)
+    except Exception as exc:  # noqa: BLE001 (numpy's header parser raises ValueError, SyntaxError, TokenError, ...)
         raise DualvecError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
+    return shape, fortran, dtype, start
+
+
+def load_array(path: Path, mmap: bool, root: Path | None = None) -> np.ndarray:
+    """An ``.npy`` file of a model or index directory, without pickles; every failure is a one-line error.
+
+    The file is opened through :func:`dualvec.atomic.open_inside` (a regular file inside
+    ``root``), and its header's shape and dtype are checked against the bytes it holds before
+    anything is allocated; the array is read (or mapped) from that same open file.
+    """
+    with open_inside(path, root, limit=None) as fh:
+        shape, fortran, dtype, start = array_header(fh, path)
+        order = "F" if fortran else "C"
+        try:
+            if int(np.prod(shape, dtype=np.float64)) == 0:
+                arr = np.zeros(shape, dtype=dtype, order=order)
+            elif mmap:
+                arr = np.memmap(fh, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
+            else:
+                flat = np.empty(int(np.prod(shape)), dtype=dtype)
+                fh.seek(start)
+                if fh.readinto(memoryview(flat).cast("B")) != flat.nbytes:
+                    raise ValueError("the file ended early")
+                arr = flat.reshape(shape, order=order)
+        except DualvecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (numpy's memmap and reshape raise several kinds)
+            raise DualvecError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
     if not isinstance(arr, np.ndarray):
         raise DualvecError(f"{path} does not hold a single array")
     return arr
@@ -346,10 +373,14 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
     if tok_spec is not None:
         if not (isinstance(tok_spec, dict) and isinstance(tok_spec.get("lowercase"), bool)):
             raise DualvecError(f"{root / HEADER}: 'tokenizer' must be {{\"pattern\": ..., \"lowercase\": true/false}}")
-        try:
-            tok = RegexTokenizer(tok_spec.get("pattern"), tok_spec["lowercase"])
+        try:  # only a one-class pattern from a file; any other is checked, then left out with a warning
+            tok = RegexTokenizer.from_file(tok_spec.get("pattern"), tok_spec["lowercase"])
         except DualvecError as exc:
-            raise DualvecError(f"{root / HEADER}: {exc}") from None
+            if not isinstance(tok_spec.get("pattern"), str) or len(tok_spec["pattern"]) > 1000:
+                raise DualvecError(f"{root / HEADER}: {exc}") from None
+            import warnings
+
+            warnings.warn(f"{root / HEADER}: {exc}; the default tokeniser is used instead", stacklevel=2)
     history = _history(header.get("history"), root)
     return ModelParts(words, arrays["counts"], arrays["in_vectors"], arrays.get("out_vectors"),
                       out_kind=header.get("out_space"), hs_nodes=arrays.get("hs_nodes"), tree=tree, params=params,

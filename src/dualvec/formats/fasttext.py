@@ -128,6 +128,7 @@ def load_fasttext(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
     encoded = [f"<{w}>".encode("utf-8", "surrogatepass") for w in words]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    _check_ngram_work(p, np.diff(offsets), dim, bucket, maxn, inp.size)
     buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     vin = word_vectors(buf, offsets, nwords, bucket, minn, maxn if bucket else 0, inp)
     vout = None
@@ -140,6 +141,27 @@ def load_fasttext(path: str | os.PathLike, mmap: bool = True) -> DualVectors:
     recorded = ["vector_size", "sg", "hs", "negative", "window", "sample", "min_count", "epochs"]
     return DualVectors(Vocabulary(words, np.array(counts, dtype=np.int64)), vin, vout, params=params,
                        params_recorded=recorded, out_kind=OUT_NEGATIVE_SAMPLING if vout is not None else None)
+
+
+#: The n-gram averaging may cost this many times the input matrix's element count (real models:
+#: 2M words of ~10 characters, maxn 6, about 30x), or ``_WORK_FLOOR`` operations, whichever is more.
+_WORK_PER_ELEMENT = 64
+_WORK_FLOOR = 1 << 31
+
+
+def _check_ngram_work(path: Path, lengths: np.ndarray, dim: int, bucket: int, maxn: int, elements: int) -> None:
+    """Refuse a file whose words' n-grams would cost far more work than its bytes justify (long
+    words, a large ``maxn`` and a huge dimension make a 3 MB file take minutes)."""
+    lengths = lengths.astype(np.int64)
+    if bucket and maxn:
+        ngrams = int((lengths * np.minimum(lengths, maxn)).sum())  # at most min(maxn, len) n-grams per character
+        work = ngrams * (dim + 4 * maxn)  # one matrix row added, and the n-gram hashed, per n-gram
+    else:
+        ngrams, work = len(lengths), len(lengths) * dim
+    if work > max(_WORK_FLOOR, _WORK_PER_ELEMENT * elements):
+        raise DualvecError(f"{path}: its words' character n-grams (up to {ngrams:,} of up to {maxn} characters, "
+                           f"dimension {dim}) would cost far more work than its {elements:,} stored numbers "
+                           "justify: words too long or maxn too large for a fastText model")
 
 
 def is_fasttext_bin(path: str | os.PathLike) -> bool:

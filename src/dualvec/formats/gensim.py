@@ -166,39 +166,71 @@ def _scalar(dtype: Any, raw: Any = None) -> Any:
     return np.frombuffer(bytes(raw), dtype=dt)[0]
 
 
-def _materialize(obj: Any, depth: int = 0, seen: set[int] | None = None) -> Any:
-    """Replace the array and dtype stand-ins by numpy objects, through containers and gensim stand-ins."""
+class _Budget:
+    """What :func:`_materialize` has rebuilt, each object once (memoised by id), and how many
+    references it followed: a few hundred bytes of shared nested tuples reference 2**60 paths."""
+
+    def __init__(self, limit: int):
+        self.done: dict[int, Any] = {}
+        self.keep: list[Any] = []  # the originals, so that their ids stay theirs while we walk
+        self.steps, self.limit = 0, limit
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > self.limit:
+            raise DualvecError(f"the pickle references more than {self.limit:,} objects for its size "
+                               "(shared structure, not a gensim model)")
+
+
+def _materialize(obj: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
+    """Replace the array and dtype stand-ins by numpy objects, through containers and gensim stand-ins.
+    Each object is rebuilt once: a shared one (the same tuple in many places) is looked up again."""
+    budget = _Budget(1 << 22) if budget is None else budget
+    budget.step()
+    key = id(obj)
+    if key in budget.done:
+        return budget.done[key]
     if isinstance(obj, _PickledArray):
-        obj = obj.array
-        if obj is None or obj.dtype != object:
-            return obj
-    if isinstance(obj, _PickledDtype):
-        return obj.dtype
-    if depth > 64:
+        result = obj.array
+        if result is not None and result.dtype == object and depth <= 64:
+            result = _materialize(result, depth + 1, budget)
+    elif isinstance(obj, _PickledDtype):
+        result = obj.dtype
+    elif depth > 64 or not isinstance(obj, (GensimObject, dict, list, tuple, np.ndarray)):
         return obj
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
+    else:
+        budget.done[key] = obj  # a cycle back to a container sees the container itself
+        if isinstance(obj, GensimObject):
+            for k, v in list(obj.__dict__.items()):
+                obj.__dict__[k] = _materialize(v, depth + 1, budget)
+        elif isinstance(obj, dict):
+            for k, v in list(obj.items()):
+                obj[k] = _materialize(v, depth + 1, budget)
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                obj[i] = _materialize(v, depth + 1, budget)
+        elif isinstance(obj, tuple):
+            obj_t = tuple(_materialize(v, depth + 1, budget) for v in obj)
+            budget.done[key] = obj_t
+            budget.keep.append(obj)
+            return obj_t
+        elif obj.dtype == object:
+            for idx in np.ndindex(obj.shape):
+                obj[idx] = _materialize(obj[idx], depth + 1, budget)
         return obj
-    if isinstance(obj, (dict, list, GensimObject)):
-        seen.add(id(obj))
-    if isinstance(obj, GensimObject):
-        for k, v in list(obj.__dict__.items()):
-            obj.__dict__[k] = _materialize(v, depth + 1, seen)
-    elif isinstance(obj, dict):
-        for k, v in list(obj.items()):
-            obj[k] = _materialize(v, depth + 1, seen)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            obj[i] = _materialize(v, depth + 1, seen)
-    elif isinstance(obj, tuple):
-        return tuple(_materialize(v, depth + 1, seen) for v in obj)
-    elif isinstance(obj, np.ndarray) and obj.dtype == object:
-        for idx in np.ndindex(obj.shape):
-            obj[idx] = _materialize(obj[idx], depth + 1, seen)
-    return obj
+    budget.done[key] = result
+    budget.keep.append(obj)
+    return result
 
 
-_BUILTINS = {"int": int, "long": int, "float": float, "str": str, "unicode": str, "bytes": bytes, "list": list,
+def _bytes(*args: Any) -> bytes:
+    """``bytes`` for a pickle's REDUCE: ``bytes(n)`` would allocate n zero bytes from a few bytes of file."""
+    if args and isinstance(args[0], int):
+        raise DualvecError("refusing bytes(n) in a pickle: gensim never writes it")
+    return bytes(*args)
+
+
+_BUILTINS = {"int": int, "long": int, "float": float, "str": str, "unicode": str, "bytes": _bytes, "list": list,
              "dict": dict, "set": set, "frozenset": frozenset, "tuple": tuple, "bool": bool, "object": object,
              "complex": complex, "slice": slice}
 _ALLOWED: dict[tuple[str, str], Any] = {
@@ -316,7 +348,8 @@ def unpickle(path: str | os.PathLike) -> Any:
     data = _read_bytes(p)
     _check_lengths(data, p)
     try:
-        return _materialize(RestrictedUnpickler(_Source(data), encoding="latin1").load())
+        obj = RestrictedUnpickler(_Source(data), encoding="latin1").load()
+        return _materialize(obj, 0, _Budget(max(1 << 20, 64 * len(data))))
     except DualvecError as exc:
         raise DualvecError(f"{p}: {exc}") from None
     except RecursionError:
