@@ -95,6 +95,9 @@ class RankerConfig:
     desm_stopwords: bool = True  # remove the stop words on the DESM side too
     rm3: RM3 | None = None
     expansion: Expansion | None = None
+    #: A learned ranker over :mod:`.features` in its JSON form (``tune --save``); when set,
+    #: re-ranking (``search``, ``rerank``, ``score`` without an explicit ``alpha``) goes through it.
+    learned: dict[str, Any] | None = None
 
     def stages(self) -> list[Stage]:
         """The query-expansion stages that are on, in order."""
@@ -110,6 +113,8 @@ class RankerConfig:
             raise DualvecError(f"first_stage_k must be at least 1, not {self.first_stage_k}")
         for stage in self.stages():
             stage.validate()
+        if self.learned is not None and not isinstance(self.learned, dict):
+            raise DualvecError(f"ranker setting 'learned' must be an object or null, not {self.learned!r}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -405,6 +410,43 @@ class Ranker:
             rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
         return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": desm.scores(q.terms, rows)})
 
+    @property
+    def learned(self):
+        """The learned ranker the configuration holds (built once from its JSON), or ``None``."""
+        d = self.config.learned
+        if d is None:
+            return None
+        if getattr(self, "_learned_from", None) is not d:
+            from .learned import learner_from_dict
+
+            self._learned, self._learned_from = learner_from_dict(d), d
+        return self._learned
+
+    def features(self, k: int | None = None):
+        """Per-(query, document) features over this index (:class:`~.features.DualvecFeatures`)."""
+        from .features import DualvecFeatures
+
+        return DualvecFeatures(self, k=k)
+
+    def _uses_learned(self, mode: str, alpha: float | None) -> bool:
+        return self.learned is not None and mode == "rerank" and alpha is None
+
+    def _learned_scores(self, query: str | Query, doc_ids: Sequence[str] | None = None):
+        """(the query's features, the learned ranker's scores of them)."""
+        feats = self.features()
+        learner = self.learned
+        if tuple(learner.feature_names_) != feats.names:
+            raise DualvecError("the index's learned ranker was fitted on features "
+                               f"({', '.join(learner.feature_names_)}) this index does not compute "
+                               f"({', '.join(feats.names)}); tune it again")
+        f = feats.compute(query if isinstance(query, Query) else self.analyzer.query(query), doc_ids)
+        return f, (learner.predict(f.X) if len(f.rows) else np.zeros(0))
+
+    def _learned_ranked(self, query: str | Query, doc_ids: Sequence[str] | None, k: int | None):
+        f, scores = self._learned_scores(query, doc_ids)
+        order = np.lexsort((f.rows, -scores))[: k or len(scores)]
+        return [(self.doc_ids[int(f.rows[i])], float(scores[i])) for i in order]
+
     def _ranked(self, cand: Candidates, alpha: float | None, k: int | None) -> list[tuple[str, float]]:
         a = self.config.alpha if alpha is None else alpha
         if not 0.0 <= a <= 1.0:
@@ -413,17 +455,31 @@ class Ranker:
 
     def search(self, query: str | Query, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
                space: str | None = None) -> list[tuple[str, float]]:
-        """The top ``k`` documents as ``(doc_id, score)``, best first; none for a query with no known word."""
+        """The top ``k`` documents as ``(doc_id, score)``, best first; none for a query with no known word.
+
+        With a learned ranker in the index (and no ``alpha`` given, ``mode="rerank"``), it ranks
+        the union of the BM25 and RM3 top ``first_stage_k``."""
+        if self._uses_learned(mode, alpha):
+            self._require_index()
+            return self._learned_ranked(query, None, k)
         return self._ranked(self.candidates(query, mode=mode, space=space), alpha, k)
 
     def rerank(self, query: str, candidates: Sequence[str], *, alpha: float | None = None,
                space: str | None = None) -> list[tuple[str, float]]:
-        """Re-order given documents (e.g. another system's top-k) by the mixture."""
+        """Re-order given documents (e.g. another system's top-k) by the mixture, or by the
+        index's learned ranker when it holds one (and no ``alpha`` is given)."""
+        if self._uses_learned("rerank", alpha):
+            self._require_index()
+            return self._learned_ranked(query, list(candidates), None)
         return self._ranked(self.candidates(query, doc_ids=candidates, space=space), alpha, None)
 
     def score(self, query: str, doc_ids: Sequence[str], *, alpha: float | None = None,
               space: str | None = None) -> np.ndarray:
-        """Mixture scores of ``doc_ids`` in their given order (normalised over them)."""
+        """Mixture scores of ``doc_ids`` in their given order (normalised over them); the learned
+        ranker's scores when the index holds one (and no ``alpha`` is given)."""
+        if self._uses_learned("rerank", alpha):
+            self._require_index()
+            return self._learned_scores(query, list(doc_ids))[1]
         cand = self.candidates(query, doc_ids=doc_ids, space=space)
         return cand.mix(self.config.alpha if alpha is None else alpha, self.config.normalization)
 
@@ -441,7 +497,24 @@ class Ranker:
             "desm_terms": self.desm(space).term_contributions(q.terms, row),
             "expansion": q.added,
             "unknown_terms": [t for t in q.terms if t not in self.model],
+            **self._explain_learned(query, doc_id),
         }
+
+    def _explain_learned(self, query: str | Query, doc_id: str) -> dict:
+        """With a linear learned ranker: each feature's raw value and contribution (weight x the
+        value normalised over the query's pool, the document added if it is not in it)."""
+        learner = self.learned
+        if learner is None or not hasattr(learner, "contributions"):
+            return {}
+        feats = self.features()
+        pool = feats.compute(query if isinstance(query, Query) else self.analyzer.query(query))
+        ids = pool.doc_ids if doc_id in pool.doc_ids else pool.doc_ids + [doc_id]
+        f = feats.compute(pool.query, ids)
+        i = ids.index(doc_id)
+        contrib = learner.contributions(f.X)[i]
+        return {"learned": learner.name, "learned_score": float(contrib.sum()),
+                "features": [(n, float(v), float(w), float(c)) for n, v, w, c in
+                             zip(feats.names, f.X[i], learner.weights_, contrib)]}
 
     def run(self, queries: Mapping[str, str], *, k: int = 100, mode: str = "rerank", alpha: float | None = None,
             space: str | None = None, progress: bool | None = None) -> dict[str, dict[str, float]]:
