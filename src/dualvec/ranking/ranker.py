@@ -45,6 +45,7 @@ from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
 from .desm import DESM, known_rows, space_centroids
 from .expansion import Expansion
 from .in_domain import IndexedModel, check_model_name, desm_features
+from .local import LocalEmbedding
 from .rm3 import RM3
 from .stages import Stage, StageIndex
 
@@ -95,6 +96,7 @@ class RankerConfig:
     desm_stopwords: bool = True  # remove the stop words on the DESM side too
     rm3: RM3 | None = None
     expansion: Expansion | None = None
+    local: LocalEmbedding | None = None  # locally trained embeddings (Diaz et al. 2016)
     #: A learned ranker over :mod:`.features` in its JSON form (``tune --save``); when set,
     #: re-ranking (``search``, ``rerank``, ``score`` without an explicit ``alpha``) goes through it.
     learned: dict[str, Any] | None = None
