@@ -19,11 +19,32 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DualvecError
-from ..store import load_array
+from ..atomic import open_inside
+from ..store import array_header, load_array
 
+#: The files bm25s reads (JSON, then arrays); bm25s opens them itself, so each is checked first.
+_BM25S_JSON = ("params.index.json", "vocab.index.json")
+_BM25S_ARRAYS = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "nonoccurrence_array.index.npy")
 DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
 _FORWARD = ("forward_terms", "forward_counts", "forward_offsets")
+
+
+def _check_files(directory: Path, root: Path) -> None:
+    """Every file in the BM25 directory is a regular file inside the index, its arrays hold
+    what their headers declare, and its JSON files are of bounded size: bm25s, which opens them
+    by name, never meets a FIFO, a device or a link out of the index."""
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as exc:
+        raise DualvecError(f"{directory}: the BM25 index is missing or unreadable ({exc.strerror or exc})") from None
+    for p in entries:
+        if p.name in _BM25S_ARRAYS or p.suffix == ".npy":
+            with open_inside(p, root, limit=None, what="dualvec index") as fh:
+                array_header(fh, p)
+        else:
+            with open_inside(p, root, limit=1 << 30 if p.name in _BM25S_JSON else 1 << 20, what="dualvec index"):
+                pass
 
 
 class BM25:
@@ -156,10 +177,12 @@ class BM25:
             np.save(Path(path) / f"{name}.npy", getattr(self, name), allow_pickle=False)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, k1: float, b: float, method: str, mmap: bool = True) -> BM25:
+    def load(cls, path: str | os.PathLike, k1: float, b: float, method: str, mmap: bool = True,
+             root: str | os.PathLike | None = None) -> BM25:
         import bm25s
 
         self = cls(k1, b, method)
+        _check_files(Path(path), Path(root) if root is not None else Path(path))
         try:
             self._index = bm25s.BM25.load(str(Path(path)), mmap=mmap, allow_pickle=False)
         except DualvecError:
@@ -171,7 +194,7 @@ class BM25:
             self.forward_terms = self.forward_counts = self.forward_offsets = None
             return self
         for name in _FORWARD:
-            setattr(self, name, load_array(Path(path) / f"{name}.npy", mmap))
+            setattr(self, name, load_array(Path(path) / f"{name}.npy", mmap, root=root))
         n, fo, ft = self.n_docs, self.forward_offsets, self.forward_terms
         if fo.ndim != 1 or len(fo) != n + 1 or fo[0] != 0 or np.any(np.diff(fo) < 0) or fo[-1] != len(ft) \
                 or len(self.forward_counts) != len(ft) or (len(ft) and (ft.min() < 0 or ft.max() >= len(self._terms))):

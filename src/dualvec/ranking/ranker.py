@@ -36,7 +36,8 @@ import numpy as np
 from ..errors import DualvecError
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
-from ..atomic import read_header, read_versioned_dir, safe_name, write_file, write_versioned_dir
+from ..atomic import (inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
+                      write_versioned_dir)
 from ..store import HEADER as MODEL_HEADER
 from ..store import load_array, load_json, write_arrays, write_json
 from ..model import OUT_HS_LINEARISED, parse_space
@@ -158,8 +159,10 @@ class DocumentTexts:
     """The indexed documents' text, row by row: in memory after indexing, read one line at a
     time (through a memory-mapped table of line offsets) from a loaded index."""
 
-    def __init__(self, texts: list[str] | None = None, path: Path | None = None, offsets: np.ndarray | None = None):
+    def __init__(self, texts: list[str] | None = None, path: Path | None = None, offsets: np.ndarray | None = None,
+                 root: Path | None = None):
         self._texts, self._path, self._offsets = texts, path, offsets
+        self._root = root  # the index directory the file must stay inside
 
     def __len__(self) -> int:
         return len(self._texts) if self._texts is not None else len(self._offsets) - 1
@@ -170,7 +173,7 @@ class DocumentTexts:
         if self._texts is not None:
             return self._texts[row]
         lo, hi = int(self._offsets[row]), int(self._offsets[row + 1])
-        with open(self._path, "rb") as fh:
+        with open_inside(self._path, self._root, size=int(self._offsets[-1]), what="dualvec index") as fh:
             fh.seek(lo)
             return self._decode(row, fh.read(hi - lo))
 
@@ -187,7 +190,7 @@ class DocumentTexts:
         """Every document's text; a loaded table's file is read once, not opened per row."""
         if self._texts is not None:
             return self._texts
-        data = self._path.read_bytes()
+        data = read_inside(self._path, self._root, size=int(self._offsets[-1]), what="dualvec index")
         ends = self._offsets.tolist()
         return [self._decode(row, data[lo:hi]) for row, (lo, hi) in enumerate(zip(ends[:-1], ends[1:]))]
 
@@ -200,13 +203,15 @@ class DocumentTexts:
         write_arrays(directory, {"texts_offsets": offsets})
 
     @classmethod
-    def load(cls, directory: Path, n_docs: int) -> DocumentTexts:
-        offsets = load_array(directory / "texts_offsets.npy", mmap=True)
-        size = (directory / TEXTS).stat().st_size
-        if (offsets.shape != (n_docs + 1,) or offsets[0] != 0 or offsets[-1] != size
-                or np.any(np.diff(offsets) < 0)):
+    def load(cls, directory: Path, n_docs: int, root: Path | None = None) -> DocumentTexts:
+        offsets = load_array(directory / "texts_offsets.npy", mmap=True, root=root)
+        if offsets.shape != (n_docs + 1,) or offsets.dtype != np.int64:
             raise DualvecError(f"{directory / TEXTS}: its offsets do not match the index's {n_docs} documents")
-        return cls(path=directory / TEXTS, offsets=offsets)
+        with open_inside(directory / TEXTS, root, size=int(offsets[-1]), what="dualvec index"):
+            pass  # a regular file inside the index, of the size its offsets declare
+        if offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+            raise DualvecError(f"{directory / TEXTS}: its offsets do not match the index's {n_docs} documents")
+        return cls(path=directory / TEXTS, offsets=offsets, root=root)
 
 
 @dataclass
@@ -359,7 +364,7 @@ class Ranker:
     def desm_features(self, query: Query, rows: np.ndarray,
                       spaces: Sequence[str] = ("in-out", "in-in")) -> dict[str, np.ndarray]:
         """Raw DESM of ``query`` against index ``rows`` in each pairing of each model, named
-        ``desm_in-out`` (the index's own model) and ``desm_in-out@in-domain`` (an extra one):
+        ``desm_in_out`` (the index's own model) and ``desm_in_out@in-domain`` (an extra one):
         features for a learned ranker, which then weighs each model."""
         return desm_features(self.models(), query.terms, np.asarray(rows, dtype=np.int64), spaces)
 
@@ -578,7 +583,7 @@ class Ranker:
         for key in INDEX_SETTINGS:
             if key in overrides and overrides[key] != getattr(config, key):
                 raise DualvecError(f"'{key}' is fixed when the index is built; re-index to change it")
-        model = load(base / "model", mmap=mmap)
+        model = load(inside_dir(base / "model", root, "dualvec index"), mmap=mmap)
         expected = header.get("model_fingerprint")
         if expected is not None and model.fingerprint != expected:
             raise DualvecError(f"{root}: the model inside the index is not the one it was built with "
@@ -587,7 +592,7 @@ class Ranker:
             self = cls(model, config, **overrides)
         except TypeError as exc:
             raise DualvecError(f"{root / INDEX_HEADER}: corrupt settings ({exc})") from None
-        doc_ids = load_json(base / "doc_ids.json")
+        doc_ids = load_json(base / "doc_ids.json", root=root)
         if not isinstance(doc_ids, list):
             raise DualvecError(f"{base / 'doc_ids.json'} is corrupt: expected a list of ids")
         self.doc_ids = [str(d) for d in doc_ids]
@@ -598,15 +603,16 @@ class Ranker:
         for stem, name in files.items():
             if not safe_name(name) or not str(stem).startswith("centroids_"):
                 raise DualvecError(f"{root / INDEX_HEADER} names an unsafe file: {name!r}")
-            arr = load_array(base / name, mmap)
+            arr = load_array(base / name, mmap, root=root)
             if arr.shape != (len(self.doc_ids), self.model.vector_size) or arr.dtype != np.float32:
                 raise DualvecError(f"{base / name}: shape {arr.shape} does not match the index")
             self.centroids[stem.removeprefix("centroids_")] = arr
-        self.bm25 = BM25.load(base / "bm25", config.k1, config.b, config.bm25_method, mmap=mmap)
+        self.bm25 = BM25.load(inside_dir(base / "bm25", root, "dualvec index"), config.k1, config.b,
+                              config.bm25_method, mmap=mmap, root=root)
         if self.bm25.n_docs != len(self.doc_ids):
             raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
-        self.texts = DocumentTexts.load(base, len(self.doc_ids)) if (base / TEXTS).exists() else None
+        self.texts = DocumentTexts.load(base, len(self.doc_ids), root) if os.path.lexists(base / TEXTS) else None
         extra = header.get("extra_models", {})
         if not isinstance(extra, dict):
             raise DualvecError(f"{root / INDEX_HEADER}: 'extra_models' must be an object")
