@@ -65,13 +65,13 @@ def test_desm_features_are_named_per_pairing_per_model(setting):
     ranker = Ranker(general, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain})
     cand = ranker.candidates(truth["names"][2])
     feats = ranker.desm_features(cand.query, cand.rows)
-    assert set(feats) == {"desm_in-out", "desm_in-in", "desm_in-out@in-domain", "desm_in-in@in-domain"}
+    assert set(feats) == {"desm_in_out", "desm_in_in", "desm_in_out@in-domain", "desm_in_in@in-domain"}
     np.testing.assert_allclose(feats[feature_name("", "in-out")], cand.desm, rtol=1e-6)
     own = IndexedModel.build(domain, [ranker.analyzer.terms(docs[d]) for d in ranker.doc_ids])
-    np.testing.assert_allclose(feats["desm_in-in@in-domain"], own.desm("in-in").scores(cand.query.terms, cand.rows),
+    np.testing.assert_allclose(feats["desm_in_in@in-domain"], own.desm("in-in").scores(cand.query.terms, cand.rows),
                                rtol=1e-6)
     # Over every document, the in-domain model puts the query's own topic first.
-    every = ranker.desm_features(cand.query, np.arange(len(ranker.doc_ids)))["desm_in-out@in-domain"]
+    every = ranker.desm_features(cand.query, np.arange(len(ranker.doc_ids)))["desm_in_out@in-domain"]
     topic = np.array([d.startswith("doc") and int(d[3:]) % 5 == 2 for d in ranker.doc_ids])
     assert every[topic].min() > every[~topic].max()
 
@@ -84,7 +84,7 @@ def test_an_index_without_an_in_domain_model_still_loads_and_ranks(setting, tmp_
     assert loaded.extra_models == {}
     assert loaded.search(truth["names"][0], 5) == ranker.search(truth["names"][0], 5)
     cand = loaded.candidates(truth["names"][0])
-    assert set(loaded.desm_features(cand.query, cand.rows)) == {"desm_in-out", "desm_in-in"}
+    assert set(loaded.desm_features(cand.query, cand.rows)) == {"desm_in_out", "desm_in_in"}
 
 
 def test_a_replaced_in_domain_model_or_a_bad_entry_is_refused(setting, tmp_path):
@@ -109,3 +109,15 @@ def test_a_replaced_in_domain_model_or_a_bad_entry_is_refused(setting, tmp_path)
         Ranker.load(tmp_path / "idx")
     with pytest.raises(DualvecError, match="lowercase letters"):
         Ranker(general).index(docs, extra_models={"a/b": domain})
+
+
+def test_the_learned_rankers_features_include_the_in_domain_models(setting, tmp_path):
+    general, docs, truth, domain = setting
+    Ranker(general, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain}).save(tmp_path / "idx")
+    ranker = Ranker.load(tmp_path / "idx")
+    feats = ranker.features()
+    assert {"desm_in_out@in-domain", "desm_in_in@in-domain", "desm_in_out", "desm_in_in"} <= set(feats.names)
+    pool = feats.compute(truth["names"][4])
+    mine = ranker.desm_features(pool.query, pool.rows)
+    for name, values in mine.items():
+        np.testing.assert_allclose(pool.X[:, feats.names.index(name)], values, rtol=1e-5, atol=1e-6)

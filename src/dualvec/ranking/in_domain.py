@@ -125,8 +125,11 @@ class IndexedModel:
 
 
 def feature_name(model: str, space: str) -> str:
-    """``desm_in-out`` for the index's own model, ``desm_in-out@in-domain`` for a named one."""
-    return f"desm_{space}" if model == "" else f"desm_{space}@{model}"
+    """The feature name of DESM in ``space`` for model ``model`` (``""``: the index's own), as
+    :mod:`.features` names it: ``desm_in_out``, ``desm_in_out@in-domain``."""
+    from .features import desm_feature
+
+    return desm_feature(space, model)
 
 
 def desm_features(models: Mapping[str, IndexedModel], terms: Sequence[str], rows: np.ndarray,
