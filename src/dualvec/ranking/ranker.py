@@ -1,0 +1,623 @@
+"""DESM, BM25 and their mixture as a ranker and re-ranker.
+
+    MM(Q, D) = α · norm(DESM(Q, D)) + (1 − α) · norm(BM25(Q, D))
+
+BM25 and cosines live on different scales, so both are normalised per query
+over the documents being ranked (``normalization="minmax"``, the default, maps
+each to [0, 1]; ``"zscore"`` to mean 0 and deviation 1). α = 0 ranks by BM25
+alone, α = 1 by DESM alone.
+
+Two settings, as in the paper:
+
+* ``mode="rerank"`` (telescoping): BM25 retrieves ``first_stage_k`` documents,
+  the mixture re-orders them;
+* ``mode="full"``: every document is scored. DESM alone is prone to false
+  positives here (documents that are *about* the query's topic without being
+  relevant, the paper's finding); the mixture is the remedy.
+
+The index directory is self-contained: the model (so documents, queries and
+embeddings share one tokeniser), unit document centroids in both spaces
+(memory-mapped on load), the bm25s index and the document ids. No pickle.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, get_args, get_type_hints
+
+import numpy as np
+
+from ..errors import DualvecError
+from ..model import DualVectors, load
+from ..progress import Progress, wants_progress
+from ..atomic import (inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
+                      write_versioned_dir)
+from ..store import HEADER as MODEL_HEADER
+from ..store import load_array, load_json, write_arrays, write_json
+from ..model import OUT_HS_LINEARISED, parse_space
+from .analysis import Analyzer, Query
+from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
+from .desm import DESM, known_rows, space_centroids
+from .expansion import Expansion
+from .in_domain import IndexedModel, check_model_name, desm_features
+from .local import LocalEmbedding
+from .rm3 import RM3
+from .stages import Stage, StageIndex
+
+NORMALIZATIONS = ("minmax", "zscore")
+MODES = ("rerank", "full")
+INDEX_HEADER = "ranker.json"
+INDEX_FORMAT = "dualvec-index"
+INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's fingerprint
+#: Settings an index is built with; changing them means re-indexing.
+INDEX_SETTINGS = ("stopwords", "stemmer", "desm_stopwords", "k1", "b", "bm25_method")
+#: DESM's weight in the mixture by default (see benchmarks/RESULTS.md for how it was chosen).
+DEFAULT_ALPHA = 0.1
+
+
+def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
+    """Per-query normalisation over the last axis; constant scores become 0."""
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape[-1] == 0:
+        return s
+    if how == "minmax":
+        lo, hi = s.min(axis=-1, keepdims=True), s.max(axis=-1, keepdims=True)
+        span = hi - lo
+        return np.divide(s - lo, span, out=np.zeros_like(s), where=span > 0)
+    if how == "zscore":
+        sd = s.std(axis=-1, keepdims=True)
+        return np.divide(s - s.mean(axis=-1, keepdims=True), sd, out=np.zeros_like(s), where=sd > 0)
+    raise DualvecError(f"unknown normalization {how!r}; use one of {', '.join(NORMALIZATIONS)}")
+
+
+@dataclass
+class RankerConfig:
+    """How a :class:`Ranker` scores. ``alpha`` weighs DESM in the mixture.
+
+    ``rm3`` and ``expansion`` are query-expansion stages (``None`` = off),
+    run in that order before BM25 retrieves the ``first_stage_k`` candidates.
+    A new stage is a module (see :mod:`.stages`) and one field here.
+    """
+
+    space: str = "in-out"
+    alpha: float = DEFAULT_ALPHA
+    normalization: str = "minmax"
+    first_stage_k: int = 100
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+    bm25_method: str = "lucene"
+    stopwords: str | None = "english"
+    stemmer: str | None = "english"
+    desm_stopwords: bool = True  # remove the stop words on the DESM side too
+    rm3: RM3 | None = None
+    expansion: Expansion | None = None
+    local: LocalEmbedding | None = None  # locally trained embeddings (Diaz et al. 2016)
+    #: A learned ranker over :mod:`.features` in its JSON form (``tune --save``); when set,
+    #: re-ranking (``search``, ``rerank``, ``score`` without an explicit ``alpha``) goes through it.
+    learned: dict[str, Any] | None = None
+
+    def stages(self) -> list[Stage]:
+        """The query-expansion stages that are on, in order."""
+        return [v for f in fields(self) if _stage_type(f.name) and (v := getattr(self, f.name)) is not None]
+
+    def validate(self) -> RankerConfig:
+        parse_space(self.space)
+        if not 0.0 <= self.alpha <= 1.0:
+            raise DualvecError(f"alpha must be in [0, 1], not {self.alpha}")
+        if self.normalization not in NORMALIZATIONS:
+            raise DualvecError(f"unknown normalization {self.normalization!r}; use one of {', '.join(NORMALIZATIONS)}")
+        if self.first_stage_k < 1:
+            raise DualvecError(f"first_stage_k must be at least 1, not {self.first_stage_k}")
+        for stage in self.stages():
+            stage.validate()
+        if self.learned is not None and not isinstance(self.learned, dict):
+            raise DualvecError(f"ranker setting 'learned' must be an object or null, not {self.learned!r}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RankerConfig:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored, stages rebuilt from their dicts."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in d:
+                continue
+            value, stage = d[f.name], _stage_type(f.name)
+            if stage is not None and value is not None:
+                if not isinstance(value, dict):
+                    raise DualvecError(f"ranker setting {f.name!r} must be an object or null, not {value!r}")
+                known = {g.name for g in fields(stage)}
+                value = stage(**{k: v for k, v in value.items() if k in known})
+            kwargs[f.name] = value
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise DualvecError(f"corrupt ranker settings ({exc})") from None
+
+
+def _stage_type(name: str) -> type | None:
+    """The stage class of a :class:`RankerConfig` field, or ``None`` for a plain setting."""
+    hint = get_type_hints(RankerConfig).get(name)
+    for t in get_args(hint) or (hint,):
+        if isinstance(t, type) and is_dataclass(t) and hasattr(t, "apply"):
+            return t
+    return None
+
+
+TEXTS = "texts.jsonl"
+
+
+class DocumentTexts:
+    """The indexed documents' text, row by row: in memory after indexing, read one line at a
+    time (through a memory-mapped table of line offsets) from a loaded index."""
+
+    def __init__(self, texts: list[str] | None = None, path: Path | None = None, offsets: np.ndarray | None = None,
+                 root: Path | None = None):
+        self._texts, self._path, self._offsets = texts, path, offsets
+        self._root = root  # the index directory the file must stay inside
+
+    def __len__(self) -> int:
+        return len(self._texts) if self._texts is not None else len(self._offsets) - 1
+
+    def __getitem__(self, row: int) -> str:
+        if not 0 <= row < len(self):
+            raise DualvecError(f"no document at row {row}")
+        if self._texts is not None:
+            return self._texts[row]
+        lo, hi = int(self._offsets[row]), int(self._offsets[row + 1])
+        with open_inside(self._path, self._root, size=int(self._offsets[-1]), what="dualvec index") as fh:
+            fh.seek(lo)
+            return self._decode(row, fh.read(hi - lo))
+
+    def _decode(self, row: int, line: bytes) -> str:
+        try:
+            text = json.loads(line)
+        except ValueError:
+            raise DualvecError(f"{self._path}: document {row} is corrupt") from None
+        if not isinstance(text, str):
+            raise DualvecError(f"{self._path}: document {row} is not a string")
+        return text
+
+    def _all(self) -> list[str]:
+        """Every document's text; a loaded table's file is read once, not opened per row."""
+        if self._texts is not None:
+            return self._texts
+        data = read_inside(self._path, self._root, size=int(self._offsets[-1]), what="dualvec index")
+        ends = self._offsets.tolist()
+        return [self._decode(row, data[lo:hi]) for row, (lo, hi) in enumerate(zip(ends[:-1], ends[1:]))]
+
+    def save(self, directory: Path) -> None:
+        lines = [json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                 for text in self._all()]
+        write_file(directory / TEXTS, lambda fh: fh.writelines(lines))
+        offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in lines], out=offsets[1:])
+        write_arrays(directory, {"texts_offsets": offsets})
+
+    @classmethod
+    def load(cls, directory: Path, n_docs: int, root: Path | None = None) -> DocumentTexts:
+        offsets = load_array(directory / "texts_offsets.npy", mmap=True, root=root)
+        if offsets.shape != (n_docs + 1,) or offsets.dtype != np.int64:
+            raise DualvecError(f"{directory / TEXTS}: its offsets do not match the index's {n_docs} documents")
+        with open_inside(directory / TEXTS, root, size=int(offsets[-1]), what="dualvec index"):
+            pass  # a regular file inside the index, of the size its offsets declare
+        if offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+            raise DualvecError(f"{directory / TEXTS}: its offsets do not match the index's {n_docs} documents")
+        return cls(path=directory / TEXTS, offsets=offsets, root=root)
+
+
+@dataclass
+class Candidates:
+    """One query's documents (index rows) with a raw score per stage: what tuning re-mixes.
+
+    ``scores["bm25"]`` is the first stage (BM25 of the possibly expanded query),
+    ``scores["desm"]`` DESM; further re-ranking stages add their own names.
+    """
+
+    query: Query
+    rows: np.ndarray
+    scores: dict[str, np.ndarray]
+
+    @property
+    def query_id(self) -> str:
+        return self.query.query_id
+
+    @property
+    def bm25(self) -> np.ndarray:
+        return self.scores["bm25"]
+
+    @property
+    def desm(self) -> np.ndarray:
+        return self.scores["desm"]
+
+    def mix(self, alpha: float, normalization: str) -> np.ndarray:
+        if alpha == 0.0:
+            return normalize(self.bm25, normalization)
+        if alpha == 1.0:
+            return normalize(self.desm, normalization)
+        return alpha * normalize(self.desm, normalization) + (1 - alpha) * normalize(self.bm25, normalization)
+
+    def ranked(self, alpha: float, normalization: str, k: int | None = None) -> list[tuple[int, float]]:
+        """(index row, mixed score), best first, ties by row: the one place results are sorted."""
+        scores = self.mix(alpha, normalization)
+        order = np.lexsort((self.rows, -scores))[: k or len(scores)]
+        return [(int(self.rows[i]), float(scores[i])) for i in order]
+
+
+class Ranker:
+    """Index a collection, then ``search``, ``rerank``, ``score`` and ``explain`` queries."""
+
+    def __init__(self, model: DualVectors, config: RankerConfig | None = None, **overrides):
+        unknown = set(overrides) - {f.name for f in fields(RankerConfig)}
+        if unknown:
+            raise DualvecError(f"unknown ranker option(s): {', '.join(sorted(unknown))}")
+        self.model = model
+        self.config = replace(config or RankerConfig(), **overrides).validate()
+        self.analyzer = Analyzer(model.tokenizer, self.config.stopwords, self.config.stemmer,
+                                 self.config.desm_stopwords)
+        self.doc_ids: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self.centroids: dict[str, np.ndarray] = {}
+        self.bm25: BM25 | None = None
+        self.texts: DocumentTexts | None = None  # the documents' text, for showing them
+        self._desm: dict[str, DESM] = {}
+        #: Models beside the index's own (the in-domain model), by name, with their centroids.
+        self.extra_models: dict[str, IndexedModel] = {}
+
+    def with_config(self, **overrides) -> Ranker:
+        """The same index scored another way (stages, alpha, space); index-time settings stay fixed."""
+        fixed = [k for k in INDEX_SETTINGS if k in overrides and overrides[k] != getattr(self.config, k)]
+        if fixed:
+            raise DualvecError(f"'{fixed[0]}' is fixed when the index is built; re-index to change it")
+        other = copy.copy(self)
+        other.config = replace(self.config, **overrides).validate()
+        other._desm = {}
+        return other
+
+    # -- indexing -----------------------------------------------------------------
+
+    def index(self, docs: Mapping[str, str] | Iterable[tuple[str, str]], progress: bool | None = None, *,
+              extra_models: Mapping[str, DualVectors] | None = None) -> Ranker:
+        """Analyse every document once; build BM25 and the IN and OUT centroids, of the model
+        and of each of ``extra_models`` (name -> model, e.g. ``{"in-domain": ...}``)."""
+        extra_models = dict(extra_models or {})
+        for name in extra_models:
+            check_model_name(name)
+        items = list(docs.items()) if isinstance(docs, Mapping) else list(docs)
+        if not items:
+            raise DualvecError("no documents to index")
+        if self.model.tokenizer is None:
+            warnings.warn("the model records no tokeniser (an imported model?): documents and queries are cut "
+                          "by dualvec's default, which may not be how the embeddings' text was cut; "
+                          "pass a tokenizer (dualvec index --tokenizer)", stacklevel=2)
+        uses_out = "out" in self.config.space or (self.config.expansion and "out" in self.config.expansion.space)
+        if self.model.out_kind == OUT_HS_LINEARISED and uses_out:
+            warnings.warn("this model's OUT vectors are hierarchical softmax's linearised approximation; "
+                          "DESM's IN-OUT scores are approximate too", stacklevel=2)
+        with Progress(wants_progress(progress), unit="docs") as bar:
+            bar.task("analysing documents", len(items))
+            terms = []
+            for n, (_, text) in enumerate(items, start=1):
+                terms.append(self.analyzer.terms(text))
+                if n % 1000 == 0:
+                    bar.update(n)
+            bar.update(len(items))
+            self.doc_ids = [str(d) for d, _ in items]
+            self.texts = DocumentTexts([str(t) for _, t in items])
+            if len(set(self.doc_ids)) != len(self.doc_ids):
+                raise DualvecError("the collection lists a document id twice")
+            bar.task("BM25 index", 1)
+            self.bm25 = BM25(self.config.k1, self.config.b, self.config.bm25_method).index(
+                [self.analyzer.stem(t) for t in terms])
+            bar.update(1)
+            spaces = ["in"] + (["out"] if self.model.out_vectors is not None else [])
+            bar.task("DESM centroids", len(spaces))
+            self.centroids = {}
+            rows, offsets = known_rows(self.model, terms)  # gathered once for both spaces
+            for n, s in enumerate(spaces, start=1):
+                self.centroids[s] = space_centroids(self.model, rows, offsets, s)
+                bar.update(n)
+            if extra_models:
+                bar.task("centroids of the other models", len(extra_models))
+            self.extra_models = {}
+            for n, (name, other) in enumerate(extra_models.items(), start=1):
+                self.extra_models[name] = IndexedModel.build(other, terms)
+                bar.update(n)
+        self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        self._desm = {}
+        return self
+
+    def reindex_bm25(self, docs: Mapping[str, str], k1: float, b: float) -> None:
+        """Rebuild only the BM25 part with other parameters (for tuning)."""
+        self._require_index()
+        missing = [d for d in self.doc_ids if d not in docs]
+        if missing:
+            raise DualvecError(f"{len(missing)} indexed document(s) are missing from the texts given, "
+                               f"e.g. {missing[0]!r}: pass the collection that was indexed")
+        texts = [docs[d] for d in self.doc_ids]
+        self.bm25 = BM25(k1, b, self.config.bm25_method).index([self.analyzer.bm25_terms(t) for t in texts])
+        self.config.k1, self.config.b = k1, b
+
+    def _require_index(self) -> None:
+        if self.bm25 is None:
+            raise DualvecError("the ranker has no documents: call index() or load an index")
+
+    def desm(self, space: str | None = None) -> DESM:
+        space = space or self.config.space
+        if space not in self._desm:
+            self._desm[space] = DESM(self.model, self.centroids, space)
+        return self._desm[space]
+
+    def models(self) -> dict[str, IndexedModel]:
+        """The index's models by name: ``""`` its own, then the extra ones (``"in-domain"``)."""
+        self._require_index()
+        return {"": IndexedModel(self.model, self.centroids, self._desm), **self.extra_models}
+
+    def desm_features(self, query: Query, rows: np.ndarray,
+                      spaces: Sequence[str] = ("in-out", "in-in")) -> dict[str, np.ndarray]:
+        """Raw DESM of ``query`` against index ``rows`` in each pairing of each model, named
+        ``desm_in_out`` (the index's own model) and ``desm_in_out@in-domain`` (an extra one):
+        features for a learned ranker, which then weighs each model."""
+        return desm_features(self.models(), query.terms, np.asarray(rows, dtype=np.int64), spaces)
+
+    def rows(self, doc_ids: Sequence[str]) -> np.ndarray:
+        missing = [d for d in doc_ids if d not in self._row_of]
+        if missing:
+            raise DualvecError(f"unknown document id(s): {', '.join(map(repr, missing[:5]))}")
+        return np.array([self._row_of[d] for d in doc_ids], dtype=np.int64)
+
+    # -- scoring --------------------------------------------------------------------
+
+    def analyze(self, query: str | Query, query_id: str = "") -> Query:
+        """The query analysed once, then rewritten by every expansion stage that is on."""
+        if isinstance(query, Query):
+            return query
+        q = self.analyzer.query(query, query_id)
+        if self.bm25 is not None:
+            view = self.stage_index()
+            for stage in self.config.stages():
+                q = stage.apply(view, q)
+        return q
+
+    def stage_index(self) -> StageIndex:
+        """The parts of the index a stage reads (the stages never see the ranker itself)."""
+        self._require_index()
+        return StageIndex(self.bm25, self.analyzer, self.model, self.texts)
+
+    def candidates(self, query: str | Query, *, mode: str = "rerank", space: str | None = None,
+                   doc_ids: Sequence[str] | None = None, query_id: str = "") -> Candidates:
+        """The documents a query ranks, with raw BM25 and DESM scores.
+
+        A query none of whose words is in the collection or the model ranks no
+        document (rather than every document at score 0).
+        """
+        self._require_index()
+        if mode not in MODES:
+            raise DualvecError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        q = self.analyze(query, query_id)
+        desm = self.desm(space)
+        bm25_all = self.bm25.weighted_scores(q.weights)
+        if doc_ids is not None:
+            rows = self.rows(doc_ids)
+        elif not bm25_all.any() and not desm.knows_any(q.terms):
+            rows = np.zeros(0, dtype=np.int64)
+        elif mode == "full":
+            rows = np.arange(len(self.doc_ids))
+        else:
+            k = min(self.config.first_stage_k, len(self.doc_ids))
+            rows = np.argpartition(-bm25_all, k - 1)[:k]
+            rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
+        return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": desm.scores(q.terms, rows)})
+
+    @property
+    def learned(self):
+        """The learned ranker the configuration holds (built once from its JSON), or ``None``."""
+        d = self.config.learned
+        if d is None:
+            return None
+        if getattr(self, "_learned_from", None) is not d:
+            from .learned import learner_from_dict
+
+            self._learned, self._learned_from = learner_from_dict(d), d
+        return self._learned
+
+    def features(self, k: int | None = None):
+        """Per-(query, document) features over this index (:class:`~.features.DualvecFeatures`)."""
+        from .features import DualvecFeatures
+
+        return DualvecFeatures(self, k=k)
+
+    def _uses_learned(self, mode: str, alpha: float | None) -> bool:
+        return self.learned is not None and mode == "rerank" and alpha is None
+
+    def _learned_scores(self, query: str | Query, doc_ids: Sequence[str] | None = None):
+        """(the query's features, the learned ranker's scores of them)."""
+        feats = self.features()
+        learner = self.learned
+        if tuple(learner.feature_names_) != feats.names:
+            raise DualvecError("the index's learned ranker was fitted on features "
+                               f"({', '.join(learner.feature_names_)}) this index does not compute "
+                               f"({', '.join(feats.names)}); tune it again")
+        f = feats.compute(query if isinstance(query, Query) else self.analyzer.query(query), doc_ids)
+        return f, (learner.predict(f.X) if len(f.rows) else np.zeros(0))
+
+    def _learned_ranked(self, query: str | Query, doc_ids: Sequence[str] | None, k: int | None):
+        f, scores = self._learned_scores(query, doc_ids)
+        order = np.lexsort((f.rows, -scores))[: k or len(scores)]
+        return [(self.doc_ids[int(f.rows[i])], float(scores[i])) for i in order]
+
+    def _ranked(self, cand: Candidates, alpha: float | None, k: int | None) -> list[tuple[str, float]]:
+        a = self.config.alpha if alpha is None else alpha
+        if not 0.0 <= a <= 1.0:
+            raise DualvecError(f"alpha must be in [0, 1], not {a}")
+        return [(self.doc_ids[r], s) for r, s in cand.ranked(a, self.config.normalization, k)]
+
+    def search(self, query: str | Query, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
+               space: str | None = None) -> list[tuple[str, float]]:
+        """The top ``k`` documents as ``(doc_id, score)``, best first; none for a query with no known word.
+
+        With a learned ranker in the index (and no ``alpha`` given, ``mode="rerank"``), it ranks
+        the union of the BM25 and RM3 top ``first_stage_k``."""
+        if self._uses_learned(mode, alpha):
+            self._require_index()
+            return self._learned_ranked(query, None, k)
+        return self._ranked(self.candidates(query, mode=mode, space=space), alpha, k)
+
+    def rerank(self, query: str, candidates: Sequence[str], *, alpha: float | None = None,
+               space: str | None = None) -> list[tuple[str, float]]:
+        """Re-order given documents (e.g. another system's top-k) by the mixture, or by the
+        index's learned ranker when it holds one (and no ``alpha`` is given)."""
+        if self._uses_learned("rerank", alpha):
+            self._require_index()
+            return self._learned_ranked(query, list(candidates), None)
+        return self._ranked(self.candidates(query, doc_ids=candidates, space=space), alpha, None)
+
+    def score(self, query: str, doc_ids: Sequence[str], *, alpha: float | None = None,
+              space: str | None = None) -> np.ndarray:
+        """Mixture scores of ``doc_ids`` in their given order (normalised over them); the learned
+        ranker's scores when the index holds one (and no ``alpha`` is given)."""
+        if self._uses_learned("rerank", alpha):
+            self._require_index()
+            return self._learned_scores(query, list(doc_ids))[1]
+        cand = self.candidates(query, doc_ids=doc_ids, space=space)
+        return cand.mix(self.config.alpha if alpha is None else alpha, self.config.normalization)
+
+    def explain(self, query: str | Query, doc_id: str, space: str | None = None) -> dict:
+        """Raw BM25 and DESM scores of one document, split by query term, with each stage's added terms."""
+        self._require_index()
+        row = int(self.rows([doc_id])[0])
+        cand = self.candidates(query, doc_ids=[doc_id], space=space)
+        q = cand.query
+        return {
+            "doc_id": doc_id,
+            "bm25": float(cand.bm25[0]),
+            "desm": float(cand.desm[0]),
+            "bm25_terms": self.bm25.term_scores(q.weights, row),
+            "desm_terms": self.desm(space).term_contributions(q.terms, row),
+            "expansion": q.added,
+            "unknown_terms": [t for t in q.terms if t not in self.model],
+            **self._explain_learned(query, doc_id),
+        }
+
+    def _explain_learned(self, query: str | Query, doc_id: str) -> dict:
+        """With a linear learned ranker: each feature's raw value and contribution (weight x the
+        value normalised over the query's pool, the document added if it is not in it)."""
+        learner = self.learned
+        if learner is None or not hasattr(learner, "contributions"):
+            return {}
+        feats = self.features()
+        pool = feats.compute(query if isinstance(query, Query) else self.analyzer.query(query))
+        ids = pool.doc_ids if doc_id in pool.doc_ids else pool.doc_ids + [doc_id]
+        f = feats.compute(pool.query, ids)
+        i = ids.index(doc_id)
+        contrib = learner.contributions(f.X)[i]
+        return {"learned": learner.name, "learned_score": float(contrib.sum()),
+                "features": [(n, float(v), float(w), float(c)) for n, v, w, c in
+                             zip(feats.names, f.X[i], learner.weights_, contrib)]}
+
+    def run(self, queries: Mapping[str, str], *, k: int = 100, mode: str = "rerank", alpha: float | None = None,
+            space: str | None = None, progress: bool | None = None) -> dict[str, dict[str, float]]:
+        """Rank every query: ``{query_id: {doc_id: score}}`` (a TREC run)."""
+        out: dict[str, dict[str, float]] = {}
+        with Progress(wants_progress(progress), unit="queries") as bar:
+            bar.task("ranking", len(queries))
+            for n, (qid, text) in enumerate(queries.items(), start=1):
+                out[qid] = dict(self.search(text, k, mode=mode, alpha=alpha, space=space))
+                if n % 50 == 0:
+                    bar.update(n)
+            bar.update(len(queries))
+        return out
+
+    # -- persistence -------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a self-contained index directory (atomic for readers too; no pickle)."""
+        self._require_index()
+
+        def fill(tmp: Path) -> dict:
+            self.model.save(tmp / "model")
+            self.bm25.save(tmp / "bm25")
+            write_json(tmp / "doc_ids.json", self.doc_ids)
+            if self.texts is not None:
+                self.texts.save(tmp)
+            files = write_arrays(tmp, {f"centroids_{s}": c for s, c in self.centroids.items()})
+            model_header = read_header(tmp / "model" / MODEL_HEADER) or {}
+            header = {"format": INDEX_FORMAT, "format_version": INDEX_VERSION, "config": self.config.to_dict(),
+                      "documents": len(self.doc_ids), "files": files,
+                      "model_fingerprint": model_header.get("fingerprint")}
+            if self.extra_models:  # an older dualvec ignores the key and loads the rest
+                header["extra_models"] = {name: m.save(tmp, name) for name, m in self.extra_models.items()}
+            return header
+
+        return write_versioned_dir(path, INDEX_HEADER, fill, kind="dualvec index",
+                                   is_ours=lambda h: h.get("format") == INDEX_FORMAT)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: bool = True, **overrides) -> Ranker:
+        """Open an index written by :meth:`save`; ``overrides`` change scoring options (alpha, space, ...)."""
+        root = Path(path)
+        if not (root / INDEX_HEADER).is_file():
+            raise DualvecError(f"{root} is not a dualvec index (no {INDEX_HEADER})")
+        return read_versioned_dir(root, INDEX_HEADER, lambda h, base: cls._read(root, h, base, mmap, overrides),
+                                  kind="dualvec index")
+
+    @classmethod
+    def _read(cls, root: Path, header: dict, base: Path, mmap: bool, overrides: dict) -> Ranker:
+        if header.get("format") != INDEX_FORMAT:
+            raise DualvecError(f"{root / INDEX_HEADER} is not a dualvec index header")
+        version = header.get("format_version", 0)
+        if not isinstance(version, int) or version > INDEX_VERSION:
+            raise DualvecError(f"{root}: index format {version!r} is newer than this dualvec")
+        settings = header.get("config", {})
+        if not isinstance(settings, dict):
+            raise DualvecError(f"{root / INDEX_HEADER}: 'config' must be an object")
+        config = RankerConfig.from_dict(settings)
+        for key in INDEX_SETTINGS:
+            if key in overrides and overrides[key] != getattr(config, key):
+                raise DualvecError(f"'{key}' is fixed when the index is built; re-index to change it")
+        model = load(inside_dir(base / "model", root, "dualvec index"), mmap=mmap)
+        expected = header.get("model_fingerprint")
+        if expected is not None and model.fingerprint != expected:
+            raise DualvecError(f"{root}: the model inside the index is not the one it was built with "
+                               "(its fingerprint differs); re-index")
+        try:
+            self = cls(model, config, **overrides)
+        except TypeError as exc:
+            raise DualvecError(f"{root / INDEX_HEADER}: corrupt settings ({exc})") from None
+        doc_ids = load_json(base / "doc_ids.json", root=root)
+        if not isinstance(doc_ids, list):
+            raise DualvecError(f"{base / 'doc_ids.json'} is corrupt: expected a list of ids")
+        self.doc_ids = [str(d) for d in doc_ids]
+        self.centroids = {}
+        files = header.get("files", {})
+        if not isinstance(files, dict):
+            raise DualvecError(f"{root / INDEX_HEADER}: 'files' must be an object")
+        for stem, name in files.items():
+            if not safe_name(name) or not str(stem).startswith("centroids_"):
+                raise DualvecError(f"{root / INDEX_HEADER} names an unsafe file: {name!r}")
+            arr = load_array(base / name, mmap, root=root)
+            if arr.shape != (len(self.doc_ids), self.model.vector_size) or arr.dtype != np.float32:
+                raise DualvecError(f"{base / name}: shape {arr.shape} does not match the index")
+            self.centroids[stem.removeprefix("centroids_")] = arr
+        self.bm25 = BM25.load(inside_dir(base / "bm25", root, "dualvec index"), config.k1, config.b,
+                              config.bm25_method, mmap=mmap, root=root)
+        if self.bm25.n_docs != len(self.doc_ids):
+            raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
+        self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        self.texts = DocumentTexts.load(base, len(self.doc_ids), root) if os.path.lexists(base / TEXTS) else None
+        extra = header.get("extra_models", {})
+        if not isinstance(extra, dict):
+            raise DualvecError(f"{root / INDEX_HEADER}: 'extra_models' must be an object")
+        self.extra_models = {name: IndexedModel.load(base, name, entry, len(self.doc_ids), mmap, root)
+                             for name, entry in extra.items()}
+        if len(self._row_of) != len(self.doc_ids):
+            raise DualvecError(f"{base / 'doc_ids.json'} lists a document id twice")
+        return self
