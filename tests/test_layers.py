@@ -24,6 +24,7 @@ LAYERS = [
     ["ranking"],
     ["evaluation"],
     ["scale"],
+    ["pyterrier"],  # PyTerrier transformers over ranking's indexes and irdata's collections
     ["serve"],
     ["cli", "__main__"],
 ]
