@@ -11,7 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..corpus import TOKENIZER_PRESETS
+from ..errors import DualvecError
 from ..model import parse_space
+from ..ranking.in_domain import IN_DOMAIN_BY_DEFAULT, IN_DOMAIN_OPTIONS
 from ._common import (
     INDEX_HELP,
     QUERIES_HELP,
@@ -37,10 +39,12 @@ from ._common import (
 @app.command("index")
 @friendly
 def index_cmd(
-    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="dualvec model (its tokeniser is used).")],
-    collection: Annotated[Path, typer.Argument(metavar="COLLECTION", help="BEIR or Cranfield directory, or a documents file "
-                                                    "(.jsonl, SMART, or id<TAB>text).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")],
+    model_path: Annotated[Path, typer.Argument(metavar="[MODEL]", help="dualvec model (its tokeniser is used); "
+                                                "leave it out to index with an in-domain model alone.")],
+    collection: Annotated[Optional[Path], typer.Argument(
+        metavar="COLLECTION", help="BEIR or Cranfield directory, or a documents file "
+                                   "(.jsonl, SMART, or id<TAB>text).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")] = ...,
     space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = RANK.space,
     desm_weight: Annotated[Optional[float], typer.Option(
         help=f"DESM weight in the BM25 mixture (0 = BM25, 1 = DESM; default {RANK.alpha}).")] = None,
@@ -73,17 +77,41 @@ def index_cmd(
     workers: Annotated[Optional[int], typer.Option("--workers", hidden=True, min=1,
                                                    help="Deprecated name of --dask-workers.")] = None,
     chunk_size: Annotated[int, typer.Option(help="With --engine: documents per shard.", min=1)] = 50_000,
+    in_domain: Annotated[bool, typer.Option(
+        "--in-domain/--no-in-domain", help="Also train a model on the collection's own text and keep it in the "
+                                           "index beside MODEL (its DESM scores are features of their own).")
+                         ] = IN_DOMAIN_BY_DEFAULT,
+    in_domain_epochs: Annotated[int, typer.Option(help="Epochs of the in-domain model.", min=1)
+                                ] = IN_DOMAIN_OPTIONS["epochs"],
+    in_domain_dim: Annotated[int, typer.Option(help="Dimensions of the in-domain model.", min=1)
+                             ] = IN_DOMAIN_OPTIONS["vector_size"],
+    local: Annotated[bool, typer.Option(
+        "--local/--no-local", help="Expand each query with locally trained embeddings (Diaz et al. 2016: a "
+                                   "model trained per query on its top documents; about a second a query).")
+                     ] = False,
     progress: ProgressOpt = None,
 ) -> None:
-    """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid."""
+    """Index a collection for BM25 and DESM: precompute every document's IN and OUT centroid.
+
+    With MODEL, an in-domain model trained on the collection is kept beside it (--no-in-domain:
+    not); without MODEL, the in-domain model is the index's only model."""
     from ..irdata import read_collection
     from ..ranking import RM3, Expansion, Ranker
+    from ..ranking.in_domain import IN_DOMAIN, MIN_TOKENS, count_tokens, train_in_domain
+    from ..ranking.local import LocalEmbedding
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight, RANK.alpha)
     workers = renamed("--workers", workers, "--dask-workers", dask_workers)
-    model = open_model(model_path)
+    if collection is None:  # index COLLECTION: the in-domain model alone
+        model_path, collection, model = None, model_path, None
+        if engine is not None:
+            raise DualvecError("--engine needs a MODEL: dualvec index MODEL COLLECTION --engine ...")
+        if adapt:
+            raise DualvecError("--adapt trains MODEL further; without a MODEL there is nothing to adapt")
+    else:
+        model = open_model(model_path)
     tok = make_tokenizer(tokenizer, token_pattern, lowercase)
-    if tok is not None:
+    if tok is not None and model is not None:
         model.tokenizer = tok
     if engine is not None:
         from ..scale import build_index
@@ -96,23 +124,40 @@ def index_cmd(
     docs = read_collection(collection).docs
     if adapt:  # training copies the mapped matrices into memory itself
         model.train_more(list(docs.values()), epochs=adapt, progress=progress)
+    extra, trained = {}, ""
+    if model is not None and in_domain and (n := count_tokens(docs.values(), model.tokenizer)) < MIN_TOKENS:
+        in_domain, trained = False, f"no in-domain model: {n:,} tokens is too little text to train one"
+    if model is None or in_domain:
+        own = train_in_domain(docs.values(), tokenizer=model.tokenizer if model is not None else tok,
+                              epochs=in_domain_epochs, vector_size=in_domain_dim, progress=progress)
+        trained = f"in-domain model: {len(own.words):,} words, {in_domain_dim} d, {in_domain_epochs} epochs"
+        if model is None:
+            model = own
+        else:
+            extra[IN_DOMAIN] = own
     ranker = Ranker(model, space=space, alpha=desm_weight, k1=k1, b=b,
                     stopwords=None if stopwords == "none" else stopwords,
                     stemmer=None if stemmer == "none" else stemmer,
                     rm3=RM3() if rm3 else None,
-                    expansion=None if expansion == "none" else Expansion(space=expansion))
-    ranker.index(docs, progress=progress).save(output)
-    err.print(f"indexed {len(docs):,} documents into {output}" + (f" (model adapted, {adapt} epochs)" if adapt else ""))
+                    expansion=None if expansion == "none" else Expansion(space=expansion),
+                    local=LocalEmbedding() if local else None)
+    ranker.index(docs, progress=progress, extra_models=extra).save(output)
+    notes = [n for n in (f"model adapted, {adapt} epochs" if adapt else "", trained) if n]
+    err.print(f"indexed {len(docs):,} documents into {output}" + (f" ({'; '.join(notes)})" if notes else ""))
 
 
-def _result_table(ranker, query, results, explain: bool) -> Table:
+def _result_table(ranker, query, results, explain: bool, learned: bool = False) -> Table:
     stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
-    table = Table(title=f"{escape(repr(query.text))}  ({stages}; desm {ranker.config.space}, "
-                        f"alpha {ranker.config.alpha})")
+    learned = learned and ranker.learned is not None
+    how = (f"learned {ranker.learned.name} over the BM25 and RM3 pools" if learned else
+           f"{stages}; desm {ranker.config.space}, alpha {ranker.config.alpha}")
+    table = Table(title=f"{escape(repr(query.text))}  ({how})")
     for col, just in [("#", "right"), ("doc", "left"), ("score", "right"), ("BM25", "right"), ("DESM", "right")]:
         table.add_column(col, justify=just)
     if explain:
         table.add_column("per term: BM25 | DESM")
+        if learned and hasattr(ranker.learned, "weights_"):
+            table.add_column("per feature: weight x normalised value")
     for rank, (doc, score) in enumerate(results, start=1):
         ex = ranker.explain(query, doc)
         row = [str(rank), escape(doc), f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
@@ -120,6 +165,8 @@ def _result_table(ranker, query, results, explain: bool) -> Table:
             bm = ", ".join(f"{t} {s:.2f}" for t, s in ex["bm25_terms"] if s)
             de = ", ".join(f"{t} {s:.3f}" for t, s in ex["desm_terms"])
             row.append(escape(f"{bm or '-'} | {de or '-'}"))
+            if learned and "features" in ex:
+                row.append(escape(", ".join(f"{n} {c:+.3f}" for n, _, w, c in ex["features"] if w)))
         table.add_row(*row)
     for stage, terms in query.added.items():
         table.caption = ((table.caption + "\n") if table.caption else "") + escape(
@@ -155,7 +202,7 @@ def search_cmd(
         q = ranker.analyze(text)
         results = ranker.search(q, k, mode=mode, alpha=desm_weight)
         if results:
-            out.print(_result_table(ranker, q, results, explain))
+            out.print(_result_table(ranker, q, results, explain, learned=desm_weight is None and mode == "rerank"))
         else:
             err.print(escape(f"{text!r}: no query word is in the collection or the model; nothing to rank"))
 
@@ -182,15 +229,35 @@ def rerank_cmd(
     from ..irdata import read_collection, read_run, write_run
     from ..scale import CentroidIndex
 
-    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight, RANK.alpha)
+    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
     queries_path = one_of("queries", queries_arg, queries_opt, "--queries")
     parse_space(space)
     queries = read_collection(queries_path).queries if queries_path.is_dir() else queries_and_qrels(queries_path, None)[0]
     first = read_run(run)
+    if desm_weight is None and _learned_index(index_path):
+        from ..ranking import Ranker
+
+        ranker = Ranker.load(index_path)
+        out_run = {q: dict(ranker.rerank(queries[q], list(docs))[:depth]) for q, docs in first.items() if q in queries}
+        write_run(out_run, output, tag=tag)
+        err.print(f"re-ranked {len(out_run):,} queries by the index's learned ranker into {output}")
+        return
+    desm_weight = RANK.alpha if desm_weight is None else desm_weight
     index = CentroidIndex.open(index_path)
     out_run = index.rerank(queries, first, alpha=desm_weight, space=space, normalization=normalization, depth=depth)
     write_run(out_run, output, tag=tag)
     err.print(f"re-ranked {len(out_run):,} queries into {output}")
+
+
+def _learned_index(path: Path) -> bool:
+    """Is ``path`` a ranker index that holds a learned ranker (tune --save)?"""
+    import json
+
+    try:
+        header = json.loads((path / "ranker.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(header, dict) and isinstance(header.get("config"), dict) and bool(header["config"].get("learned"))
 
 
 @app.command("rank")

@@ -34,6 +34,18 @@ IN_DOMAIN = "in-domain"
 #: Training settings of the in-domain model (see benchmarks/RESULTS.md, "In-domain and local embeddings").
 IN_DOMAIN_OPTIONS: dict[str, Any] = dict(sg=True, vector_size=100, epochs=15, window=10, negative=10,
                                          sample=1e-4, min_count=2)
+#: Whether ``dualvec index MODEL COLLECTION`` trains one (``--in-domain/--no-in-domain``).
+IN_DOMAIN_BY_DEFAULT = True
+#: Below this many tokens a collection is too little text for word2vec: beside a general
+#: model, ``dualvec index`` then trains no in-domain model (and says so).
+MIN_TOKENS = 20_000
+
+
+def count_tokens(texts: Iterable[str], tokenizer: Tokenizer | None = None) -> int:
+    from ..corpus import default_tokenizer
+
+    tok = tokenizer or default_tokenizer()
+    return sum(len(tok(t)) for t in texts)
 
 #: What an extra model may be called (it names files and features).
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
