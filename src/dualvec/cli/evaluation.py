@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import DualvecError
@@ -22,6 +23,37 @@ def _qrels(path: Path, split: Optional[str]):
             raise DualvecError(f"{path} holds no judgments")
         return qrels
     return read_qrels(path)
+
+
+#: Below this share of judged documents found in an index, tune warns (they may come from another collection).
+MIN_JUDGED_SHARE = 0.5
+
+
+def check_judged(qrels, doc_ids, qrels_name: str, where: str, warn_below: float | None = MIN_JUDGED_SHARE) -> None:
+    """Refuse judgments none of whose documents is in ``doc_ids`` (a table of 0.0000 otherwise says
+    nothing of why); warn when fewer than ``warn_below`` of them are."""
+    import warnings
+
+    judged = {d for docs in qrels.values() for d in docs}
+    if not judged:
+        raise DualvecError(f"{qrels_name} judges no document")
+    ids = doc_ids if isinstance(doc_ids, (set, frozenset, dict)) else set(doc_ids)
+    found = sum(1 for d in judged if d in ids)
+    if found == 0:
+        raise DualvecError(f"no judged document of {qrels_name} is in {where}: are they from the same collection?")
+    if warn_below is not None and found < warn_below * len(judged):
+        warnings.warn(f"only {found:,} of the {len(judged):,} judged documents of {qrels_name} "
+                      f"({found / len(judged):.0%}) are in {where}: are they from the same collection?", stacklevel=1)
+
+
+def check_run(run, qrels, run_name: str, qrels_name: str) -> None:
+    """Refuse a run that shares no query, or no judged document, with the judgments."""
+    common = [q for q in run if q in qrels]
+    if not common:
+        raise DualvecError(f"no query of {run_name} is judged in {qrels_name}: are they from the same collection "
+                           f"(and split)?")
+    check_judged({q: qrels[q] for q in common}, {d for q in common for d in run[q]}, qrels_name, run_name,
+                 warn_below=None)
 
 
 @app.command("evaluate")
@@ -41,7 +73,10 @@ def evaluate_cmd(
     if not names:
         raise DualvecError("--measures names no measure (e.g. nDCG@10,AP)")
     qrels = _qrels(qrels_path, split)
-    results = [evaluate(read_run(p), qrels, names) for p in run_paths]
+    runs = [read_run(p) for p in run_paths]
+    for p, run in zip(run_paths, runs):
+        check_run(run, qrels, str(p), str(qrels_path))
+    results = [evaluate(run, qrels, names) for run in runs]
     table = Table(title=f"{len(next(iter(results[0].per_query.values()))):,} judged queries")
     table.add_column("run")
     for m in names:
@@ -75,6 +110,9 @@ def tune_cmd(
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
     measure: Annotated[str, typer.Option(help="Metric to maximise.")] = "nDCG@10",
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write the choice into the index.")] = False,
+    learner: Annotated[str, typer.Option(help="Learned ranker tried beside the pipeline grid, chosen only where "
+                                              "an inner cross-validation on the training queries says it pays: "
+                                              "coordinate_ascent, lightgbm, or none.")] = "coordinate_ascent",
     progress: ProgressOpt = None,
 ) -> None:
     """Choose the pipeline (BM25, RM3, embedding expansion, the DESM mixture) and its parameters on judged queries.
@@ -100,6 +138,7 @@ def tune_cmd(
         split = "test" if "test" in coll.qrels else next(iter(coll.qrels), "test")
     queries, qrels = coll.split_queries(split), coll.qrels[split]
     ranker = Ranker.load(index_path, mmap=False)
+    check_judged(qrels, ranker.doc_ids, f"{collection} ('{split}')", f"the index {index_path}")
     pipelines = pipeline_grid("in-out" if ranker.model.out_vectors is not None else "in-in")
     table = Table(title=f"mean {measure} over {len(queries):,} '{split}' queries, by DESM weight alpha")
     table.add_column("pipeline")
@@ -120,6 +159,7 @@ def tune_cmd(
     for name, row in iter_table(grid):
         table.add_row(name, *(f"{v:.4f}" for v in row))
     out.print(table)
+    learning = _Learning(ranker, queries, qrels, learner, mode, measure, progress)
     if folds is None:
         out.print(f"chosen: {choice.describe()}  ({measure} {choice.score:.4f}); alpha {choice.alpha}")
     else:
@@ -130,13 +170,77 @@ def tune_cmd(
         if cv.at_edge:
             out.print(f"[yellow]at the edge of the grid (the best may lie beyond):[/] {', '.join(cv.at_edge)}")
         score = evaluate(cv.run, qrels, [measure]).aggregate[measure]
+        if learning.on:
+            out.print(f"cross-validated {measure} of the pipeline grid alone: {score:.4f}")
+            cv.run = learning.cross_validate(ranker, grid, folds)
+            score = evaluate(cv.run, qrels, [measure]).aggregate[measure]
         out.print(f"cross-validated {measure}: {score:.4f}")
         if run is not None:
             write_run(cv.run, run, tag="dualvec-cv")
             err.print(f"wrote the cross-validated run to {run}")
         choice = grid.best(grid.query_ids)  # what --save stores: the choice on every query
+    final = learning.decide(grid) if learning.on and (save or folds is None) else None
     if save:
         ranker.config.alpha = choice.alpha
         ranker.config.rm3, ranker.config.expansion = choice.pipeline.rm3, choice.pipeline.expansion
+        ranker.config.learned = None
+        what = choice.describe()
+        if final is not None:
+            ranker.config.rm3 = ranker.config.expansion = None  # the features add RM3 themselves
+            ranker.config.learned, what = final.to_dict(), _describe_learner(final)
         ranker.save(index_path)
-        err.print(f"saved {choice.describe()} (k1={ranker.config.k1}, b={ranker.config.b}) into {index_path}")
+        err.print(f"saved {what} (k1={ranker.config.k1}, b={ranker.config.b}) into {index_path}")
+
+
+class _Learning:
+    """tune's learned ranker: the features of every judged query (computed once), the
+    learner-or-pipeline choice per fold, and the final decision on every query."""
+
+    def __init__(self, ranker, queries, qrels, learner: str, mode: str, measure: str, progress):
+        from ..ranking.learned import LEARNERS, make_learner
+
+        if learner != "none" and learner not in LEARNERS:
+            raise DualvecError(f"unknown learner {learner!r}; use one of {', '.join(LEARNERS)}, none")
+        self.on = learner != "none" and mode == "rerank"
+        self.qrels, self.measure = qrels, measure
+        if not self.on:
+            return
+        from ..evaluation.learning import feature_pools
+
+        make_learner(learner)  # a missing LightGBM fails here, before the work
+        self.make = lambda: make_learner(learner)
+        judged = {q: t for q, t in queries.items() if q in qrels}
+        self.pools = feature_pools(ranker.with_config(learned=None), judged, progress=progress)
+        self.names = ranker.features().names
+
+    def cross_validate(self, ranker, grid, folds: int):
+        from ..evaluation.learning import cross_validate_choice
+
+        cv = cross_validate_choice(ranker, grid, self.pools, self.qrels, k=folds, make=self.make,
+                                   measure=self.measure)
+        for f, c in enumerate(cv.choices, start=1):
+            inner = ", ".join(f"{k} {v:.4f}" for k, v in c.inner.items())
+            what = _describe_learner(c.learner) if c.learner is not None else c.description
+            out.print(f"fold {f}, chosen by inner cross-validation ({inner}): {escape(what)}")
+        return cv.run
+
+    def decide(self, grid):
+        """The learner fitted on every query, if it beats the pipeline grid in a cross-validation
+        over them; else None (the pipeline grid's choice stands)."""
+        from ..evaluation.learning import fit_learner, inner_scores
+
+        inner = inner_scores(grid, self.pools, self.qrels, self.names, grid.query_ids, k=5, make=self.make,
+                             measure=self.measure, seed=0)
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in inner.items())
+        if inner["learner"] <= inner["pipeline"]:
+            out.print(f"on every query, the pipeline grid ({scores}): keeping its choice")
+            return None
+        learner = fit_learner(self.pools, self.qrels, grid.query_ids, self.names, self.make)
+        out.print(f"on every query, the learner ({scores}): {escape(_describe_learner(learner))}")
+        return learner
+
+
+def _describe_learner(learner) -> str:
+    from ..evaluation.learning import describe_learner
+
+    return describe_learner(learner)

@@ -446,7 +446,9 @@ class Ranker:
             raise DualvecError("the index's learned ranker was fitted on features "
                                f"({', '.join(learner.feature_names_)}) this index does not compute "
                                f"({', '.join(feats.names)}); tune it again")
-        f = feats.compute(query if isinstance(query, Query) else self.analyzer.query(query), doc_ids)
+        # the features analyse the query themselves (a Query another stage expanded is re-read from its text)
+        q = self.analyzer.query(query.text, query.query_id) if isinstance(query, Query) else self.analyzer.query(query)
+        f = feats.compute(q, doc_ids)
         return f, (learner.predict(f.X) if len(f.rows) else np.zeros(0))
 
     def _learned_ranked(self, query: str | Query, doc_ids: Sequence[str] | None, k: int | None):
@@ -514,7 +516,7 @@ class Ranker:
         if learner is None or not hasattr(learner, "contributions"):
             return {}
         feats = self.features()
-        pool = feats.compute(query if isinstance(query, Query) else self.analyzer.query(query))
+        pool = feats.compute(self.analyzer.query(query.text if isinstance(query, Query) else query))
         ids = pool.doc_ids if doc_id in pool.doc_ids else pool.doc_ids + [doc_id]
         f = feats.compute(pool.query, ids)
         i = ids.index(doc_id)

@@ -307,8 +307,9 @@ class Explorer:
             raise DualvecError(f"the index cannot score space {space!r}; use one of "
                                f"{', '.join(s for s in self.spaces if parse_space(s)[1] in r.centroids)}")
         query = r.analyze(q)
+        learned = desm_weight is None and mode == "rerank" and r.learned is not None  # tune --save stored one
         results = []
-        for doc_id, score in r.search(query, k, mode=mode, alpha=weight, space=space):
+        for doc_id, score in r.search(query, k, mode=mode, alpha=None if learned else weight, space=space):
             ex = r.explain(query, doc_id, space=space)
             text = r.texts[int(r.rows([doc_id])[0])] if r.texts is not None else None
             title, body = _split_title(text) if text is not None else (None, None)
@@ -316,10 +317,14 @@ class Explorer:
                             "desm": _round(ex["desm"]),
                             "bm25_terms": [{"term": t, "score": _round(s)} for t, s in ex["bm25_terms"]],
                             "desm_terms": [{"term": t, "score": _round(s)} for t, s in ex["desm_terms"]],
-                            "title": title, "snippet": body[:300] if body is not None else None})
+                            "title": title, "snippet": body[:300] if body is not None else None,
+                            **({"features": [{"name": n, "value": _round(v), "weight": _round(w),
+                                              "contribution": _round(c)} for n, v, w, c in ex["features"]]}
+                               if learned and "features" in ex else {})})
         stop_only = bool(q.strip()) and not query.terms and bool(self.analyzer.tokenizer(q))
         return {"query": q, "stages": ["bm25"] + [s.name for s in r.config.stages()] + ["desm"],
                 "desm_weight": weight, "space": space, "mode": mode, "k": k,
+                "learned": r.learned.name if learned else None,
                 "expansion": {stage: [{"term": t, "weight": _round(w)} for t, w in terms.items()]
                               for stage, terms in query.added.items()},
                 "unknown_terms": [t for t in query.terms if t not in r.model],
