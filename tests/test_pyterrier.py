@@ -295,11 +295,16 @@ def test_features_feed_ltr_and_the_feature_union(setup):
     idx = root / "rm3.idx"
     ranker = Ranker.load(idx)
     feats = DualvecFeatures(idx, spaces=("in-out", "in-in"), models={"": None, "again": root / "model"})
-    assert feats.feature_names == ("bm25", "rm3", "desm_in_out", "desm_in_in", "desm_in_out@again",
-                                   "desm_in_in@again")
+    assert feats.feature_names[:6] == ("bm25", "rm3", "desm_in_out", "desm_in_in", "desm_in_out@again",
+                                       "desm_in_in@again")
+    assert DualvecFeatures(idx).feature_names == ranker.features().names  # the learned ranker's own features
     res = (DualvecRetriever(idx, k=20) >> feats)(topics(coll))
     X = np.stack(res.features)
-    assert X.shape == (len(res), 6)
+    assert X.shape == (len(res), len(feats.feature_names))
+    own = np.stack(DualvecFeatures(idx)(res).features)
+    for qid, group in res.groupby("qid", sort=False):  # equal to dualvec's own feature computer
+        f = ranker.features().compute(group["query"].iloc[0], list(group.docno))
+        np.testing.assert_allclose(own[group.index], f.X)
     row = res.iloc[3]
     q = ranker.analyzer.query(row["query"])
     r = ranker.rows([row.docno])
@@ -312,7 +317,8 @@ def test_features_feed_ltr_and_the_feature_union(setup):
     # the ** feature union and pt.ltr with LightGBM
     union = DualvecRetriever(idx, k=20) >> (DESMReranker(idx) ** DualvecFeatures(idx, spaces=("in-out",)))
     u = union(topics(coll))
-    assert np.stack(u.features).shape == (len(u), 1 + 3)  # the mixture, then bm25, rm3, desm_in_out
+    width = len(DualvecFeatures(idx, spaces=("in-out",)).feature_names)
+    assert np.stack(u.features).shape == (len(u), 1 + width)  # the mixture, then bm25, rm3, desm_in_out, ...
     lgb = pytest.importorskip("lightgbm")
     ltr = DualvecRetriever(idx, k=20) >> feats >> pt.ltr.apply_learned_model(
         lgb.LGBMRanker(n_estimators=5, min_child_samples=1, verbose=-1), form="ltr")
@@ -356,3 +362,26 @@ def test_topics_and_qrels_from_dualvec_readers(setup, tmp_path):
     assert topics(tmp_path / "q.tsv").qid.tolist() == ["a", "b"]
     with pytest.raises(dualvec.DualvecError, match="no 'dev' judgments"):
         topics(coll, split="dev")
+
+
+def test_an_index_with_a_learned_ranker(setup):
+    """With a learned ranker in the index, the retriever's candidates are its pool and the
+    reranker applies it: the pipeline is still `dualvec rank`, document for document."""
+    from dualvec.irdata import read_qrels
+    from dualvec.pyterrier import DESMReranker, DualvecRetriever, topics
+    from dualvec.ranking import Ranker
+
+    learned = pytest.importorskip("dualvec.ranking.learned")
+    features = pytest.importorskip("dualvec.ranking.features")
+    root, coll = setup
+    ranker = Ranker.load(root / "idx")
+    feats = ranker.features()
+    q = topics(coll)
+    pools = [feats.compute(text, query_id=qid) for qid, text in zip(q["qid"], q["query"])]
+    X, y, group, _ = features.learning_data(pools, read_qrels(coll / "qrels" / "test.tsv"))
+    learner = learned.CoordinateAscent(shrinkage=0.0).fit(X, y, group, feats.names)
+    ranker.with_config(learned=learner.to_dict()).save(root / "learned.idx")
+    cli("rank", root / "learned.idx", coll, "-o", root / "learned.trec", "--no-progress")
+    res = (DualvecRetriever(root / "learned.idx") >> DESMReranker(root / "learned.idx"))(q)
+    assert as_written(res) == written(root / "learned.trec")
+    assert frame_docs(res) != frame_docs((DualvecRetriever(root / "idx") >> DESMReranker(root / "idx"))(q))

@@ -166,7 +166,9 @@ class DualvecRetriever(pt.Transformer):
 
     * ``alpha=0.0`` (the default): the first stage alone, BM25 of the query after the index's
       expansion stages (RM3, embedding expansion), raw BM25 scores; its ``k`` documents are
-      the candidates a :class:`DESMReranker` re-orders (``first_stage_k`` follows ``k``);
+      the candidates a :class:`DESMReranker` re-orders (``first_stage_k`` follows ``k``). When
+      the index holds a learned ranker, the candidates are the ones it ranks: the union of
+      BM25's and RM3's top ``k`` (up to 2k documents), in BM25 order;
     * ``alpha=None``: the index's whole ranking, as ``dualvec rank`` and ``Ranker.search`` give
       it (its mixture, or the learned ranker the index holds);
     * any other ``alpha``: the mixture at that weight.
@@ -204,6 +206,12 @@ class DualvecRetriever(pt.Transformer):
     def search(self, query: str, query_id: str = "") -> list[tuple[str, float]]:
         """One query's ``(docno, score)``, best first."""
         ranker = self.ranker
+        if self.alpha == 0.0 and self.mode == "rerank" and getattr(ranker, "learned", None) is not None:
+            feats = ranker.features()
+            pool = feats.compute(ranker.analyzer.query(query, query_id))  # the learned ranker's pool
+            bm25 = pool.X[:, feats.names.index("bm25")]
+            order = np.lexsort((pool.rows, -bm25))
+            return [(pool.doc_ids[i], float(bm25[i])) for i in order]
         if self.alpha == 0.0:
             cand = ranker.candidates(query, mode=self.mode, query_id=query_id)
             order = np.lexsort((cand.rows, -cand.bm25))[: self.k]
@@ -281,6 +289,9 @@ class DESMReranker(pt.Transformer):
     * ``alpha=None``: the index's weight (a bare model: dualvec's default, 0.1). ``space=None``:
       the index's pairing. Frames without a ``score`` column are scored by the index's BM25
       (then this is exactly :meth:`Ranker.rerank`).
+    * An index holding a learned ranker, with ``alpha=None``: the learned ranker re-scores the
+      documents from the index's own features (:meth:`Ranker.rerank`); the frame's score and
+      text are not used, and every ``docno`` must be in the index.
     """
 
     def __init__(self, index_or_model: Any, space: str | None = "in-out", alpha: float | None = None,
@@ -306,6 +317,10 @@ class DESMReranker(pt.Transformer):
             return self.alpha
         return self.index.ranker.config.alpha if self.index is not None else DEFAULT_ALPHA
 
+    def _learned(self) -> bool:
+        return (self.alpha is None and self.index is not None
+                and getattr(self.index.ranker, "learned", None) is not None)
+
     def _normalization(self) -> str:
         return self.index.ranker.config.normalization if self.index is not None else "minmax"
 
@@ -329,6 +344,11 @@ class DESMReranker(pt.Transformer):
         """Mixed scores of one query's rows (in the group's order) and the order to emit them."""
         docnos = group["docno"].astype(str).tolist()
         ranker = self.index.ranker if self.index is not None else None
+        if self._learned():  # the index's learned ranker, over its own features
+            ranked = ranker.rerank(query, docnos)
+            position = {d: i for i, d in enumerate(docnos)}
+            return (np.array([position[d] for d, _ in ranked], dtype=np.int64),
+                    np.array([s for _, s in ranked], dtype=np.float64))
         rows = None
         if ranker is not None and all(d in ranker._row_of for d in docnos):
             rows = ranker.rows(docnos)
@@ -399,7 +419,8 @@ class DESMReranker(pt.Transformer):
 
 
 def _feature_name(space: str, model_name: str = "") -> str:
-    """``desm_in_out`` for the index's model, ``desm_in_out@local`` for a model named ``local``."""
+    """``desm_in_out`` for the index's model, ``desm_in_out@local`` for a model named ``local``
+    (the names of :mod:`dualvec.ranking.features`)."""
     q, d = parse_space(space)
     return f"desm_{q}_{d}" + (f"@{model_name}" if model_name else "")
 
@@ -409,18 +430,29 @@ def _stage_view(ranker: Ranker) -> Any:
     return ranker.stage_index() if hasattr(ranker, "stage_index") else ranker
 
 
+def _index_models(ranker: Ranker) -> dict[str, tuple[DualVectors, Mapping[str, np.ndarray]]]:
+    """The index's models by name (``""`` its own), each with its documents' unit centroids."""
+    models = ranker.models() if callable(getattr(ranker, "models", None)) else {}
+    if not models:
+        return {"": (ranker.model, ranker.centroids)}
+    return {name: (m.model, m.centroids) for name, m in models.items()}
+
+
 class DualvecFeatures(pt.Transformer):
     """R → R with ``features``: one numpy array per row, named in :attr:`feature_names`.
 
-    For each (query, document): ``bm25`` (BM25 of the query), ``rm3`` (BM25 of its RM3
-    expansion: the index's RM3 settings, else Anserini's defaults), then DESM in each of
-    ``spaces`` for each model: ``desm_in_out``, ``desm_in_in`` for the index's own model,
-    ``desm_in_out@NAME`` for another. ``models`` (default: the index's own) is a mapping of
-    names to models (:class:`~dualvec.DualVectors` or model directories), whose DESM is computed
-    from the documents' text (the ``text_field`` column, else the text the index stores);
-    ``""`` or ``None`` as a value stands for the index's own model. Scores are raw (not
-    normalised): ``pt.ltr`` with LightGBM takes them as they are. The input's ``score``
-    and ``rank`` are kept.
+    For each (query, document) the features of dualvec's learned ranker
+    (:mod:`dualvec.ranking.features`): ``bm25`` (BM25 of the query), ``rm3`` (BM25 of its RM3
+    expansion, Anserini's parameters), DESM in each of ``spaces`` for each model
+    (``desm_in_out``, ``desm_in_in`` for the index's own model, ``desm_in_out@NAME`` for another),
+    then the query features (``query_length``, ...). Values are raw, not normalised.
+
+    ``models=None``: every model the index holds. Otherwise a mapping of names to models:
+    ``None`` for a model the index holds (``""`` its own, ``"in-domain"``, ...), or a
+    :class:`~dualvec.DualVectors` or model directory, whose DESM is computed from the
+    documents' text (the ``text_field`` column, else the text the index stores). With the
+    defaults the features are exactly the ones the index's learned ranker reads. The input's
+    columns (``score``, ``rank``) are kept; every ``docno`` must be in the index.
     """
 
     def __init__(self, index: Any, spaces: Sequence[str] = FEATURE_SPACES, models: Any = None,
@@ -428,54 +460,103 @@ class DualvecFeatures(pt.Transformer):
         super().__init__()
         self.index = _index(index)
         self.spaces = tuple([spaces] if isinstance(spaces, str) else spaces)
-        for s in self.spaces:
-            parse_space(s)
+        for sp in self.spaces:
+            parse_space(sp)
         self.text_field = text_field
         self.models = models
-        self._models: dict[str, DualVectors | None] = {}
-        if models is None:
-            self._models = {"": None}
-        elif isinstance(models, Mapping):
-            for name, m in models.items():
-                self._models[str(name)] = None if m in (None, "") else (
-                    m if isinstance(m, DualVectors) else load_model(m, mmap=True))
-        else:
-            raise DualvecError("models must be a mapping of names to models, e.g. {'': None, 'local': 'local.dv'}")
-        names = ["bm25", "rm3"]
-        for name, m in self._models.items():
-            for s in self.spaces:
-                names.append(_feature_name(s, "" if m is None else name))
-        if len(set(names)) != len(names):
-            raise DualvecError(f"two features share a name: {names}")
-        self.feature_names: tuple[str, ...] = tuple(names)
+        self._outside: dict[str, DualVectors | None] | None = None
+        if models is not None:
+            if not isinstance(models, Mapping):
+                raise DualvecError("models must be a mapping of names to models, e.g. {'': None, 'local': 'local.dv'}")
+            self._outside = {str(name): None if m is None else (m if isinstance(m, DualVectors)
+                                                                 else load_model(m, mmap=True))
+                             for name, m in models.items()}
+        self._cols: list[tuple[str, str, str, Any]] | None = None
+        self._r1_features: Any = None
 
-    def _rm3(self, ranker: Ranker) -> RM3:
-        return (ranker.config.rm3 or RM3()).validate()
+    def _columns(self) -> list[tuple[str, str, str, Any]]:
+        """(feature name, kind, space, source) per column, kind one of first/desm/text/query."""
+        if self._cols is None:
+            self._cols = self._make_columns()
+        return self._cols
+
+    def _make_columns(self) -> list[tuple[str, str, str, Any]]:
+        ranker = self.index.ranker
+        held = _index_models(ranker)
+        if self._outside is None:
+            chosen: dict[str, DualVectors | None] = {name: None for name in held}
+        else:
+            chosen = self._outside
+            missing = [n for n, m in chosen.items() if m is None and n not in held]
+            if missing:
+                raise DualvecError(f"the index holds no model {missing[0]!r} (it holds: "
+                                   f"{', '.join(repr(n) for n in held)})")
+        cols: list[tuple[str, str, str, Any]] = [("bm25", "first", "", None), ("rm3", "first", "", None)]
+        for name, m in chosen.items():
+            model, cents = held[name] if m is None else (m, None)
+            for sp in self.spaces:
+                qs, ds = parse_space(sp)
+                if ("out" in (qs, ds) and model.out_vectors is None) or (cents is not None and ds not in cents):
+                    continue  # a pairing this model has no vectors for (an IN-only model)
+                cols.append((_feature_name(sp, name), "desm" if m is None else "text", sp, (model, cents)))
+        r1 = self._r1()
+        if r1 is not None:
+            from .ranking.features import QUERY_FEATURES
+
+            cols.extend((n, "query", "", None) for n in QUERY_FEATURES if n in r1.names)
+        names = [c[0] for c in cols]
+        if len(set(names)) != len(names):
+            raise DualvecError(f"two features share a name: {', '.join(names)}")
+        return cols
+
+    def _r1(self) -> Any:
+        """dualvec's own feature computer (:meth:`Ranker.features`), where this dualvec has one."""
+        ranker = self.index.ranker
+        if self._r1_features is None and callable(getattr(ranker, "features", None)):
+            self._r1_features = ranker.features()
+        return self._r1_features
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The names of the ``features`` columns, in order (reads the index)."""
+        return tuple(c[0] for c in self._columns())
 
     def compute(self, query: str, docnos: Sequence[str], texts: Sequence[str] | None = None) -> np.ndarray:
         """The feature matrix (documents × features) of one query's documents."""
         ranker = self.index.ranker
+        cols = self._columns()
         rows = ranker.rows(list(docnos))
         q = ranker.analyzer.query(query)
-        bm25_all = ranker.bm25.weighted_scores(q.weights)
-        expanded = self._rm3(ranker).apply(_stage_view(ranker), q) if bm25_all.any() else q
-        rm3_all = bm25_all if expanded is q else ranker.bm25.weighted_scores(expanded.weights)
-        cols = [bm25_all[rows], rm3_all[rows]]
-        for name, m in self._models.items():
-            for s in self.spaces:
-                qs, ds = parse_space(s)
-                if m is None:
-                    cols.append(ranker.desm(s).scores(q.terms, rows))
-                    continue
-                if texts is None:
-                    if ranker.texts is None:
-                        raise DualvecError(f"model {name!r} needs the documents' text: the frame has no "
-                                           f"{self.text_field!r} column and the index stores no text")
-                    texts = [ranker.texts[int(r)] for r in rows]
-                cents = space_centroids(m, *known_rows(m, map(ranker.analyzer.terms, texts)), ds)
-                cols.append(cents @ query_vector(m, q.terms, qs))
-        return np.column_stack([np.asarray(c, dtype=np.float64) for c in cols]) if len(rows) else \
-            np.zeros((0, len(self.feature_names)))
+        r1 = self._r1()
+        known: dict[str, np.ndarray] = {}
+        if r1 is not None:
+            f = r1.compute(q, list(docnos))
+            known = {n: f.X[:, j] for j, n in enumerate(r1.names)}
+        else:  # an older dualvec: BM25 and RM3 computed here
+            bm25_all = ranker.bm25.weighted_scores(q.weights)
+            expanded = RM3().apply(_stage_view(ranker), q) if bm25_all.any() else q
+            rm3_all = bm25_all if expanded is q else ranker.bm25.weighted_scores(expanded.weights)
+            known = {"bm25": bm25_all[rows], "rm3": rm3_all[rows]}
+        X = np.zeros((len(rows), len(cols)), dtype=np.float64)
+        if not len(rows):
+            return X
+        for j, (name, kind, sp, src) in enumerate(cols):
+            if name in known:
+                X[:, j] = known[name]
+                continue
+            qs, ds = parse_space(sp)
+            model, cents = src
+            if kind == "desm":
+                X[:, j] = np.asarray(cents[ds])[rows] @ query_vector(model, q.terms, qs)
+                continue
+            if texts is None:
+                if ranker.texts is None:
+                    raise DualvecError(f"feature {name!r} needs the documents' text: the frame has no "
+                                       f"{self.text_field!r} column and the index stores no text")
+                texts = [ranker.texts[int(r)] for r in rows]
+            doc_cents = space_centroids(model, *known_rows(model, map(ranker.analyzer.terms, texts)), ds)
+            X[:, j] = doc_cents @ query_vector(model, q.terms, qs)
+        return X
 
     def transform(self, inp: pd.DataFrame) -> pd.DataFrame:
         pt.validate.result_frame(inp, extra_columns=["query"])
@@ -495,11 +576,12 @@ class DualvecFeatures(pt.Transformer):
         return {}
 
     def __repr__(self) -> str:
-        models = "" if self.models is None else f", models={list(self._models)!r}"
+        models = "" if self.models is None else f", models={list(self._outside)!r}"
         return f"DualvecFeatures({_short(self.index)}, spaces={list(self.spaces)!r}{models})"
 
     def _key(self) -> tuple:
-        return (self.index, self.spaces, tuple((n, id(m)) for n, m in self._models.items()), self.text_field)
+        models = None if self._outside is None else tuple((n, id(m)) for n, m in self._outside.items())
+        return (self.index, self.spaces, models, self.text_field)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DualvecFeatures):
