@@ -105,3 +105,131 @@ def test_a_pickle_of_shared_nested_tuples_is_quick_and_small(tmp_path):
 def test_a_pickle_calling_bytes_of_a_huge_count_is_refused(tmp_path):
     (tmp_path / "b.model").write_bytes(b"\x80\x02cbuiltins\nbytes\nJ\x00\x00\x00\x40\x85R.")
     _one_line(_cli("info", str(tmp_path / "b.model")), "bytes(n)")
+
+
+# -- centroid index: rerank memory, run scores, duplicate ids, long lines, workers, Ctrl-C -------------
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory):
+    from dualvec.scale import build_index
+
+    root = tmp_path_factory.mktemp("bounds_idx")
+    model = tiny_model(n=40, dim=8)
+    rng = np.random.default_rng(1)
+    with open(root / "docs.jsonl", "w") as fh:
+        for i in range(3000):
+            fh.write(json.dumps({"_id": f"d{i}", "text": " ".join(rng.choice(model.words, size=6))}) + "\n")
+    model.save(root / "model")
+    build_index(model, root / "docs.jsonl", root / "idx", chunk_size=500, progress=False)
+    return root
+
+
+def test_rerank_batches_are_bounded_by_cells_not_by_the_deepest_query():
+    from dualvec.scale.index import _batches
+
+    rng = np.random.default_rng(0)
+    for trial in range(50):
+        depths = rng.integers(1, 50, size=int(rng.integers(1, 300)))
+        depths[rng.integers(0, len(depths))] = int(rng.integers(1, 5000))  # one deep query
+        run = {f"q{i}": dict.fromkeys(range(d)) for i, d in enumerate(depths)}
+        batches = list(_batches(run, 4096, 2000))
+        assert [q for b in batches for q in b] == list(run)  # every query, once, in order
+        for b in batches:
+            deepest = max(len(run[q]) for q in b)
+            assert len(b) == 1 or len(b) * deepest <= 2000
+
+
+def test_one_deep_query_among_thousands_does_not_size_every_row(small_index):
+    import tracemalloc
+
+    from dualvec.scale import CentroidIndex
+
+    index = CentroidIndex.load(small_index / "idx")
+    run = {f"q{i}": {f"d{i}": 1.0} for i in range(4000)}
+    run["deep"] = {f"d{i}": float(i) for i in range(3000)}
+    queries = dict.fromkeys(run, "w1 w2")
+    tracemalloc.start()
+    out = index.rerank(queries, run)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(out["deep"]) == 3000 and len(out) == 4001
+    assert peak < 200e6, peak  # was 4001 x 3000 cells in several float64 arrays: ~0.5 GB
+
+
+@pytest.mark.parametrize("score", ["nan", "1e400", "-inf", "inf"])
+def test_rerank_refuses_a_run_with_a_score_that_is_not_finite(small_index, tmp_path, score):
+    (tmp_path / "q.tsv").write_text("q1\tw1 w2\n")
+    (tmp_path / "run.txt").write_text(f"q1 Q0 d1 1 3.5 x\nq1 Q0 d2 2 {score} x\n")
+    _one_line(_cli("rerank", str(small_index / "idx"), str(tmp_path / "q.tsv"), "--run", str(tmp_path / "run.txt"),
+                   "-o", str(tmp_path / "out.txt")), "line 2", "finite")
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_a_run_listing_a_document_twice_for_a_query_is_refused(tmp_path):
+    from dualvec.irdata import read_run
+
+    (tmp_path / "run.txt").write_text("q1 Q0 d1 1 3.5 x\nq1 Q0 d1 2 2.0 x\n")
+    with pytest.raises(DualvecError, match="line 2.*'d1' a second time"):
+        read_run(tmp_path / "run.txt")
+
+
+@pytest.mark.parametrize("name, body", [
+    ("docs.jsonl", '{"_id": "a", "text": "w1"}\n{"_id": "b", "text": "w2"}\n{"_id": "a", "text": "w3"}\n'),
+    ("docs.tsv", "a\tw1\nb\tw2\na\tw3\n"),
+])
+def test_duplicate_document_ids_are_refused_by_both_indexes(small_index, tmp_path, name, body):
+    (tmp_path / name).write_text(body)
+    _one_line(_cli("index", str(small_index / "model"), str(tmp_path / name), "-o", str(tmp_path / "c"),
+                   "--engine", "local"), "'a'", "twice")
+    _one_line(_cli("index", str(small_index / "model"), str(tmp_path / name), "-o", str(tmp_path / "r")),
+              "'a'", "twice")
+
+
+def test_a_huge_one_line_document_is_refused_without_being_read_whole(small_index, tmp_path, monkeypatch):
+    from dualvec import irdata
+
+    monkeypatch.setattr(irdata, "MAX_LINE_CHARS", 10_000)
+    (tmp_path / "docs.jsonl").write_text('{"_id": "a", "text": "w1"}\n{"_id": "b", "text": "' + "w1 " * 20_000 + '"}\n')
+    (tmp_path / "docs.tsv").write_text("a\tw1\nb\t" + "w1 " * 20_000 + "\n")
+    for name in ("docs.jsonl", "docs.tsv"):
+        _one_line(_cli("index", str(small_index / "model"), str(tmp_path / name), "-o", str(tmp_path / name[-4:]),
+                       "--engine", "local"), "line 2", "longer than 10,000 characters")
+
+
+def test_a_jsonl_line_nested_100000_deep_is_one_error_line(small_index, tmp_path):
+    (tmp_path / "docs.jsonl").write_text('{"_id": "a", "text": "w1"}\n' + "[" * 100_000 + "\n")
+    _one_line(_cli("index", str(small_index / "model"), str(tmp_path / "docs.jsonl"), "-o", str(tmp_path / "c"),
+                   "--engine", "local"), "line 2", "nested too deeply")
+
+
+def test_dask_workers_are_capped_before_anything_starts(small_index, tmp_path):
+    _one_line(_cli("index", str(small_index / "model"), str(small_index / "docs.jsonl"), "-o", str(tmp_path / "c"),
+                   "--engine", "dask", "--dask-workers", "1000000"), "--dask-workers 1000000", "per CPU")
+    assert not (tmp_path / "c").exists()
+
+
+def test_ctrl_c_during_a_dask_build_says_interrupted_exits_130_and_the_build_resumes(small_index, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pytest.importorskip("dask.distributed", reason="dask[distributed] is a dev dependency")
+    out = tmp_path / "idx"
+    args = [sys.executable, "-m", "dualvec", "index", str(small_index / "model"), str(small_index / "docs.jsonl"),
+            "-o", str(out), "--engine", "dask", "--dask-workers", "2", "--chunk-size", "20", "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list((out / "shards").glob("*.ids.json"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group, workers too
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (proc.returncode, stderr)
+    assert stderr.strip().splitlines() == ["interrupted"], stderr
+    assert not (out / "manifest.json").exists()
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from dualvec.scale import CentroidIndex
+
+    assert len(CentroidIndex.load(out)) == 3000

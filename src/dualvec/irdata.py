@@ -19,6 +19,7 @@ and 0 judged non-relevant.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_file_atomic
-from .errors import DualvecError
+from .errors import DualvecError, parse_json
 
 #: Judgments, ``{query id: {doc id: gain}}``.
 Qrels = Mapping[str, Mapping[str, int]]
@@ -62,15 +63,34 @@ def _read_text(path: Path) -> str:
         raise DualvecError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+#: The longest line (a document, a query, a judgment) a reader takes, in characters: a longer
+#: one is refused, naming it, instead of being read whole (a 1 GB one-line file).
+MAX_LINE_CHARS = 1 << 24
+
+
+def bounded_lines(fh, path: Path, limit: int | None = None) -> Iterator[str]:
+    """The lines of an open text file, each read with a bound: one longer than ``limit``
+    (default :data:`MAX_LINE_CHARS`) characters is a :class:`DualvecError` naming its line, and
+    is never held whole."""
+    limit = MAX_LINE_CHARS if limit is None else limit
+    n = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        n += 1
+        if len(line) > limit:
+            raise DualvecError(f"{path}: line {n} is longer than {limit:,} characters; "
+                               "a document that long is not one dualvec reads")
+        yield line
+
+
 def parse_jsonl(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) of each non-blank line; anything but a JSON object is an error."""
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DualvecError(f"{path}: line {n} is not JSON ({exc.msg})") from None
+        row = parse_json(line, f"{path}: line {n}")
         if not isinstance(row, dict):
             raise DualvecError(f"{path}: line {n} is not a JSON object")
         yield n, row
@@ -97,10 +117,12 @@ def read_beir(directory: str | os.PathLike) -> Collection:
     docs: dict[str, str] = {}
     for row in _jsonl(root / "corpus.jsonl"):
         title, text = str(row.get("title") or ""), str(row.get("text") or "")
-        _add_once(docs, str(row["_id"]), f"{title}. {text}" if title else text, root / "corpus.jsonl")
+        _add_once(docs, _doc_id(row["_id"], root / "corpus.jsonl"), f"{title}. {text}" if title else text,
+                  root / "corpus.jsonl")
     queries: dict[str, str] = {}
     for row in _jsonl(root / "queries.jsonl"):
-        _add_once(queries, str(row["_id"]), str(row.get("text") or ""), root / "queries.jsonl")
+        _add_once(queries, _doc_id(row["_id"], root / "queries.jsonl"), str(row.get("text") or ""),
+                  root / "queries.jsonl")
     qrels = {}
     qdir = root / "qrels"
     if qdir.is_dir():
@@ -182,9 +204,13 @@ def read_qrels(path: str | os.PathLike, grade: Callable[[int], int] | None = Non
         else:
             raise DualvecError(f"{p}: line {n}: expected 3 or 4 columns, got {len(cols)}")
         try:
-            value = int(float(g))
-        except ValueError:
-            raise DualvecError(f"{p}: line {n}: relevance {g!r} is not a number") from None
+            value = int(g) if g.lstrip("+-").isdigit() and len(g) < 20 else int(float(g))
+        except (ValueError, OverflowError):
+            raise DualvecError(f"{p}: line {n}: relevance {g!r} is not a whole number") from None
+        if not -(1 << 31) <= value < 1 << 31:
+            raise DualvecError(f"{p}: line {n}: relevance {g!r} is out of range")
+        if did in qrels.get(qid, {}):
+            raise DualvecError(f"{p}: line {n}: query {qid!r} judges document {did!r} a second time")
         qrels.setdefault(qid, {})[did] = grade(value) if grade else max(value, 0)
     if not qrels:
         raise DualvecError(f"{p}: no judgments found")
@@ -211,7 +237,10 @@ def read_texts(path: str | os.PathLike) -> dict[str, str]:
     """Documents or queries from a BEIR ``.jsonl``, a SMART file, or a TSV file, by content."""
     p = Path(path)
     if p.suffix == ".jsonl":
-        return {str(r["_id"]): " ".join(str(r.get(k) or "") for k in ("title", "text")).strip() for r in _jsonl(p)}
+        out: dict[str, str] = {}
+        for r in _jsonl(p):
+            _add_once(out, _doc_id(r["_id"], p), " ".join(str(r.get(k) or "") for k in ("title", "text")).strip(), p)
+        return out
     head = _read_text(p)[:200].lstrip()
     if head.startswith(".I"):
         return read_smart(p, fields="TW")
@@ -289,9 +318,15 @@ def read_run(path: str | os.PathLike) -> Run:
         if len(cols) != 6:
             raise DualvecError(f"{p}: line {n}: a TREC run line has 6 columns, this has {len(cols)}")
         try:
-            run.setdefault(cols[0], {})[cols[2]] = float(cols[4])
+            score = float(cols[4])
         except ValueError:
             raise DualvecError(f"{p}: line {n}: score {cols[4]!r} is not a number") from None
+        if not math.isfinite(score):
+            raise DualvecError(f"{p}: line {n}: score {cols[4]!r} is not a finite number")
+        docs = run.setdefault(cols[0], {})
+        if cols[2] in docs:
+            raise DualvecError(f"{p}: line {n}: query {cols[0]!r} lists document {cols[2]!r} a second time")
+        docs[cols[2]] = score
     if not run:
         raise DualvecError(f"{p}: empty run")
     return run
@@ -326,24 +361,36 @@ def _open_maybe_gzip(path: Path):
     return open(path, encoding="utf-8")
 
 
+def _doc_id(value: object, where: object) -> str:
+    """A document or query id from a file: a string or a whole number, nothing else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DualvecError(f"{where}: a document id must be a string or a whole number, not {type(value).__name__}")
+    if value == "":
+        raise DualvecError(f"{where}: an empty document id")
+    return str(value)
+
+
 def _from_row(row: dict, where: str) -> tuple[str, str]:
     doc_id = next((row[k] for k in ID_KEYS if row.get(k) is not None), None)
     if doc_id is None:
         raise DualvecError(f"{where}: no document id (one of {', '.join(ID_KEYS)})")
+    doc_id = _doc_id(doc_id, where)
     title = str(row.get("title") or "")
     text = next((str(row[k]) for k in TEXT_KEYS if row.get(k) is not None), "")
+    if len(title) + len(text) > MAX_LINE_CHARS:
+        raise DualvecError(f"{where}: document {doc_id!r} is longer than {MAX_LINE_CHARS:,} characters")
     return str(doc_id), f"{title}. {text}" if title and text else title or text
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[str, str]]:
     with _open_maybe_gzip(path) as fh:
-        for n, row in parse_jsonl(fh, path):
+        for n, row in parse_jsonl(bounded_lines(fh, path), path):
             yield _from_row(row, f"{path}: line {n}")
 
 
 def _iter_tsv(path: Path) -> Iterator[tuple[str, str]]:
     with _open_maybe_gzip(path) as fh:
-        for n, line in enumerate(fh, start=1):
+        for n, line in enumerate(bounded_lines(fh, path), start=1):
             line = line.rstrip("\r\n")
             if not line.strip():
                 continue
@@ -352,6 +399,8 @@ def _iter_tsv(path: Path) -> Iterator[tuple[str, str]]:
             doc_id, text = line.split("\t", 1)
             if n == 1 and doc_id.lower() in ("id", "_id", "docid", "pid"):
                 continue
+            if not doc_id.strip():
+                raise DualvecError(f"{path}: line {n}: an empty document id")
             yield doc_id.strip(), text
 
 
@@ -417,7 +466,7 @@ def _looks_like_jsonl(path: Path) -> bool:
                 return False
             try:
                 row = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return False
             return isinstance(row, dict) and any(k in row for k in ID_KEYS)
     return False

@@ -26,7 +26,11 @@ def iter_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[list[tuple
     if chunk_size < 1:
         raise DualvecError(f"chunk size must be at least 1, not {chunk_size}")
     chunk: list[tuple[str, str]] = []
+    seen: set[str] = set()  # an id twice would make one document unreachable, the other's score its own
     for doc in iter_documents(path):
+        if doc[0] in seen:
+            raise DualvecError(f"{path}: the document id {doc[0]!r} appears twice")
+        seen.add(doc[0])
         chunk.append(doc)
         if len(chunk) == chunk_size:
             yield chunk

@@ -117,6 +117,23 @@ class _Local:
         pass
 
 
+#: A LocalCluster starts at most this many worker processes per CPU (``--dask-workers``).
+MAX_WORKERS_PER_CPU = 4
+
+
+def _check_workers(workers: int | None) -> None:
+    cap = MAX_WORKERS_PER_CPU * (os.cpu_count() or 1)
+    if workers is not None and not 1 <= workers <= cap:
+        raise DualvecError(f"--dask-workers {workers}: a local cluster takes 1 to {cap} workers "
+                           f"({MAX_WORKERS_PER_CPU} per CPU); for more, start a cluster and pass --scheduler")
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
 class _Dask:
     """Runs shard builds on a Dask cluster: the given scheduler, or a LocalCluster started here."""
 
@@ -127,9 +144,20 @@ class _Dask:
             raise DualvecError("the dask engine needs dask.distributed: pip install 'dask[distributed]'") from None
         self._cluster = None
         if scheduler is None:
-            self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
-            self.client = Client(self._cluster)
+            _check_workers(workers)
+            import logging
+            import signal
+
+            # The workers are started ignoring SIGINT (they inherit it): a Ctrl-C reaches this process,
+            # which stops the build and closes the cluster, instead of every worker printing a traceback.
+            before = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+            try:
+                self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self._cluster)
+            finally:
+                if before is not None:
+                    signal.signal(signal.SIGINT, before)
         else:
             try:
                 self.client = Client(scheduler, timeout="30s")
@@ -156,9 +184,17 @@ class _Dask:
         return pending
 
     def close(self) -> None:
-        self.client.close()
+        """Close the client and the cluster, quietly: after a Ctrl-C or a failed build the reason
+        is already on its way up, and a worker's cancelled task is no news."""
+        import contextlib
+        import logging
+
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        with contextlib.suppress(Exception):
+            self.client.close()
         if self._cluster is not None:
-            self._cluster.close()
+            with contextlib.suppress(Exception):
+                self._cluster.close()
 
 
 def build_index(model: DualVectors, collection: str | os.PathLike, output: str | os.PathLike, *,
@@ -168,6 +204,8 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
     """Index a collection's DESM centroids in shards (see the module docstring)."""
     if engine not in ENGINES:
         raise DualvecError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if engine == "dask" and scheduler is None:
+        _check_workers(workers)  # before anything is created
     root = Path(output)
     if root.exists() and not (root / "model").exists() and any(root.iterdir()):
         raise DualvecError(f"{root} exists and is not a dualvec centroid index; refusing to write into it")
@@ -216,6 +254,53 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
 
 
 # -- using ------------------------------------------------------------------------------
+
+
+_SPACES = ("in", "out")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Shards(Sequence):
+    """One space's shard centroids, mapped when read (checked again then) and let go after use:
+    an index never holds a descriptor per shard just for being open."""
+
+    def __init__(self, root: Path, paths: list[Path]):
+        self._root, self._paths = root, paths
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return np.asarray(load_array(self._paths[i], mmap=True, root=self._root))
+
+#: A re-ranking batch holds at most this many (query, candidate) cells, whatever the run: its
+#: arrays are batch x deepest query, so one deep query among shallow ones would size them all.
+RERANK_CELLS = 1 << 20
+
+
+def _batches(run: Mapping[str, Mapping[str, Any]], batch_size: int, cells: int) -> Iterable[list[str]]:
+    """The run's query ids in order, in batches of at most ``batch_size`` queries whose padded
+    arrays (queries x deepest) stay within ``cells``; a query deeper than that is a batch alone,
+    its arrays the size of its own candidates."""
+    if batch_size < 1:
+        raise DualvecError(f"batch size must be at least 1, not {batch_size}")
+    batch: list[str] = []
+    deepest = 0
+    for q in run:
+        depth = len(run[q])
+        if batch and (len(batch) == batch_size or (len(batch) + 1) * max(deepest, depth) > cells):
+            yield batch
+            batch, deepest = [], 0
+        batch.append(q)
+        deepest = max(deepest, depth)
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -331,10 +416,8 @@ class CentroidIndex:
                                f"e.g. {', '.join(map(repr, missing_q[:5]))}")
         row_of = self.row_of
         shards = self._shards(space)
-        qids = list(run)
         out: dict[str, dict[str, float]] = {}
-        for lo in range(0, len(qids), batch_size):
-            batch = qids[lo : lo + batch_size]
+        for batch in _batches(run, batch_size, RERANK_CELLS):
             k = max((len(run[q]) for q in batch), default=0)
             rows = np.zeros((len(batch), k), np.int64)
             first = np.zeros((len(batch), k), np.float64)
@@ -346,6 +429,8 @@ class CentroidIndex:
                 n = counts[i] = len(cands)
                 rows[i, :n] = np.fromiter(map(row_of.get, cands, repeat(-1)), np.int64, n)
                 first[i, :n] = np.fromiter(cands.values(), np.float64, n)
+                if not np.isfinite(first[i, :n]).all():
+                    raise DualvecError(f"the run's scores for query {q!r} are not all finite numbers")
             if (rows[np.arange(k)[None, :] < counts[:, None]] < 0).any():
                 self._raise_unknown(run)
             qv = self.query_vectors([queries[q] for q in batch], space)
