@@ -385,3 +385,20 @@ def test_an_index_with_a_learned_ranker(setup):
     res = (DualvecRetriever(root / "learned.idx") >> DESMReranker(root / "learned.idx"))(q)
     assert as_written(res) == written(root / "learned.trec")
     assert frame_docs(res) != frame_docs((DualvecRetriever(root / "idx") >> DESMReranker(root / "idx"))(q))
+
+
+def test_pt_artifact_load_opens_a_dualvec_index(setup, tmp_path):
+    from importlib.metadata import entry_points
+
+    from dualvec.pyterrier import DualvecIndex, artifact_metadata
+
+    root, _ = setup
+    assert artifact_metadata(str(root / "idx"), ["ranker.json"])["type"] == "dualvec_index"
+    assert artifact_metadata(str(tmp_path), []) is None
+    (tmp_path / "ranker.json").write_text('{"format": "someone-else"}')
+    assert artifact_metadata(str(tmp_path), ["ranker.json"]) is None  # only our own header
+    if not any(e.name == "dualvec_index.ranker" for e in entry_points(group="pyterrier.artifact")):
+        pytest.skip("dualvec's entry points are not installed: pip install -e '.[dev]' again")
+    index = pt.Artifact.load(str(root / "idx"))
+    assert isinstance(index, DualvecIndex) and index == DualvecIndex(root / "idx")
+    assert len(index.retriever(k=3)(pd.DataFrame({"qid": ["1"], "query": ["nameax"]}))) == 3

@@ -24,6 +24,7 @@ PyTerrier's ``InputValidationError``; bad values raise :class:`~dualvec.errors.D
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
@@ -51,7 +52,7 @@ from .model import DualVectors, parse_space
 from .model import load as load_model
 from .ranking import MODES, RM3, Analyzer, Candidates, Ranker, RankerConfig
 from .ranking.desm import known_rows, query_vector, space_centroids
-from .ranking.ranker import DEFAULT_ALPHA, INDEX_HEADER
+from .ranking.ranker import DEFAULT_ALPHA, INDEX_FORMAT, INDEX_HEADER
 
 __all__ = ["DESMReranker", "DualvecFeatures", "DualvecIndex", "DualvecRetriever", "qrels", "topics"]
 
@@ -77,7 +78,7 @@ class DualvecIndex:
     :class:`~dualvec.ranking.Ranker`). The index is memory-mapped and read lazily.
     """
 
-    def __init__(self, index: str | os.PathLike | Ranker):
+    def __init__(self, index: str | os.PathLike | Ranker, **_artifact_options: Any):
         if isinstance(index, DualvecIndex):
             index = index.ranker if index.path is None else index.path
         if isinstance(index, Ranker):
@@ -125,6 +126,24 @@ class DualvecIndex:
                  text_field: str = "text") -> DualvecFeatures:
         """R → R plus ``features``; see :class:`DualvecFeatures`."""
         return DualvecFeatures(self, spaces=spaces, models=models, text_field=text_field)
+
+
+#: ``pt.Artifact.load`` names: ``type.format`` of a dualvec ranker index (pyproject's entry points).
+ARTIFACT_TYPE, ARTIFACT_FORMAT = "dualvec_index", "ranker"
+
+
+def artifact_metadata(path: str, directory_listing: Sequence[str]) -> dict | None:
+    """PyTerrier's metadata adapter (``pyterrier.artifact.metadata_adapter``): a dualvec index
+    says what it is without a ``pt_meta.json``, so ``pt.Artifact.load(IDX)`` opens a :class:`DualvecIndex`."""
+    if INDEX_HEADER not in directory_listing:
+        return None
+    try:
+        header = json.loads((Path(path) / INDEX_HEADER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
+        return None
+    return {"type": ARTIFACT_TYPE, "format": ARTIFACT_FORMAT, "package_hint": "dualvec[pyterrier]"}
 
 
 def _index(index: Any) -> DualvecIndex:
