@@ -129,3 +129,133 @@ def test_a_real_server_on_loopback_serves_concurrent_requests(served):
                 codes = list(pool.map(ask, range(64)))
             assert codes == [200] * 64 and time.perf_counter() - t < 60
             assert http.get("/api/neighbors", params={"positive": "zzzz"}).status_code == 404
+
+
+def test_the_map_is_one_projection_for_both_panels_with_outliers_clamped(served):
+    client, ranker, truth, _ = served
+    word = truth["names"][0]
+    data = client.get("/api/map", params={"word": word.upper(), "topn": 10}).json()  # case folded as the model does
+    assert data["words"] == [word] and len(data["explained"]) == 2 and 0 < sum(data["explained"]) <= 1
+    where = {}
+    for space, panel in data["panels"].items():
+        assert [p["word"] for p in panel["points"][1:]] == [w for w, _ in ranker.model.most_similar(word, space=space, topn=10)]
+        for p in panel["points"]:
+            assert -1 <= p["x"] <= 1 and -1 <= p["y"] <= 1
+            assert where.setdefault(p["word"], (p["x"], p["y"])) == (p["x"], p["y"])  # same word, same place
+    # scaling: a far point is pinned to the edge and flagged, the others keep the range
+    from dualvec.serve.api import _robust_scale
+
+    xy = np.vstack([np.random.default_rng(0).normal(size=(30, 2)), [[50.0, 0.0]]])
+    scaled, clamped = _robust_scale(xy)
+    assert clamped.tolist() == [False] * 30 + [True] and scaled[-1, 0] == 1.0
+    assert scaled[:30, 0].max() == pytest.approx(1.0) and scaled[:30, 0].min() == pytest.approx(-1.0)
+
+
+def test_the_projection_puts_both_spaces_of_the_top_words_in_one_fit_and_caches_it(served):
+    client, ranker, truth, _ = served
+    m = ranker.model
+    data = client.get("/api/projection", params={"n": 20}).json()
+    assert data["method"] == "pca" and data["spaces"] == ["in", "out"] and data["n"] == 20
+    words = [p["word"] for p in data["points"] if p["space"] == "in"]
+    assert words == m.words[:20] and [p["word"] for p in data["points"] if p["space"] == "out"] == words
+    assert all(p["count"] == int(m.vocab.counts[m.vocab.index[p["word"]]]) for p in data["points"])
+    # the PCA is of the 40 unit rows together: check the first axis against numpy's own
+    rows = np.vstack([m.in_vectors.unit[:20], m.out_vectors.unit[:20]]).astype(np.float64)
+    pc1 = (rows - rows.mean(0)) @ np.linalg.svd(rows - rows.mean(0), full_matrices=False)[2][0]
+    x = np.array([p["x"] for p in data["points"]])
+    inside = ~np.array([p["clamped"] for p in data["points"]])
+    assert abs(np.corrcoef(x[inside], pc1[inside])[0, 1]) > 0.999
+    again = client.get("/api/projection", params={"n": 20}).json()
+    assert again == data  # computed once, kept
+    assert client.get("/api/projection", params={"method": "tsne"}).status_code == 400
+
+
+def test_the_word_box_splits_and_folds_like_the_model_and_neighbours_have_counts(served):
+    client, ranker, truth, _ = served
+    a, b = truth["names"][0], truth["words"][0][0]
+    r = client.get("/api/neighbors", params={"positive": f"{a.title()}, {b.upper()}", "topn": 4}).json()
+    assert r["positive"] == [a, b]
+    expected = ranker.model.most_similar([a, b], space="in-out", topn=4)
+    assert [n["word"] for n in r["columns"]["in-out"]["neighbors"]] == [w for w, _ in expected]
+    assert [n["count"] for n in r["columns"]["in-out"]["neighbors"]] == [
+        int(ranker.model.vocab.counts[ranker.model.vocab.index[w]]) for w, _ in expected]
+    info = client.get("/api/model").json()
+    assert info["suggestions"] and all(w in ranker.model for w in info["suggestions"])
+    assert info["index"]["desm_weight"] == ranker.config.alpha and info["model_mismatch"] is None
+
+
+def test_text_explains_desm_per_query_word_and_says_when_there_is_nothing_to_score(served):
+    client, ranker, truth, _ = served
+    m = ranker.model
+    q = [truth["names"][1], truth["words"][3][0]]
+    data = client.post("/api/text", json={"query": " ".join(q), "doc_id": "about1"}).json()
+    for space in ("in-out", "in-in"):
+        terms = data["desm_terms"][space]
+        assert [t["term"] for t in terms] == q
+        assert data["scores"][f"desm_{space}"] == pytest.approx(np.mean([t["cos"] for t in terms]), abs=1e-4)
+    assert data["scores"]["desm_in-out"] == pytest.approx(ranker.explain(" ".join(q), "about1")["desm"], abs=1e-4)
+    empty = client.post("/api/text", json={"query": q[0], "passage": "  "}).json()
+    assert "empty" in empty["message"] and empty["scores"]["desm_in-out"] is None
+    # without an index, stop words are dropped as a default index drops them, and flagged
+    bare = TestClient(create_app(m), raise_server_exceptions=False)
+    toks = bare.post("/api/text", json={"query": q[0], "passage": f"the {q[0]} and {truth['fill'][0]}"}).json()["tokens"]
+    assert [t["text"] for t in toks if t.get("stop")] == ["the", "and"]
+    assert all("in-out" in t for t in toks if t["text"] in (q[0], truth["fill"][0]))
+
+
+def test_search_takes_k_weight_mode_and_space_and_splits_titles(served):
+    client, ranker, truth, _ = served
+    q = f"{truth['names'][2]} {truth['words'][2][1]}"
+    data = client.get("/api/search", params={"q": q, "k": 3, "desm_weight": 0.7, "mode": "full",
+                                             "space": "in-in"}).json()
+    assert [(r["doc_id"], r["score"]) for r in data["results"]] == [
+        (d, pytest.approx(s, abs=1e-4)) for d, s in ranker.search(q, 3, mode="full", alpha=0.7, space="in-in")]
+    assert (data["desm_weight"], data["mode"], data["space"]) == (0.7, "full", "in-in")
+    assert client.get("/api/search", params={"q": q, "mode": "fast"}).status_code == 400
+    assert client.get("/api/search", params={"q": q, "desm_weight": 2}).status_code == 422
+    from dualvec.serve.api import _split_title
+
+    assert _split_title("Insulin in children.. Obese children were studied. More.") == (
+        "Insulin in children.", "Obese children were studied. More.")
+    assert _split_title("no sentence end here") == (None, "no sentence end here")
+
+
+def test_docs_are_served_from_the_package(served):
+    client = served[0]
+    pytest.importorskip("swagger_ui_bundle", reason="swagger-ui-bundle-v2 ships the /docs assets")
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/swagger/swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
+    assert client.get("/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/swagger/swagger-ui.css").status_code == 200
+
+
+def test_serve_warns_in_one_line_when_the_index_was_built_on_another_model(served, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    _, ranker, truth, root = served
+    from synthetic import topical_corpus
+
+    sents, _ = topical_corpus(n_sentences=300)
+    dualvec.train(sents, sg=True, min_count=1, epochs=1, vector_size=8, workers=1, progress=False).save(tmp_path / "m")
+    from dualvec.serve.api import model_mismatch
+
+    assert model_mismatch(dualvec.load(tmp_path / "m"), ranker) is not None
+    assert model_mismatch(dualvec.load(root / "model"), ranker) is None  # the same model, loaded again
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "dualvec", "serve", str(tmp_path / "m"), "--index", str(root / "idx"),
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if "explorer on" in line:
+                break
+        warned = [ln for ln in lines if ln.startswith("warning:")]
+        assert len(warned) == 1 and "another model" in warned[0], lines
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -18,15 +18,31 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)", allow_module_level=True)
 
+import dualvec  # noqa: E402
 from dualvec.ranking import Ranker  # noqa: E402
 from helpers import running_server  # noqa: E402
-from synthetic import saved_topical_index  # noqa: E402
+from synthetic import saved_topical_index, topical_corpus  # noqa: E402
+
+VIEWS = ("word", "map", "text", "search", "projector", "model")
+
+
+def _colour(style: str) -> tuple[str, float]:
+    """The rgb triple and the alpha of a shaded word's background."""
+    m = re.search(r"rgba\(([\d\s,]+),\s*([\d.]+)\)", style)
+    return m.group(1).replace(" ", ""), float(m.group(2))
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def root(tmp_path_factory):
+    """A model at root/model and an index of it at root/idx."""
     root = tmp_path_factory.mktemp("browser")
-    _, truth, _ = saved_topical_index(root)
+    saved_topical_index(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(root):
+    _, truth = topical_corpus()
     shots = Path(os.environ.get("DUALVEC_SCREENSHOTS") or root / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     with running_server(root / "model", root / "idx") as base:
@@ -78,14 +94,13 @@ def test_the_text_view_shades_words_by_their_cosine_with_the_query(site):
     qv = m.in_vectors.unit[m.vocab.index[q]]
     for space, other in (("in-out", m.out_vectors), ("in-in", m.in_vectors)):
         toks = page.locator(f"#shade-{space} .tok")
-        words = toks.all_inner_texts()
+        words = page.locator(f"#shade-{space} .tok .w").all_inner_texts()
         assert words == passage.split()
         cos = [float(toks.nth(i).get_attribute("data-cos")) for i in range(len(words))]
         assert cos == pytest.approx([float(qv @ other.unit[m.vocab.index[w]]) for w in words], abs=1e-4)
-        # darker shading for a higher cosine
-        alphas = [float(re.search(r"rgba\([^)]*,\s*([\d.]+)\)", toks.nth(i).get_attribute("style")).group(1))
-                  for i in range(len(words))]
-        assert np.argmax(alphas) == np.argmax(cos)
+        # the strongest shading for the largest |cos|
+        alphas = [_colour(toks.nth(i).get_attribute("style"))[1] for i in range(len(words))]
+        assert np.argmax(alphas) == np.argmax(np.abs(cos))
     page.screenshot(path=str(shots / "text.png"), full_page=True)
 
 
@@ -99,10 +114,26 @@ def test_a_search_ranks_as_dualvec_search_does_and_opens_a_document(site):
     shown = [li.get_attribute("data-doc") for li in page.locator("#results li").all()]
     assert shown == [d for d, _ in ranker.search(q, 10)]
     page.screenshot(path=str(shots / "search.png"), full_page=True)
-    page.locator("#results a.doc-id").first.click()
+    # title and text apart (no ".." join), the link names the document by its id
+    first = page.locator("#results li").first
+    assert "id " + shown[0] in first.locator(".doc-id").inner_text()
+    assert f"doc={shown[0]}" in first.locator("a.doc-link").get_attribute("href")
+    first.locator("a.doc-link").click()
     page.wait_for_selector("#shade-in-out .tok")
     assert page.input_value("#text-passage") == ranker.texts[int(ranker.rows([shown[0]])[0])]
     assert page.inner_text("#bm25")
+    # the controls change the ranking as the ranker would: k, the DESM weight, mode, space
+    page.goto(f"{base}/#search")
+    page.fill("#search-input", q)
+    page.fill("#search-k", "4")
+    page.fill("#search-weight", "0.9")
+    page.select_option("#search-mode", "full")
+    page.select_option("#search-space", "in-in")
+    page.click("#search-form button")
+    page.wait_for_function("() => document.querySelectorAll('#results li').length === 4")
+    shown = [li.get_attribute("data-doc") for li in page.locator("#results li").all()]
+    assert shown == [d for d, _ in ranker.search(q, 4, mode="full", alpha=0.9, space="in-in")]
+    assert "desm_weight 0.9" in page.inner_text("#search-meta")
 
 
 def test_the_map_and_model_views_draw(site):
@@ -110,9 +141,239 @@ def test_the_map_and_model_views_draw(site):
     page.goto(f"{base}/#map={truth['names'][1]}")
     page.wait_for_selector(".map[data-space='in-out'] circle")
     assert page.locator(".map[data-space='in-in'] circle").count() == 16
+    page.fill("#map-topn", "6")
+    page.click("#map-form button")
+    page.wait_for_function("() => document.querySelectorAll(\".map[data-space='in-in'] circle\").length === 7")
     page.screenshot(path=str(shots / "map.png"), full_page=True)
     page.goto(f"{base}/#model")
     page.wait_for_selector("#loss-plot .loss-point")
     losses = [float(c.get_attribute("data-loss")) for c in page.locator("#loss-plot .loss-point").all()]
     assert losses == pytest.approx([h.loss for h in ranker.model.history])
     page.screenshot(path=str(shots / "model.png"), full_page=True)
+
+
+def test_each_text_panel_states_its_signed_scale_and_shows_the_cosines(site):
+    page, base, ranker, truth, shots = site
+    q = truth["names"][1]
+    # its topic's words (positive IN-IN), filler and another topic (lower, some negative)
+    passage = " ".join(truth["words"][1][:3] + truth["fill"][:4] + truth["words"][3][:3] + [q])
+    page.goto(f"{base}/#text")
+    page.fill("#text-query", q)
+    page.fill("#text-passage", passage)
+    page.click("#text-form button")
+    page.wait_for_selector("#shade-in-in .tok")
+    for space in ("in-out", "in-in"):
+        toks = page.locator(f"#shade-{space} .tok")
+        rows = [(toks.nth(i).locator(".w").inner_text(), float(toks.nth(i).get_attribute("data-cos")),
+                 toks.nth(i).locator(".n").inner_text(), toks.nth(i).get_attribute("style"))
+                for i in range(toks.count())]
+        cos = np.array([c for _, c, _, _ in rows])
+        assert (cos < 0).any() and (cos > 0).any(), (space, cos)  # a signed scale has both sides to show
+        # the legend states the scale: symmetric, up to the largest |cos| among the non-query words
+        legend = page.locator(f"#legend-{space}")
+        top = float(legend.get_attribute("data-max"))
+        assert top == pytest.approx(max(abs(c) for w, c, _, _ in rows if w != q), abs=1e-6)
+        assert legend.locator(".lo").inner_text() == f"−{top:.3f}" and legend.locator(".hi").inner_text() == f"+{top:.3f}"
+        for word, c, shown, style in rows:
+            assert float(shown) == pytest.approx(c, abs=0.006)  # the number is on the page, not only on hover
+            rgb, alpha = _colour(style)
+            assert rgb == ("214,39,40" if c >= 0 else "31,119,180"), (word, c, rgb)  # red above 0, blue below
+            assert alpha == pytest.approx(0.8 * min(1.0, abs(c) / top), abs=2e-3)
+        # DESM explained: each query word's cos(q, D̄), whose mean is the score shown
+        parts = [float(x.get_attribute("data-cos")) for x in page.locator(f"#desm-terms-{space} .contrib").all()]
+        assert len(parts) == 1 and float(page.inner_text(f"#desm-{space}")) == pytest.approx(np.mean(parts), abs=1e-3)
+    assert "co-occurrence" in page.inner_text("#view-text .hint")
+
+
+def test_both_map_panels_share_one_projection(site):
+    page, base, ranker, truth, shots = site
+    word = truth["names"][2]
+    page.goto(f"{base}/#map={word}&k=12")
+    page.wait_for_selector(".map[data-space='in-out'] circle")
+
+    def points(space):
+        return {c.get_attribute("data-word"): (float(c.get_attribute("cx")), float(c.get_attribute("cy")))
+                for c in page.locator(f".map[data-space='{space}'] circle").all()}
+
+    a, b = points("in-in"), points("in-out")
+    assert len(a) == len(b) == 13 and word in a
+    widths = {page.locator(f".map[data-space='{s}'] svg").get_attribute("data-width") for s in ("in-in", "in-out")}
+    assert len(widths) == 1
+    shared = set(a) & set(b)
+    assert shared >= {word}
+    for w in shared:
+        assert a[w] == pytest.approx(b[w], abs=0.01), w
+    # hover shows a tooltip; the wheel zooms both panels together
+    page.hover(f".map[data-space='in-in'] circle[data-word='{word}']")
+    assert word in page.inner_text(".map[data-space='in-in'] .tip")
+    page.mouse.wheel(0, -300)  # zooms in around the pointer, which is on the query word
+    page.wait_for_timeout(200)
+    a2, b2 = points("in-in"), points("in-out")
+    assert a2[word] == pytest.approx(b2[word], abs=0.01)
+    def spread(pts):
+        return max(x for x, _ in pts.values()) - min(x for x, _ in pts.values())
+
+    assert len(a2) < len(a) or spread(a2) > 1.3 * spread(a)
+    # labels do not overlap one another
+    for space in ("in-in", "in-out"):
+        boxes = [t.bounding_box() for t in page.locator(f".map[data-space='{space}'] .labels text").all()]
+        for i, p in enumerate(boxes):
+            for q in boxes[i + 1:]:
+                assert not (p["x"] < q["x"] + q["width"] - 1 and q["x"] < p["x"] + p["width"] - 1 and
+                            p["y"] < q["y"] + q["height"] - 1 and q["y"] < p["y"] + p["height"] - 1), space
+
+
+def test_the_projector_draws_both_spaces_and_highlights_a_search(site):
+    page, base, ranker, truth, shots = site
+    word = truth["names"][0]
+    page.goto(f"{base}/#projector={word}&n=30")
+    page.wait_for_selector("#projector circle.mark")
+    circles = page.locator("#projector circle")
+    assert circles.count() == 60  # 30 words, IN and OUT
+    spaces = [c.get_attribute("data-space") for c in circles.all()]
+    assert spaces.count("in") == spaces.count("out") == 30
+    marked = {(c.get_attribute("data-word"), c.get_attribute("data-space")) for c in page.locator("#projector circle.mark").all()}
+    assert marked == {(word, "in"), (word, "out")}
+    page.screenshot(path=str(shots / "projector.png"), full_page=True)
+
+
+def _state(page, view):
+    """What a view shows: its inputs, and the first lines of its results."""
+    inputs = {
+        "word": ["#word-input", "#word-plus", "#word-minus", "#word-topn"], "map": ["#map-input", "#map-topn"],
+        "text": ["#text-query", "#text-passage", "#text-doc"],
+        "search": ["#search-input", "#search-k", "#search-weight", "#search-mode", "#search-space"],
+        "projector": ["#projector-find", "#projector-method", "#projector-n"], "model": []}[view]
+    results = {"word": ".column a.neighbor", "map": ".map circle", "text": "#shade-in-out .tok", "search": "#results li",
+               "projector": "#projector circle.mark", "model": "#loss-plot .loss-point"}[view]
+    page.wait_for_selector(results)
+    return [page.input_value(i) for i in inputs], page.locator(results).all_inner_texts()[:5]
+
+
+def test_the_url_keeps_every_views_state_through_a_reload_and_back(site):
+    page, base, ranker, truth, shots = site
+    n = truth["names"]
+    page.goto(f"{base}/#word")
+    steps = []
+    page.fill("#word-input", n[0])
+    page.click("#analogy summary")
+    page.fill("#word-plus", truth["words"][1][0])
+    page.fill("#word-minus", truth["fill"][0])
+    page.fill("#word-topn", "7")
+    page.click("#word-form button")
+    steps.append("word")
+    page.wait_for_function("() => location.hash.includes('plus=')")
+    page.click("nav a[data-view=map]")
+    page.fill("#map-input", n[1])
+    page.fill("#map-topn", "9")
+    page.click("#map-form button")
+    steps.append("map")
+    page.click("nav a[data-view=text]")
+    page.fill("#text-query", n[2])
+    page.fill("#text-passage", " ".join(truth["words"][2][:3]))
+    page.click("#text-form button")
+    steps.append("text")
+    page.click("nav a[data-view=search]")
+    page.fill("#search-input", n[3])
+    page.fill("#search-k", "3")
+    page.fill("#search-weight", "0.4")
+    page.select_option("#search-mode", "full")
+    page.click("#search-form button")
+    steps.append("search")
+    page.click("nav a[data-view=projector]")
+    page.fill("#projector-find", n[4])
+    page.fill("#projector-n", "25")
+    page.click("#projector-form button")
+    steps.append("projector")
+    page.click("nav a[data-view=model]")
+    steps.append("model")
+    hashes, states = [], []
+    for view in reversed(steps):  # walk back through history: each view comes back as it was
+        page.wait_for_function("v => location.hash.startsWith('#' + v)", arg=view)
+        state = _state(page, view)
+        hashes.append(page.evaluate("location.hash"))
+        states.append(state)
+        page.reload()
+        assert _state(page, view) == state, view  # a reload restores it
+        if view == steps[0]:
+            break
+        if view != "model":
+            page.go_back()  # to the bare view the nav link opened
+            page.wait_for_function("v => location.hash === '#' + v", arg=view)
+        page.go_back()
+    assert states[-1][0] == [n[0], truth["words"][1][0], truth["fill"][0], "7"]
+    assert "k=3" in hashes[2] and "w=0.4" in hashes[2] and "mode=full" in hashes[2]
+
+
+def test_an_error_goes_away_with_its_view_and_words_are_folded_and_split(site):
+    page, base, ranker, truth, shots = site
+    page.goto(f"{base}/#word=zzzzqq")
+    page.wait_for_selector("#status.error")
+    page.click("nav a[data-view=model]")
+    page.wait_for_selector("#loss-plot .loss-point")
+    assert page.inner_text("#status") == ""
+    a, b = truth["names"][0], truth["words"][0][1]
+    page.goto(f"{base}/#word")
+    page.fill("#word-input", f"{a.upper()}, {b.title()}")
+    page.click("#word-form button")
+    page.wait_for_selector(".column[data-space='in-in'] li")
+    assert "centroid" in page.inner_text("#word-query")
+    shown = page.locator(".column[data-space='in-in'] a.neighbor").all_inner_texts()
+    assert shown == [w for w, _ in ranker.model.most_similar([a, b], space="in-in", topn=10)]
+    counts = [c.get_attribute("data-count") for c in page.locator(".column[data-space='in-in'] .count").all()]
+    assert counts[0] == str(int(ranker.model.vocab.counts[ranker.model.vocab.index[shown[0]]]))
+    placeholder = page.get_attribute("#word-input", "placeholder")
+    assert not any(f" {w}," in placeholder for w in ("a", "the", "with", "for"))
+
+
+def test_no_view_scrolls_sideways_at_400_px(site):
+    page, base, ranker, truth, shots = site
+    narrow = page.context.browser.new_page()
+    narrow.set_viewport_size({"width": 400, "height": 800})
+    n = truth["names"]
+    for view, arg in (("word", n[0]), ("map", n[1]), ("text", f"{n[2]}&doc=about2"), ("search", n[3]),
+                      ("projector", n[4]), ("model", "")):
+        narrow.goto(f"{base}/#{view}={arg}" if arg else f"{base}/#{view}")
+        _state(narrow, view)
+        width = narrow.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, (view, width)
+        narrow.screenshot(path=str(shots / f"{view}-400.png"), full_page=True)
+    narrow.close()
+
+
+def test_docs_renders_with_the_network_off(site):
+    page, base, *_ = site
+    offline = page.context.browser.new_page()
+    blocked = []
+
+    def only_loopback(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    offline.route("**/*", only_loopback)
+    offline.goto(f"{base}/docs")
+    offline.wait_for_selector(".swagger-ui .info .title", timeout=15000)
+    assert "dualvec explorer" in offline.inner_text(".swagger-ui .info .title")
+    offline.wait_for_selector(".opblock-summary-path")
+    assert "/api/neighbors" in offline.locator(".opblock-summary-path").all_inner_texts()
+    assert blocked == []  # nothing was even asked of the outside
+    offline.close()
+
+
+def test_an_index_built_on_another_model_shows_a_warning(site, root, tmp_path):
+    page, base, ranker, truth, shots = site
+    sents, _ = topical_corpus(n_sentences=300)
+    other = dualvec.train(sents, sg=True, min_count=1, epochs=1, vector_size=8, workers=1, progress=False)
+    other.save(tmp_path / "other")
+    with running_server(tmp_path / "other", root / "idx") as other_base:
+        p = page.context.browser.new_page()
+        p.goto(f"{other_base}/#model")
+        p.wait_for_selector("#banner:not([hidden])")
+        assert "another model" in p.inner_text("#banner")
+        p.close()
+    page.goto(f"{base}/#model")
+    page.wait_for_selector("#loss-plot .loss-point")
+    assert page.locator("#banner").is_hidden()  # and none where model and index agree

@@ -6,13 +6,14 @@ out of range — is a 4xx answer ``{"detail": "..."}``; nothing a client sends
 gets a 500 with a traceback. Endpoints are plain functions, which FastAPI runs
 in its thread pool, so slow requests do not block the others (the numpy
 products release the GIL). The schema is at ``/openapi.json``, browsable at
-``/docs`` with Swagger UI's files from the swagger-ui-bundle package (nothing
+``/docs`` with Swagger UI's files from the swagger-ui-bundle-v2 package (nothing
 from a CDN, so it works offline; without that package there is no ``/docs``).
 """
 
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import threading
 import time
@@ -23,9 +24,11 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ..errors import DualvecError, UnknownWordError
 from ..model import OUT_HS_LINEARISED, SPACES, DualVectors, parse_space
@@ -43,12 +46,35 @@ _WORD = re.compile(r"\w+|\W+")
 
 
 TopN = Annotated[int, Query(ge=1, le=MAX_TOPN, description=f"How many (1-{MAX_TOPN}).")]
+#: The longest query and passage the text view shades (an answer is ~10x its passage), and the
+#: largest request body taken at all (a larger one is a 413 before it is read).
+MAX_QUERY_CHARS = 2000
+MAX_PASSAGE_CHARS = 100_000
+MAX_BODY_BYTES = 1 << 20
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class TextRequest(BaseModel):
-    query: str = Field(..., description="Query text (one word or several).")
-    passage: str | None = Field(None, description="Text to shade; or give doc_id.")
-    doc_id: str | None = Field(None, description="A document of the index to shade instead of a passage.")
+    query: str = Field(..., max_length=MAX_QUERY_CHARS, description="Query text (one word or several).")
+    passage: str | None = Field(None, max_length=MAX_PASSAGE_CHARS, description="Text to shade; or give doc_id.")
+    doc_id: str | None = Field(None, max_length=1000,
+                               description="A document of the index to shade instead of a passage.")
+
+    @field_validator("query", "passage", "doc_id")
+    @classmethod
+    def _no_lone_surrogates(cls, value: str | None) -> str | None:
+        if value is not None and _SURROGATE.search(value):
+            raise ValueError("holds a lone surrogate (\\ud800-\\udfff), which is not text")
+        return value
+
+
+class _JSON(JSONResponse):
+    """JSON whose strings may hold lone surrogates (a word read from a model file): written as
+    ``\\udXXX`` escapes, which JSON allows, instead of failing to encode (a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace")
 
 
 def _round(x: float) -> float:
@@ -92,9 +118,12 @@ class Explorer:
 
     def suggestions(self, n: int = 6) -> list[str]:
         """Content words the model knows, for placeholders: frequent, not stop words, not numbers."""
-        stop = english_stopwords()
-        picked = [w for w in self.model.words[:5000] if w not in stop and w.isalpha() and len(w) > 3]
-        return picked[5:5 + n] or picked[:n] or self.model.words[:n]
+        from bm25s.stopwords import STOPWORDS_EN_PLUS  # a longer list than the ranker's: no "were", "from"
+
+        stop = english_stopwords() | frozenset(STOPWORDS_EN_PLUS)
+        words = self.model.words
+        picked = [w for w in words[min(100, len(words) // 4):3000] if w not in stop and w.isalpha() and len(w) > 4]
+        return picked[:: max(1, len(picked) // (4 * n))][:n] or words[:n]
 
     # -- words -------------------------------------------------------------------------
 
@@ -232,6 +261,9 @@ class Explorer:
             if self.ranker is None or self.ranker.texts is None:
                 raise DualvecError("this server has no index with document texts (start it with --index)")
             passage = self.ranker.texts[int(self.ranker.rows([req.doc_id])[0])]
+            if len(passage) > MAX_PASSAGE_CHARS:
+                raise DualvecError(f"document {req.doc_id!r} is longer than {MAX_PASSAGE_CHARS:,} characters, "
+                                   "the most the text view shades")
         else:
             passage = req.passage or ""
         m = self.model
@@ -374,7 +406,7 @@ def _robust_scale(xy: np.ndarray, fence: float = 1.5) -> tuple[np.ndarray, np.nd
 def _split_title(text: str) -> tuple[str | None, str]:
     """A document's title and body, where the collection joined them as "title. text" (BEIR), the
     index keeping one string; ``None`` and the whole text where it starts with no short sentence."""
-    m = re.match(r"(.{1,250}?[.?!])\.?\s+(\S.*)", text, re.S)
+    m = re.match(r"(.{1,250}?[.?!])\.?\s+(\S.*)", text, re.DOTALL)
     return (m.group(1), m.group(2)) if m else (None, text)
 
 
@@ -416,7 +448,7 @@ def model_mismatch(model: DualVectors, ranker: Ranker | None) -> str | None:
 
 
 def _swagger_assets():
-    """The directory of Swagger UI's files that swagger-ui-bundle ships, or ``None`` without it."""
+    """The directory of Swagger UI's files that swagger-ui-bundle-v2 ships, or ``None`` without it."""
     try:
         from swagger_ui_bundle import swagger_ui_path
     except ImportError:
@@ -429,14 +461,28 @@ def create_app(model: DualVectors, ranker: Ranker | None = None) -> FastAPI:
     ex = Explorer(model, ranker)
     swagger = _swagger_assets()
     # FastAPI's own /docs loads Swagger UI from a CDN (a blank page offline): ours serves the assets that
-    # swagger-ui-bundle ships, and without that package there is no /docs (the schema stays at /openapi.json).
-    app = FastAPI(title="dualvec explorer", version="1", docs_url=None, redoc_url=None,
+    # swagger-ui-bundle-v2 ships, and without that package there is no /docs (the schema stays at /openapi.json).
+    app = FastAPI(title="dualvec explorer", version="1", docs_url=None, redoc_url=None, default_response_class=_JSON,
                   description="Both embedding spaces of a word2vec model, and DESM ranking, over JSON.")
 
     @app.exception_handler(DualvecError)
     async def bad_input(request: Request, exc: DualvecError) -> JSONResponse:
         status = 404 if isinstance(exc, UnknownWordError) or "unknown document" in str(exc) else 400
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return _JSON({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:  # FastAPI's, but through
+        return _JSON({"detail": jsonable_encoder(exc.errors())}, status_code=422)  # _JSON: it echoes the input
+
+    @app.middleware("http")
+    async def bounded_body(request: Request, call_next):  # refused before the body is read
+        if "transfer-encoding" in request.headers:
+            return _JSON({"detail": "a request body must come with its Content-Length"}, status_code=411)
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return _JSON({"detail": f"the request body is larger than {MAX_BODY_BYTES:,} bytes "
+                                    f"(a passage holds at most {MAX_PASSAGE_CHARS:,} characters)"}, status_code=413)
+        return await call_next(request)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:  # a bug: still no traceback out

@@ -54,7 +54,28 @@ async function api(path, options = {}) {
 
 function fmt(x, digits = 3) { return x === null || x === undefined ? "–" : Number(x).toFixed(digits); }
 
-// -- views and navigation ------------------------------------------------------------------
+// -- views, navigation and the state in the URL ---------------------------------------------
+// Every view's state lives in the hash, "#view=main&key=value…" (e.g. "#word=yale&plus=woman&minus=man&k=10"),
+// so a reload, a bookmark or the back button brings the view back as it was.
+
+const VIEWS = ["word", "map", "text", "search", "projector", "model"];
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const first = [...params.entries()][0];
+  let view = first ? first[0] : "word";
+  const main = first ? first[1] : "";
+  if (!VIEWS.includes(view)) view = "word";
+  params.delete(view);
+  return { view, main, get: (k, d = "") => params.get(k) ?? d };
+}
+
+function hashOf(view, main = "", params = {}) {
+  const p = new URLSearchParams();
+  p.set(view, main || "");
+  for (const [k, v] of Object.entries(params)) if (v !== "" && v !== null && v !== undefined) p.set(k, v);
+  return p.toString().replace(new RegExp(`^${view}=(&|$)`), `${view}$1`);
+}
 
 function show(view) {
   for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== `view-${view}`;
@@ -62,17 +83,42 @@ function show(view) {
 }
 
 function route() {
-  const [view, arg] = (location.hash.slice(1) || "word").split("=");
-  const value = arg ? decodeURIComponent(arg) : "";
+  const { view, main, get } = readHash();
+  status("");  // an error belongs to the view that made it
   show(view);
-  if (view === "word" && value) { $("#word-input").value = value; loadNeighbors(); }
-  if (view === "map" && value) { $("#map-input").value = value; loadMap(); }
-  if (view === "search" && value) { $("#search-input").value = value; loadSearch(); }
+  if (view === "word") {
+    $("#word-input").value = main; $("#word-plus").value = get("plus"); $("#word-minus").value = get("minus");
+    $("#word-topn").value = get("k", "10");
+    if (get("plus") || get("minus")) $("#analogy").open = true;
+    if (main || get("plus")) loadNeighbors(); else { $("#columns").replaceChildren(); $("#word-query").textContent = ""; }
+  }
+  if (view === "map") {
+    $("#map-input").value = main; $("#map-topn").value = get("k", "15");
+    if (main) loadMap(); else $("#maps").replaceChildren();
+  }
+  if (view === "text") {
+    $("#text-query").value = main; $("#text-doc").value = get("doc");
+    if (!get("doc")) $("#text-passage").value = get("passage", $("#text-passage").value);
+    if (main && (get("doc") || $("#text-passage").value)) loadText();
+  }
+  if (view === "search") {
+    $("#search-input").value = main; $("#search-k").value = get("k", "10");
+    const ix = (MODEL && MODEL.index) || {};
+    $("#search-weight").value = get("w", ix.desm_weight ?? "");
+    $("#search-mode").value = get("mode", "rerank");
+    $("#search-space").value = get("space", ix.space || "");
+    if (main) loadSearch(); else $("#results").replaceChildren();
+  }
+  if (view === "projector") {
+    $("#projector-find").value = main; $("#projector-method").value = get("method", "pca");
+    $("#projector-n").value = get("n", "1000"); $("#projector-stop").checked = get("stop") === "1";
+    loadProjector();
+  }
   if (view === "model") loadModel();
 }
 
-function go(view, value) {
-  const hash = value ? `${view}=${encodeURIComponent(value)}` : view;
+function go(view, main = "", params = {}) {
+  const hash = hashOf(view, main, params);
   if (location.hash.slice(1) === hash) route(); else location.hash = hash;
 }
 
@@ -93,9 +139,8 @@ $("#word-input").addEventListener("input", () => {
 
 $("#word-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  const word = $("#word-input").value.trim();
-  if ($("#word-plus").value.trim() || $("#word-minus").value.trim()) loadNeighbors();
-  else go("word", word);
+  go("word", $("#word-input").value.trim(), { plus: $("#word-plus").value.trim(), minus: $("#word-minus").value.trim(),
+                                              k: $("#word-topn").value === "10" ? "" : $("#word-topn").value });
 });
 
 async function apiOrEmpty(path, view) {
@@ -103,71 +148,272 @@ async function apiOrEmpty(path, view) {
   try { return await api(path); } catch (e) { view.replaceChildren(); return null; }
 }
 
+function countText(n) { return n === null || n === undefined ? "" : `×${Number(n).toLocaleString()}`; }
+
 async function loadNeighbors() {
+  // Each box may hold several words (split on spaces and commas, case folded by the server as the
+  // model's tokeniser does); the query is their centroid, plus minus minus.
   const params = new URLSearchParams();
   const word = $("#word-input").value.trim();
-  if (!word) return;
-  params.append("positive", word);
+  if (word) params.append("positive", word);
   for (const w of $("#word-plus").value.split(/[\s,]+/).filter(Boolean)) params.append("positive", w);
   for (const w of $("#word-minus").value.split(/[\s,]+/).filter(Boolean)) params.append("negative", w);
   params.set("topn", $("#word-topn").value || "10");
   const columns = $("#columns");
   const data = await apiOrEmpty(`/api/neighbors?${params}`, columns);
-  if (!data) return;
+  if (!data) { $("#word-query").textContent = ""; return; }
+  const named = (ws) => ws.map((w) => `${w} ${countText(data.counts[w])}`.trim()).join(" + ");
+  let query = data.positive.length > 1 ? `the centroid of ${named(data.positive)}` : named(data.positive);
+  if (data.negative.length) query += ` − ${data.negative.map((w) => `${w} ${countText(data.counts[w])}`.trim()).join(" − ")}`;
+  $("#word-query").textContent = `neighbours of ${query}`;
   columns.replaceChildren(...Object.entries(data.columns).map(([space, col]) => {
     const title = el("h3", {}, SPACE_LABEL[space]);
     if (col.approximate) title.append(" ", el("span", { class: "approx", text: "(approximate: hierarchical softmax)" }));
     const list = col.neighbors.length
       ? el("ol", {}, ...col.neighbors.map((n) => el("li", {},
-          el("a", { href: `#word=${encodeURIComponent(n.word)}`, class: "neighbor", "data-word": n.word, text: n.word }),
-          el("span", { class: "cos", text: fmt(n.cos) }))))
+          el("a", { href: `#${hashOf("word", n.word)}`, class: "neighbor", "data-word": n.word, text: n.word }),
+          el("span", { class: "nums" }, el("span", { class: "cos", text: fmt(n.cos) }),
+             el("span", { class: "count", "data-count": n.count ?? "", text: countText(n.count) })))))
       : el("p", { class: "empty", text: "no neighbours" });
     return el("div", { class: "column", "data-space": space }, title, list);
   }));
 }
 
+// -- scatter plots: one routine draws the map panels and the projector ----------------------
+// Points come in data coordinates within [-1, 1] (the server scales them, outliers clamped to the edge).
+// The SVG's viewBox is as wide as its box when drawn and its width is 100%, so it never overflows the page.
+// Zoom (wheel, the buttons) and pan (drag) change the data window and redraw, so labels keep their size
+// and are placed again: most important first, at the first of four spots where a label overlaps no other;
+// one that fits nowhere is left out (its word is still in the point's tooltip).
+
+const HOME = { x0: -1.1, x1: 1.1, y0: -1.1, y1: 1.1 };
+
+function zoomState() { return { win: { ...HOME }, draws: [] }; }
+
+function scatter(container, points, opts) {
+  const state = opts.state || zoomState();
+  const W = Math.max(280, Math.round(container.clientWidth || 560)), H = opts.height || Math.round(Math.min(440, W * 0.8));
+  const pad = { l: 8, r: 8, t: 8, b: 22 };
+  const plot = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", "aria-label": opts.label,
+                            class: "scatter", "data-width": W });
+  const tip = el("div", { class: "tip", hidden: "" });
+  const controls = el("div", { class: "zoom" },
+    el("button", { type: "button", title: "zoom in", onclick: () => zoom(0.67, 0.5, 0.5) }, "+"),
+    el("button", { type: "button", title: "zoom out", onclick: () => zoom(1.5, 0.5, 0.5) }, "−"),
+    el("button", { type: "button", title: "reset the view", onclick: () => { state.win = { ...HOME }; redraw(); } }, "reset"));
+  const wrap = el("div", { class: "scatter-wrap" }, plot, tip, controls);
+  container.append(wrap);
+  const inner = { w: W - pad.l - pad.r, h: H - pad.t - pad.b };
+  const sx = (x) => pad.l + (x - state.win.x0) / (state.win.x1 - state.win.x0) * inner.w;
+  const sy = (y) => pad.t + (1 - (y - state.win.y0) / (state.win.y1 - state.win.y0)) * inner.h;
+
+  function draw() {
+    plot.replaceChildren(svg("rect", { x: pad.l, y: pad.t, width: inner.w, height: inner.h, class: "frame" }));
+    if (opts.axes) {
+      plot.append(svg("text", { x: pad.l + inner.w / 2, y: H - 6, "text-anchor": "middle", class: "axis" }, opts.axes[0]));
+      plot.append(svg("text", { x: pad.l + 4, y: pad.t + 12, class: "axis" }, opts.axes[1]));
+    }
+    const dots = svg("g", { class: "dots" }), labels = svg("g", { class: "labels" });
+    plot.append(dots, labels);
+    const shown = [];
+    for (const p of points) {
+      const x = sx(p.x), y = sy(p.y);
+      if (x < pad.l || x > W - pad.r || y < pad.t || y > H - pad.b) continue;
+      const c = svg("circle", { cx: x.toFixed(2), cy: y.toFixed(2), r: p.r || 3.5, fill: p.color,
+                                class: `pt${p.clamped ? " clamped" : ""}${p.mark ? " mark" : ""}${p.dim ? " dim" : ""}`,
+                                "data-word": p.word, "data-x": p.x, "data-y": p.y, "data-space": p.space || "" });
+      c.addEventListener("mouseenter", (e) => { tip.replaceChildren(...opts.tip(p).map((line) => el("div", { text: line }))); tip.hidden = false; place(e); });
+      c.addEventListener("mousemove", place);
+      c.addEventListener("mouseleave", () => { tip.hidden = true; });
+      if (opts.onclick) c.addEventListener("click", () => opts.onclick(p));
+      dots.append(c);
+      shown.push({ p, x, y });
+    }
+    // Labels, greedily: a box per placed label; four spots tried per point.
+    const boxes = [], font = 11, limit = opts.maxLabels || 400;
+    shown.sort((a, b) => b.p.priority - a.p.priority);
+    let placed = 0;
+    for (const { p, x, y } of shown) {
+      if (placed >= limit && !p.mark) break;
+      const w = p.word.length * font * 0.62 + 4, h = font + 2;
+      for (const [dx, dy, anchor] of [[6, 4, "start"], [-6, 4, "end"], [0, -7, "middle"], [0, 15, "middle"]]) {
+        const left = anchor === "start" ? x + dx : anchor === "end" ? x + dx - w : x - w / 2;
+        const box = { x0: left, x1: left + w, y0: y + dy - font, y1: y + dy - font + h };
+        if (box.x0 < pad.l || box.x1 > W - pad.r || box.y0 < pad.t || box.y1 > H - pad.b) continue;
+        if (boxes.some((b) => b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1)) continue;
+        boxes.push(box);
+        labels.append(svg("text", { x: (x + dx).toFixed(1), y: (y + dy).toFixed(1), "text-anchor": anchor,
+                                    class: `${p.query ? "query" : ""}${p.mark ? " mark" : ""}`, "data-word": p.word }, p.word));
+        placed++;
+        break;
+      }
+    }
+  }
+  function redraw() { for (const d of state.draws) d(); }
+  function place(e) {
+    const r = wrap.getBoundingClientRect();
+    tip.style.left = `${Math.min(e.clientX - r.left + 12, r.width - 180)}px`;
+    tip.style.top = `${e.clientY - r.top + 12}px`;
+  }
+  function toData(e) {
+    const r = plot.getBoundingClientRect();
+    return [((e.clientX - r.left) * W / r.width - pad.l) / inner.w, ((e.clientY - r.top) * W / r.width - pad.t) / inner.h];
+  }
+  function zoom(f, fx, fy) {
+    const w = state.win, cx = w.x0 + fx * (w.x1 - w.x0), cy = w.y1 - fy * (w.y1 - w.y0);
+    state.win = { x0: cx - (cx - w.x0) * f, x1: cx + (w.x1 - cx) * f, y0: cy - (cy - w.y0) * f, y1: cy + (w.y1 - cy) * f };
+    redraw();
+  }
+  plot.addEventListener("wheel", (e) => { e.preventDefault(); const [fx, fy] = toData(e); zoom(Math.exp(e.deltaY * 0.0015), fx, fy); },
+                        { passive: false });
+  let drag = null;
+  plot.addEventListener("pointerdown", (e) => { drag = { e, win: { ...state.win } }; plot.setPointerCapture(e.pointerId); });
+  plot.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    const r = plot.getBoundingClientRect(), k = W / r.width;
+    const dx = (e.clientX - drag.e.clientX) * k / inner.w * (drag.win.x1 - drag.win.x0);
+    const dy = (e.clientY - drag.e.clientY) * k / inner.h * (drag.win.y1 - drag.win.y0);
+    if (Math.abs(dx) + Math.abs(dy) === 0) return;
+    state.win = { x0: drag.win.x0 - dx, x1: drag.win.x1 - dx, y0: drag.win.y0 + dy, y1: drag.win.y1 + dy };
+    redraw();
+  });
+  plot.addEventListener("pointerup", () => { drag = null; });
+  plot.addEventListener("dblclick", () => { state.win = { ...HOME }; redraw(); });
+  state.draws.push(draw);
+  draw();
+  return state;
+}
+
+function pct(x) { return `${Math.round(100 * x)}%`; }
+
 // -- map view ------------------------------------------------------------------------------
 
-$("#map-form").addEventListener("submit", (e) => { e.preventDefault(); go("map", $("#map-input").value.trim()); });
+$("#map-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  go("map", $("#map-input").value.trim(), { k: $("#map-topn").value === "15" ? "" : $("#map-topn").value });
+});
 
 async function loadMap() {
   const word = $("#map-input").value.trim();
   if (!word) return;
-  const data = await apiOrEmpty(`/api/map?word=${encodeURIComponent(word)}&topn=15`, $("#maps"));
-  if (!data) return;
-  $("#maps").replaceChildren(...Object.entries(data.panels).map(([space, panel]) => {
-    const W = 520, H = 420, pad = 50;
-    const plot = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img",
-                              "aria-label": `${SPACE_LABEL[space]} neighbourhood of ${word}` });
-    for (const p of panel.points) {
-      const x = pad + (p.x + 1) / 2 * (W - 2 * pad), y = pad + (1 - (p.y + 1) / 2) * (H - 2 * pad);
-      plot.append(svg("circle", { cx: x, cy: y, r: p.query ? 5 : 3.5, fill: p.query ? "#b3261e" : space === "in-out" ? "rgb(214,96,40)" : "rgb(47,95,208)" }));
-      const label = svg("text", { x: x + 6, y: y + 4, class: p.query ? "query" : "" }, p.word);
-      plot.append(label);
-    }
+  const k = $("#map-topn").value || "15";
+  const data = await apiOrEmpty(`/api/map?word=${encodeURIComponent(word)}&topn=${encodeURIComponent(k)}`, $("#maps"));
+  if (!data) { $("#map-meta").textContent = ""; return; }
+  const [e1, e2] = data.explained;
+  $("#map-meta").textContent = `${data.words.length > 1 ? `the centroid of ${data.words.join(" + ")}` : data.word}: `
+    + `PC1 explains ${pct(e1)} and PC2 ${pct(e2)} of the variance of these words' IN vectors`;
+  const state = zoomState();  // both panels zoom and pan together: they share one projection
+  const boxes = Object.entries(data.panels).map(([space, panel]) => {
     const title = el("h3", {}, `${SPACE_LABEL[space]}: ${space === "in-in" ? "same type" : "occurs with"}`);
     if (panel.approximate) title.append(" (approximate)");
-    return el("div", { class: "map", "data-space": space }, title, plot);
-  }));
+    return [space, panel, el("div", { class: "map", "data-space": space }, title)];
+  });
+  $("#maps").replaceChildren(...boxes.map(([, , box]) => box));
+  for (const [space, panel, box] of boxes) {
+    const color = space === "in-out" ? "rgb(214,96,40)" : "rgb(47,95,208)";
+    const points = panel.points.map((p) => ({ ...p, color: p.query ? "#b3261e" : color, r: p.query ? 5 : 3.5,
+                                              priority: p.query ? 1e9 : p.cos }));
+    scatter(box, points, { state, label: `${SPACE_LABEL[space]} neighbourhood of ${data.word}`, axes: [`PC1 (${pct(e1)})`, `PC2 (${pct(e2)})`],
+      tip: (p) => [p.word, p.query ? "the query" : `cos ${fmt(p.cos)} (${SPACE_LABEL[space]})`,
+                   ...(p.count !== null ? [`count ${Number(p.count).toLocaleString()}`] : []),
+                   ...(p.clamped ? ["beyond the plot: pinned to its edge"] : [])],
+      onclick: (p) => { if (!p.query) go("map", p.word, { k: k === "15" ? "" : k }); } });
+  }
+}
+
+// -- projector view: the whole vocabulary --------------------------------------------------
+
+$("#projector-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  go("projector", $("#projector-find").value.trim(), { method: $("#projector-method").value === "pca" ? "" : $("#projector-method").value,
+     n: $("#projector-n").value === "1000" ? "" : $("#projector-n").value, stop: $("#projector-stop").checked ? "1" : "" });
+});
+
+let PROJECTION = null;  // the last one fetched (the server keeps each; the page keeps the one shown)
+
+async function loadProjector() {
+  const method = $("#projector-method").value, n = $("#projector-n").value || "1000", stop = $("#projector-stop").checked;
+  const key = `${method}|${n}|${stop}`;
+  if (!PROJECTION || PROJECTION.key !== key) {
+    if (method === "umap") status("computing UMAP (the first time also compiles it: up to a minute)…", "loading");
+    const data = await apiOrEmpty(`/api/projection?method=${method}&n=${encodeURIComponent(n)}&stopwords=${stop}`, $("#projector"));
+    if (!data) { $("#projector-meta").textContent = ""; return; }
+    status("");
+    PROJECTION = { key, data, state: zoomState() };
+  }
+  const data = PROJECTION.data, find = $("#projector-find").value.trim().toLowerCase();
+  const matches = find ? data.points.filter((p) => p.word.toLowerCase().includes(find)) : [];
+  const words = new Set(matches.map((p) => p.word));
+  const rank = new Map(data.points.filter((p) => p.space === "in").map((p, i) => [p.word, i]));
+  const points = data.points.map((p) => ({ ...p, color: p.space === "out" ? "rgb(214,96,40)" : "rgb(47,95,208)",
+    r: words.has(p.word) ? 5 : 2.6, mark: words.has(p.word), dim: find && !words.has(p.word),
+    priority: (words.has(p.word) ? 1e9 : 0) - rank.get(p.word) }));
+  points.sort((a, b) => a.mark - b.mark);  // matches drawn last, on top
+  const axes = data.method === "pca" ? [`PC1 (${pct(data.explained[0])})`, `PC2 (${pct(data.explained[1])})`] : ["UMAP 1", "UMAP 2"];
+  $("#projector-meta").textContent = `${data.n.toLocaleString()} most frequent words${data.stopwords ? "" : " (stop words left out)"}, `
+    + `${data.spaces.map((s) => s.toUpperCase()).join(" and ")} vectors, ${data.method.toUpperCase()} of both at once`
+    + (find ? ` · ${words.size} word(s) match "${find}"` : "");
+  const box = el("div", { class: "map" });
+  $("#projector").replaceChildren(box);
+  PROJECTION.state.draws = [];
+  scatter(box, points, { state: PROJECTION.state, label: "projection of the vocabulary", axes, height: Math.min(640, Math.max(320, box.clientWidth * 0.7)),
+    maxLabels: 250,
+    tip: (p) => [`${p.word} (${p.space.toUpperCase()})`, ...(p.count !== null ? [`count ${Number(p.count).toLocaleString()}`] : []),
+                 ...(p.clamped ? ["beyond the plot: pinned to its edge"] : [])],
+    onclick: (p) => go("word", p.word) });
 }
 
 // -- text view -----------------------------------------------------------------------------
+// A signed scale per panel: red for a positive cosine, blue for a negative one, the strongest colour at the
+// panel's largest |cos| (the query's own words left out, as they would always win; they are clamped).
+// The numbers are printed under each word, and the legend states the scale.
 
-$("#text-form").addEventListener("submit", (e) => { e.preventDefault(); loadText(); });
+const POS = "214, 39, 40", NEG = "31, 119, 180";
+
+$("#text-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const doc = $("#text-doc").value;
+  go("text", $("#text-query").value.trim(), doc ? { doc } : { passage: $("#text-passage").value });
+});
 $("#text-passage").addEventListener("input", () => { $("#text-doc").value = ""; });
 
-function shade(target, tokens, space, rgb, queryTerms) {
-  // Cosines are shaded relative to the passage's largest (the query's own words left out, as they
-  // would always win), so weak and strong models both show contrast.
+function shadeColor(v, top) {
+  const a = Math.min(1, Math.abs(v) / top);
+  return `rgba(${v >= 0 ? POS : NEG}, ${(0.8 * a).toFixed(3)})`;
+}
+
+function shade(target, legend, tokens, space, queryTerms) {
   const own = new Set(queryTerms);
-  const values = tokens.filter((t) => !own.has(t.text.toLowerCase())).map((t) => t[space]).filter((v) => v !== undefined);
-  const top = Math.max(1e-6, ...values);
+  const scored = tokens.filter((t) => t[space] !== undefined);
+  const others = scored.filter((t) => !own.has(t.term));
+  const top = Math.max(1e-6, ...(others.length ? others : scored).map((t) => Math.abs(t[space])));
+  legend.dataset.max = top;
+  legend.dataset.space = space;
+  legend.replaceChildren(
+    el("span", { class: "lo", text: `−${fmt(top)}` }),
+    el("span", { class: "bar", style: `background: linear-gradient(to right, rgba(${NEG}, .8), rgba(${NEG}, 0) 50%, rgba(${POS}, 0) 50%, rgba(${POS}, .8))` }),
+    el("span", { class: "hi", text: `+${fmt(top)}` }),
+    el("span", { class: "scale-note", text: ` cos with the query; scale ±${fmt(top)}, this panel's largest |cos|`
+      + (others.length < scored.length ? " (query words aside)" : "") }));
   target.replaceChildren(...tokens.map((t) => {
+    if (t.stop) return el("span", { class: "tok stop", title: "a stop word: the ranker drops it" }, t.text);
+    if (t.unknown) return el("span", { class: "tok unknown", title: "not in the model" }, t.text);
     if (t[space] === undefined) return document.createTextNode(t.text);
-    const alpha = Math.min(1, Math.max(0, t[space]) / top);
-    return el("span", { class: "tok", "data-cos": t[space], title: `cos ${fmt(t[space])}`,
-                        style: `background: rgba(${rgb}, ${(0.85 * alpha).toFixed(3)})` }, t.text);
+    const v = t[space];
+    return el("span", { class: `tok${own.has(t.term) ? " own" : ""}`, "data-cos": v, title: `cos ${fmt(v)}`,
+                        style: `background: ${shadeColor(v, top)}` },
+              el("span", { class: "w", text: t.text }), el("span", { class: "n", text: fmt(v, 2) }));
   }));
+  return top;
+}
+
+function desmTerms(target, terms, score, space, top) {
+  // DESM = the mean over the query's words q of cos(q, D̄), D̄ the passage's centroid in that space.
+  if (!terms.length) { target.replaceChildren(); return; }
+  target.replaceChildren(el("span", { text: `DESM ${SPACE_LABEL[space]} = mean of cos(q, D̄): ` }),
+    ...terms.flatMap((t, i) => [i ? " + " : "", el("span", { class: "contrib", "data-cos": t.cos, style: `background: ${shadeColor(t.cos, top)}` },
+      `${t.term} ${fmt(t.cos)}`)]),
+    el("span", { text: ` over ${terms.length} = ` }), el("b", { text: fmt(score) }));
 }
 
 async function loadText() {
@@ -178,44 +424,60 @@ async function loadText() {
     data = await api("/api/text", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   } catch (e) { return; }
   if (data.doc_id) $("#text-passage").value = data.tokens.map((t) => t.text).join("");
-  shade($("#shade-in-out"), data.tokens, "in-out", "214, 96, 40", data.query_terms);
-  shade($("#shade-in-in"), data.tokens, "in-in", "47, 95, 208", data.query_terms);
+  for (const space of ["in-out", "in-in"]) {
+    const panel = document.querySelector(`.panel[data-space='${space}']`);
+    if (!(`desm_${space}` in data.scores)) { panel.hidden = true; continue; }
+    panel.hidden = false;
+    const top = shade($(`#shade-${space}`), $(`#legend-${space}`), data.tokens, space, data.query_terms);
+    desmTerms($(`#desm-terms-${space}`), data.desm_terms[space] || [], data.scores[`desm_${space}`], space, top);
+  }
   document.querySelector(".approx-note").textContent = data.approximate ? "(approximate: hierarchical softmax)" : "";
   const s = data.scores;
   const parts = [el("span", {}, "DESM IN-OUT ", el("b", { id: "desm-in-out", text: fmt(s["desm_in-out"]) })),
                  " · ", el("span", {}, "DESM IN-IN ", el("b", { id: "desm-in-in", text: fmt(s["desm_in-in"]) }))];
   if (s.bm25 !== null) parts.push(" · ", el("span", {}, "BM25 ", el("b", { id: "bm25", text: fmt(s.bm25, 2) })));
+  if (data.doc_id) parts.push(` · document ${data.doc_id}`);
+  parts.push(` · ${data.passage_terms} passage word(s) scored`);
   if (data.unknown_query_terms.length) parts.push(` · not in the model: ${data.unknown_query_terms.join(", ")}`);
-  if (!data.query_terms.length) status("no query word is in the model: nothing to shade", "error");
+  if (data.message) status(data.message, "error");
   $("#text-scores").replaceChildren(...parts);
 }
 
-function openDocument(docId, query) {
-  $("#text-query").value = query;
-  $("#text-doc").value = docId;
-  $("#text-passage").value = "";
-  go("text");
-  loadText();
-}
+function openDocument(docId, query) { go("text", query, { doc: docId }); }
 
 // -- search view ---------------------------------------------------------------------------
 
-$("#search-form").addEventListener("submit", (e) => { e.preventDefault(); go("search", $("#search-input").value.trim()); });
+function searchParams() {
+  const ix = (MODEL && MODEL.index) || {};
+  const w = $("#search-weight").value, mode = $("#search-mode").value, space = $("#search-space").value;
+  return { k: $("#search-k").value === "10" ? "" : $("#search-k").value,
+           w: w === "" || Number(w) === ix.desm_weight ? "" : w,
+           mode: mode === "rerank" ? "" : mode, space: space === ix.space ? "" : space };
+}
+
+$("#search-form").addEventListener("submit", (e) => { e.preventDefault(); go("search", $("#search-input").value.trim(), searchParams()); });
 
 async function loadSearch() {
   const q = $("#search-input").value.trim();
   if (!q) return;
-  const data = await apiOrEmpty(`/api/search?q=${encodeURIComponent(q)}&k=10`, $("#results"));
-  if (!data) return;
-  const meta = [`stages: ${data.stages.join(" → ")} (DESM ${data.space}, α ${data.alpha})`];
+  const p = new URLSearchParams({ q, k: $("#search-k").value || "10", mode: $("#search-mode").value || "rerank" });
+  if ($("#search-weight").value !== "") p.set("desm_weight", $("#search-weight").value);
+  if ($("#search-space").value) p.set("space", $("#search-space").value);
+  const data = await apiOrEmpty(`/api/search?${p}`, $("#results"));
+  if (!data) { $("#search-meta").replaceChildren(); return; }
+  const meta = [`stages: ${data.stages.join(" → ")} · DESM ${SPACE_LABEL[data.space] || data.space}, desm_weight ${data.desm_weight}, `
+                + `mode ${data.mode} · score = desm_weight × DESM + (1 − desm_weight) × BM25, each min-max normalised over the candidates`];
   for (const [stage, terms] of Object.entries(data.expansion))
     meta.push(`${stage} added: ${terms.map((t) => `${t.term} ${fmt(t.weight)}`).join(", ")}`);
+  if (data.unknown_terms.length) meta.push(`not in the model: ${data.unknown_terms.join(", ")}`);
   if (data.message) meta.push(data.message);
   $("#search-meta").replaceChildren(...meta.map((m) => el("div", { text: m })));
   $("#results").replaceChildren(...data.results.map((r) => el("li", { "data-doc": r.doc_id },
     el("div", { class: "doc-head" },
-      el("a", { href: "#text", class: "doc-id", text: r.doc_id, onclick: (e) => { e.preventDefault(); openDocument(r.doc_id, q); } }),
-      el("span", { text: `score ${fmt(r.score)} · BM25 ${fmt(r.bm25, 2)} · DESM ${fmt(r.desm)}` })),
+      el("a", { href: `#${hashOf("text", q, { doc: r.doc_id })}`, class: "doc-link", "data-doc": r.doc_id,
+                text: r.title || `document ${r.doc_id}` }),
+      el("span", { class: "doc-id", text: `id ${r.doc_id}` })),
+    el("div", { class: "doc-scores", text: `score ${fmt(r.score)} · BM25 ${fmt(r.bm25, 2)} · DESM ${fmt(r.desm)}` }),
     el("div", { class: "terms", text: "BM25: " + (r.bm25_terms.filter((t) => t.score).map((t) => `${t.term} ${fmt(t.score, 2)}`).join(", ") || "–")
       + " · DESM: " + (r.desm_terms.map((t) => `${t.term} ${fmt(t.score)}`).join(", ") || "–") }),
     r.snippet ? el("p", { class: "snippet", text: r.snippet + (r.snippet.length >= 300 ? "…" : "") }) : "")));
@@ -229,7 +491,8 @@ async function loadModel() {
                 ["OUT space", (m.out_space || "none") + (m.out_is_approximate ? " — an approximation" : "")],
                 ["tokeniser", m.tokenizer || "not recorded"], ["corpus words", m.corpus_words ? m.corpus_words.toLocaleString() : "unknown"],
                 ["index", m.index ? `${m.index.documents.toLocaleString()} documents` : "none (start with --index)"]];
-  for (const [k, v] of Object.entries(m.params || {})) rows.push([`  ${k}`, String(v)]);
+  if (m.index) rows.push(["  desm_weight", String(m.index.desm_weight)], ["  DESM space", m.index.space]);
+  for (const [k, v] of Object.entries(m.params || {})) rows.push([`  ${k === "alpha" ? "alpha (learning rate)" : k}`, String(v)]);
   $("#model-table").replaceChildren(...rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: String(v) }))));
   const plot = $("#loss-plot");
   if (!m.history.length) { plot.replaceChildren(el("p", { class: "empty", text: "no training history (an imported model)" })); return; }
@@ -238,7 +501,7 @@ async function loadModel() {
   const lo = Math.min(...losses), hi = Math.max(...losses), span = hi - lo || 1;
   const X = (i) => pad + (losses.length === 1 ? 0.5 : i / (losses.length - 1)) * (W - 2 * pad);
   const Y = (v) => H - pad - (v - lo) / span * (H - 2 * pad);
-  const s = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "loss per epoch" });
+  const s = svg("svg", { width: "100%", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "loss per epoch", class: "loss" });
   s.append(svg("polyline", { points: losses.map((v, i) => `${X(i)},${Y(v)}`).join(" "), fill: "none", stroke: "#2f5fd0", "stroke-width": 2 }));
   losses.forEach((v, i) => {
     s.append(svg("circle", { cx: X(i), cy: Y(v), r: 3.5, fill: "#2f5fd0", class: "loss-point", "data-loss": v }));
@@ -253,8 +516,29 @@ async function loadModel() {
 
 (async () => {
   try { MODEL = await api("/api/model"); } catch (e) { return; }
-  $("#word-input").placeholder = `a word, e.g. ${MODEL.most_frequent.slice(5, 8).join(", ")}`;
+  const ideas = MODEL.suggestions.length ? MODEL.suggestions : MODEL.most_frequent.slice(5, 8);
+  $("#word-input").placeholder = `a word or several, e.g. ${ideas.slice(0, 3).join(", ")}`;
+  $("#map-input").placeholder = `a word, e.g. ${ideas[0] || ""}`;
+  $("#text-query").placeholder = `query, e.g. ${ideas.slice(1, 3).join(" ")}`;
+  $("#search-input").placeholder = `query, e.g. ${ideas.slice(2, 4).join(" ")}`;
+  if (ideas.length > 1) { $("#word-plus").placeholder = `e.g. ${ideas[4] || ideas[1]}`; $("#word-minus").placeholder = `e.g. ${ideas[5] || ideas[0]}`; }
   if (!MODEL.index) $("#nav-search").classList.add("disabled");
+  else {
+    $("#search-mode").replaceChildren(...MODEL.index.modes.map((m) => el("option", { value: m, text: m })));
+    $("#search-space").replaceChildren(...MODEL.index.spaces.map((s) => el("option", { value: s, text: SPACE_LABEL[s] })));
+    $("#search-space").value = MODEL.index.space;
+    $("#search-weight").value = MODEL.index.desm_weight;
+  }
+  if (!MODEL.docs) $("#nav-docs").remove();
+  if (!MODEL.umap) {
+    const o = document.querySelector("#projector-method option[value=umap]");
+    o.disabled = true; o.textContent = "UMAP (pip install 'dualvec[explore]')";
+  }
+  if (MODEL.model_mismatch) {
+    const b = $("#banner");
+    b.textContent = `warning: ${MODEL.model_mismatch}.`;
+    b.hidden = false;
+  }
   window.addEventListener("hashchange", route);
   route();
 })();
