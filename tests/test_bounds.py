@@ -233,3 +233,46 @@ def test_ctrl_c_during_a_dask_build_says_interrupted_exits_130_and_the_build_res
     from dualvec.scale import CentroidIndex
 
     assert len(CentroidIndex.load(out)) == 3000
+
+
+# -- the explorer: bounded requests, lone surrogates ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    pytest.importorskip("fastapi", reason="fastapi is a dependency of dualvec serve")
+    pytest.importorskip("httpx", reason="httpx (dev dependency) drives the test client")
+    from fastapi.testclient import TestClient
+
+    from dualvec import DualVectors
+    from dualvec.serve import create_app
+    from dualvec.vocab import Vocabulary
+
+    rng = np.random.default_rng(0)
+    words = ["alpha", "beta", "gam\ud800ma", "delta"]  # a word with a lone surrogate, as a file may hold
+    model = DualVectors(Vocabulary(words, np.array([4, 3, 2, 1])), rng.standard_normal((4, 6)).astype(np.float32),
+                        rng.standard_normal((4, 6)).astype(np.float32), out_kind="negative-sampling")
+    return TestClient(create_app(model), raise_server_exceptions=False)
+
+
+def test_the_text_endpoint_refuses_oversized_requests_with_a_message(explorer):
+    from dualvec.serve.api import MAX_BODY_BYTES, MAX_PASSAGE_CHARS
+
+    huge = explorer.post("/api/text", json={"query": "alpha", "passage": "beta " * ((12 << 20) // 5)})
+    assert huge.status_code == 413 and "larger than" in huge.json()["detail"]
+    big = "beta " * (MAX_PASSAGE_CHARS // 5 + 1)
+    assert len(big) < MAX_BODY_BYTES
+    r = explorer.post("/api/text", json={"query": "alpha", "passage": big})
+    assert r.status_code == 422 and "100000" in r.text
+    ok = explorer.post("/api/text", json={"query": "alpha", "passage": "beta " * (MAX_PASSAGE_CHARS // 5 - 1)})
+    assert ok.status_code == 200 and len(ok.content) < 30 * MAX_PASSAGE_CHARS  # bounded answer
+
+
+def test_a_lone_surrogate_in_a_request_is_a_4xx_and_a_model_word_with_one_is_served(explorer):
+    body = b'{"query": "alpha", "passage": "x \\ud800 y"}'
+    r = explorer.post("/api/text", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "unicode" in r.text  # pydantic: not a valid string
+    r = explorer.get("/api/model")
+    assert r.status_code == 200, r.text
+    r = explorer.get("/api/complete", params={"prefix": "gam"})
+    assert r.status_code == 200 and r.json() == ["gam\ud800ma"]  # sent as a \\ud800 escape, read back
