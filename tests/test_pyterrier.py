@@ -247,6 +247,11 @@ def test_conventions(setup):
             assert (np.diff(g.score.to_numpy()) <= 0).all()
             assert len(g) <= 7
         assert res["rank"].dtype == np.int64 and res.docno.map(type).eq(str).all()
+    full = DualvecRetriever(root / "idx")(q)
+    assert (DualvecRetriever(root / "idx") % 5).compile() == DualvecRetriever(root / "idx", k=5, first_stage_k=100)
+    for cut in [DualvecRetriever(root / "idx") % 5, (DualvecRetriever(root / "idx") % 5).compile()]:
+        res = cut(q)
+        assert frame_docs(res) == {k: v[:5] for k, v in frame_docs(full).items()}
 
 
 def test_empty_frames_keep_the_output_columns(setup):
@@ -358,6 +363,9 @@ def test_topics_and_qrels_from_dualvec_readers(setup, tmp_path):
     assert {(q, d): g for q, d, g in j.itertuples(index=False)} == {
         (q, d): g for q, docs in c.qrels["test"].items() for d, g in docs.items()}
     assert topics(c).equals(t) and qrels(coll / "qrels" / "test.tsv").equals(j)
+    (tmp_path / "j.txt").write_text("a 0 d1 1\na 0 d2 0\nb 0 d1 0\n")  # b: no relevant document
+    assert qrels(tmp_path / "j.txt").qid.tolist() == ["a", "a"]  # as dualvec evaluate counts queries
+    assert qrels(tmp_path / "j.txt", all_queries=True).qid.tolist() == ["a", "a", "b"]
     (tmp_path / "q.tsv").write_text("a\tfirst query\nb\tsecond\n")
     assert topics(tmp_path / "q.tsv").qid.tolist() == ["a", "b"]
     with pytest.raises(dualvec.DualvecError, match="no 'dev' judgments"):

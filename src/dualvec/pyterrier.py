@@ -254,6 +254,8 @@ class DualvecRetriever(pt.Transformer):
         """A retriever of fewer documents, for a rank cutoff after this one (same ranking, cut)."""
         if k >= self.k:
             return None
+        if self.alpha == 0.0 and self.mode == "rerank" and getattr(self.ranker, "learned", None) is not None:
+            return None  # the learned ranker's pool is not cut at k
         options = dict(self.options)
         if self.alpha == 0.0:
             options.setdefault("first_stage_k", self.k)
@@ -642,11 +644,14 @@ def topics(coll: str | os.PathLike | Collection, split: str | None = None) -> pd
     return pd.DataFrame({"qid": list(queries), "query": list(queries.values())}, dtype=str)
 
 
-def qrels(coll: str | os.PathLike | Collection, split: str | None = None) -> pd.DataFrame:
+def qrels(coll: str | os.PathLike | Collection, split: str | None = None, *,
+          all_queries: bool = False) -> pd.DataFrame:
     """The judgments of a collection as a PyTerrier qrels frame (``qid``, ``docno``, ``label``).
 
     ``coll``: a collection directory or :class:`~dualvec.irdata.Collection` (``split`` as in
-    :func:`topics`), or a TREC / BEIR / Cranfield qrels file.
+    :func:`topics`), or a TREC / BEIR / Cranfield qrels file. Queries with no relevant document
+    are left out unless ``all_queries``: ``dualvec evaluate`` does not count them, while
+    ``pt.Experiment`` would count each one as 0.
     """
     if isinstance(coll, (str, os.PathLike)) and Path(coll).is_file():
         judged = read_qrels(coll)
@@ -656,6 +661,7 @@ def qrels(coll: str | os.PathLike | Collection, split: str | None = None) -> pd.
         if name is None:
             raise DualvecError(f"{c.name or 'the collection'} holds no judgments")
         judged = c.qrels[name]
-    rows = [(q, d, int(g)) for q, docs in judged.items() for d, g in docs.items()]
+    rows = [(q, d, int(g)) for q, docs in judged.items() for d, g in docs.items()
+            if all_queries or any(v > 0 for v in docs.values())]
     return pd.DataFrame(rows, columns=["qid", "docno", "label"]).astype({"qid": str, "docno": str,
                                                                         "label": "int64"})
