@@ -28,7 +28,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from ..errors import DualvecError, UnknownWordError
 from ..model import OUT_HS_LINEARISED, SPACES, DualVectors, parse_space
@@ -51,7 +51,6 @@ TopN = Annotated[int, Query(ge=1, le=MAX_TOPN, description=f"How many (1-{MAX_TO
 MAX_QUERY_CHARS = 2000
 MAX_PASSAGE_CHARS = 100_000
 MAX_BODY_BYTES = 1 << 20
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class TextRequest(BaseModel):
@@ -59,13 +58,6 @@ class TextRequest(BaseModel):
     passage: str | None = Field(None, max_length=MAX_PASSAGE_CHARS, description="Text to shade; or give doc_id.")
     doc_id: str | None = Field(None, max_length=1000,
                                description="A document of the index to shade instead of a passage.")
-
-    @field_validator("query", "passage", "doc_id")
-    @classmethod
-    def _no_lone_surrogates(cls, value: str | None) -> str | None:
-        if value is not None and _SURROGATE.search(value):
-            raise ValueError("holds a lone surrogate (\\ud800-\\udfff), which is not text")
-        return value
 
 
 class _JSON(JSONResponse):
