@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dualvec import DualvecError
-from dualvec.ranking import Ranker
+from dualvec.ranking import Ranker, normalize
 from dualvec.ranking.in_domain import IN_DOMAIN, IndexedModel, feature_name, train_in_domain
 from synthetic import topical_collection, topical_model_and_docs
 
@@ -66,7 +66,8 @@ def test_desm_features_are_named_per_pairing_per_model(setting):
     cand = ranker.candidates(truth["names"][2])
     feats = ranker.desm_features(cand.query, cand.rows)
     assert set(feats) == {"desm_in_out", "desm_in_in", "desm_in_out@in-domain", "desm_in_in@in-domain"}
-    np.testing.assert_allclose(feats[feature_name("", "in-out")], cand.desm, rtol=1e-6)
+    np.testing.assert_allclose(feats[feature_name("", "in-out")],
+                               ranker.with_config(desm_models="own").candidates(truth["names"][2]).desm, rtol=1e-6)
     own = IndexedModel.build(domain, [ranker.analyzer.terms(docs[d]) for d in ranker.doc_ids])
     np.testing.assert_allclose(feats["desm_in_in@in-domain"], own.desm("in-in").scores(cand.query.terms, cand.rows),
                                rtol=1e-6)
@@ -121,3 +122,19 @@ def test_the_learned_rankers_features_include_the_in_domain_models(setting, tmp_
     mine = ranker.desm_features(pool.query, pool.rows)
     for name, values in mine.items():
         np.testing.assert_allclose(pool.X[:, feats.names.index(name)], values, rtol=1e-5, atol=1e-6)
+
+
+def test_the_mixture_uses_both_models_unless_told_own(setting):
+    general, docs, truth, domain = setting
+    both = Ranker(general, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain})
+    own = both.with_config(desm_models="own")
+    plain = Ranker(general, stopwords=None).index(docs)
+    query = f"{truth['names'][3]} {truth['words'][3][0]}"
+    c_both, c_own, c_plain = both.candidates(query), own.candidates(query), plain.candidates(query)
+    np.testing.assert_array_equal(c_own.desm, c_plain.desm)
+    feats = both.desm_features(c_both.query, c_both.rows)
+    expected = (normalize(feats["desm_in_out"]) + normalize(feats["desm_in_out@in-domain"])) / 2
+    np.testing.assert_allclose(c_both.desm, expected, rtol=1e-6)
+    assert not np.allclose(c_both.desm, normalize(c_own.desm))
+    with pytest.raises(DualvecError, match="unknown desm_models"):
+        both.with_config(desm_models="some")

@@ -52,6 +52,9 @@ from .stages import Stage, StageIndex
 
 NORMALIZATIONS = ("minmax", "zscore")
 MODES = ("rerank", "full")
+#: Whose DESM the mixture uses: "all" the mean of every model's normalised DESM (the index's own
+#: and an in-domain one), "own" the index's own model's alone.
+DESM_MODELS = ("all", "own")
 INDEX_HEADER = "ranker.json"
 INDEX_FORMAT = "dualvec-index"
 INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's fingerprint
@@ -98,6 +101,7 @@ class RankerConfig:
     rm3: RM3 | None = None
     expansion: Expansion | None = None
     local: LocalEmbedding | None = None  # locally trained embeddings (Diaz et al. 2016)
+    desm_models: str = "all"  # one of DESM_MODELS
     #: A learned ranker over :mod:`.features` in its JSON form (``tune --save``); when set,
     #: re-ranking (``search``, ``rerank``, ``score`` without an explicit ``alpha``) goes through it.
     learned: dict[str, Any] | None = None
@@ -108,6 +112,8 @@ class RankerConfig:
 
     def validate(self) -> RankerConfig:
         parse_space(self.space)
+        if self.desm_models not in DESM_MODELS:
+            raise DualvecError(f"unknown desm_models {self.desm_models!r}; use one of {', '.join(DESM_MODELS)}")
         if not 0.0 <= self.alpha <= 1.0:
             raise DualvecError(f"alpha must be in [0, 1], not {self.alpha}")
         if self.normalization not in NORMALIZATIONS:
@@ -219,7 +225,8 @@ class Candidates:
     """One query's documents (index rows) with a raw score per stage: what tuning re-mixes.
 
     ``scores["bm25"]`` is the first stage (BM25 of the possibly expanded query),
-    ``scores["desm"]`` DESM; further re-ranking stages add their own names.
+    ``scores["desm"]`` DESM (with an in-domain model in the index and ``desm_models="all"``,
+    the mean of both models' DESM, each normalised); further re-ranking stages add their own names.
     """
 
     query: Query
@@ -415,7 +422,19 @@ class Ranker:
             k = min(self.config.first_stage_k, len(self.doc_ids))
             rows = np.argpartition(-bm25_all, k - 1)[:k]
             rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
-        return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": desm.scores(q.terms, rows)})
+        return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": self._mixed_desm(desm, q, rows, space)})
+
+    def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray, space: str | None) -> np.ndarray:
+        """The mixture's DESM: the index's own model's, or (``desm_models="all"`` with an in-domain
+        model in the index) the mean of each model's DESM normalised over ``rows``."""
+        own = desm.scores(q.terms, rows)
+        space = space or self.config.space
+        others = [m.desm(space).scores(q.terms, rows) for m in self.extra_models.values()
+                  if parse_space(space)[1] in m.centroids]
+        if self.config.desm_models == "own" or not others or len(rows) == 0:
+            return own
+        how = self.config.normalization
+        return np.mean([normalize(s, how) for s in [own, *others]], axis=0)
 
     @property
     def learned(self):
