@@ -255,6 +255,82 @@ class DualVectors:
         cand = cspace.unit if restrict_vocab is None else cspace.unit[:restrict_vocab]
         return self._top(cand @ q, topn, rows if exclude_query else [])
 
+    def most_similar_cosmul(
+        self,
+        positive: Query | Sequence[Query] | None = None,
+        negative: Query | Sequence[Query] | None = None,
+        *,
+        space: str = "in-in",
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """gensim's ``most_similar_cosmul`` (3CosMul, Levy and Goldberg 2014) in any pairing.
+
+        Each candidate scores the product over ``positive`` of ``(1 + cos) / 2`` divided by the
+        product over ``negative`` (plus 1e-6), cosines taken between the query words in the
+        first space and the candidates in the second. Query words are left out of the result;
+        ``restrict_vocab`` keeps only the most frequent N candidates.
+        """
+        qspace, cspace = self.space_pair(space)
+        pos, neg = self._as_list(positive), self._as_list(negative)
+        if not pos:
+            raise DualvecError("most_similar_cosmul needs at least one positive word or vector")
+        cand = cspace.unit if restrict_vocab is None else cspace.unit[:restrict_vocab]
+        exclude: list[int] = []
+
+        def shifted(term: Query) -> np.ndarray:
+            if isinstance(term, str):
+                row = int(qspace.lookup_rows([term])[0])
+                exclude.append(row)
+                vec = qspace.unit[row]
+            else:
+                vec = np.asarray(term, dtype=np.float32).ravel()
+                if vec.shape != (qspace.vector_size,):
+                    raise DualvecError(f"query vector has {vec.size} dims, this model has {qspace.vector_size}")
+                n = np.linalg.norm(vec)
+                vec = vec / n if n > 0 else vec
+            return (1.0 + cand @ vec.astype(np.float32)) / 2.0
+
+        num = np.prod([shifted(t) for t in pos], axis=0)
+        den = np.prod([shifted(t) for t in neg], axis=0) if neg else np.ones(len(cand), dtype=np.float32)
+        return self._top(num / (den + 1e-6), topn, exclude)
+
+    def n_similarity(self, words_a: Sequence[str], words_b: Sequence[str], *, space: str = "in-in") -> float:
+        """gensim's ``n_similarity``: the cosine of the mean raw vector of ``words_a`` (in the first
+        space) and that of ``words_b`` (in the second)."""
+        qspace, cspace = self.space_pair(space)
+        words_a, words_b = self._as_list(words_a), self._as_list(words_b)
+        if not words_a or not words_b:
+            raise DualvecError("n_similarity needs at least one word on each side")
+        a = np.asarray(qspace.vectors[qspace.lookup_rows(words_a)], dtype=np.float64).mean(axis=0)
+        b = np.asarray(cspace.vectors[cspace.lookup_rows(words_b)], dtype=np.float64).mean(axis=0)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        return float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
+
+    def doesnt_match(self, words: Sequence[str], *, space: str = "in-in") -> str:
+        """gensim's ``doesnt_match``: the word least similar to the mean of all of them.
+
+        The mean is of the words' unit vectors in the pairing's first space; each word is then
+        compared by its unit vector in the second (``"in-in"`` is gensim's). Words outside the
+        vocabulary are left out with a warning, as gensim does.
+        """
+        qspace, cspace = self.space_pair(space)
+        words = self._as_list(words)
+        used = [w for w in words if w in qspace]
+        if len(used) != len(words):
+            import warnings
+
+            ignored = ", ".join(repr(w) for w in dict.fromkeys(w for w in words if w not in qspace))
+            warnings.warn(f"not in vocabulary, left out: {ignored}", stacklevel=2)
+        if not used:
+            raise DualvecError("doesnt_match needs at least one word in the vocabulary")
+        rows = qspace.lookup_rows(used)
+        mean = np.asarray(qspace.unit[rows], dtype=np.float64).mean(axis=0)
+        n = np.linalg.norm(mean)
+        mean = mean / n if n > 0 else mean
+        sims = np.asarray(cspace.unit[rows], dtype=np.float64) @ mean
+        return sorted(zip(sims.tolist(), used), reverse=True)[-1][1]
+
     def is_approximate(self, space: str) -> bool:
         """Whether the pairing ``space`` (``"in-out"``, ...) uses an OUT space that is hierarchical
         softmax's linearised approximation rather than a trained OUT matrix."""

@@ -39,8 +39,11 @@ def export_cmd(
     binary: Annotated[bool, typer.Option("--binary/--text", help="word2vec.c binary or text layout.")] = False,
     format: Annotated[str, typer.Option("--format", help="; ".join(
         f"{f.name}: {f.description}" for f in FORMATS.values() if f.save is not None))] = "word2vec",
+    limit: Annotated[Optional[int], typer.Option(help="projector: only the N most frequent words (the "
+                                                      "Projector is slow above ~100,000 points).", min=1)] = None,
 ) -> None:
-    """Write a model for other tools: one space as a word2vec.c file, or a gensim model."""
+    """Write a model for other tools: one space as a word2vec.c file, a gensim model, or both spaces for the
+    TensorFlow Embedding Projector (--format projector: OUT_FILE is a directory)."""
     output = one_of("output", out_file, output, "-o/--output")
     which = renamed("--which", which, "--space", space, "in")
     if which not in ("in", "out"):
@@ -50,9 +53,17 @@ def export_cmd(
     if model.out_kind == OUT_HS_LINEARISED and (which == "out" or not fmt.separate_out):
         warnings.warn("this model's OUT vectors are hierarchical softmax's linearised approximation, "
                       "not trained per-word vectors", stacklevel=1)
-    export_model(model, output, format=fmt.name, which=which, binary=binary)
+    if limit is not None and fmt.name != "projector":
+        raise DualvecError("--limit goes with --format projector")
+    export_model(model, output, format=fmt.name, which=which, binary=binary, limit=limit)
+    n = min(len(model), limit or len(model))
+    if fmt.name == "projector":
+        what = f"{n} words x {1 if model.out_vectors is None else 2} spaces"
+        err.print(f"wrote {what} to {output}/vectors.tsv and metadata.tsv (load both at "
+                  "https://projector.tensorflow.org/, colour by 'space')", soft_wrap=True)
+        return
     what = f"{which.upper()} vectors" if fmt.separate_out else "vectors"
-    err.print(f"wrote {len(model)} {what} to {output} ({fmt.description})")
+    err.print(f"wrote {n} {what} to {output} ({fmt.description})")
 
 
 @app.command("import")
@@ -61,7 +72,7 @@ def import_cmd(
     source: Annotated[Path, typer.Argument(metavar="SOURCE", help="gensim model (any version), fastText .bin/.vec, word2vec.c "
                                                 "text/binary, or DESM IN file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="dualvec model directory to write.")],
-    format: Annotated[str, typer.Option("--format", help=f"auto, or one of {', '.join(FORMATS)}.")] = "auto",
+    format: Annotated[str, typer.Option("--format", help=f"auto, or one of {', '.join(n for n, f in FORMATS.items() if f.load)}.")] = "auto",
     out_file: Annotated[Optional[Path], typer.Option(help="word2vec/DESM: a second file with the OUT vectors.")] = None,
     tokenizer: Annotated[Optional[str], typer.Option(
         help=f"Record how the model's text was tokenised ({', '.join(TOKENIZER_PRESETS)}), for ranking with "

@@ -20,6 +20,7 @@ from ..model import DualVectors, load
 from ..store import is_model_dir
 from .fasttext import is_fasttext_bin, load_fasttext, load_fasttext_vec
 from .gensim import is_pickle, load_gensim, to_gensim
+from .projector import save_projector
 from .word2vec import load_word2vec_format, save_word2vec_format
 
 
@@ -31,8 +32,8 @@ class Format:
     description: str
     #: Does the existing path hold this format? ``None``: never auto-detected (choose it by name).
     detect: Callable[[Path], bool] | None
-    #: ``load(path, *, out_path, mmap, limit, encoding_errors) -> DualVectors``
-    load: Callable[..., DualVectors]
+    #: ``load(path, *, out_path, mmap, limit, encoding_errors) -> DualVectors``; ``None``: export only.
+    load: Callable[..., DualVectors] | None
     #: ``save(model, path, *, which, binary)``; ``None``: dualvec cannot write it.
     save: Callable[..., Any] | None = None
     #: Takes a second file with the OUT vectors.
@@ -69,6 +70,10 @@ def _save_word2vec(model, path, *, which="in", binary=False, **_):
     save_word2vec_format(model, path, which=which, binary=binary)
 
 
+def _save_projector(model, path, *, limit=None, **_):
+    save_projector(model, path, limit=limit)
+
+
 #: In detection order; the first whose ``detect`` says yes wins, word2vec text last.
 FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("dualvec", "dualvec's model directory (JSON + .npy)", lambda p: p.is_dir() and is_model_dir(p),
@@ -80,6 +85,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("word2vec", "word2vec.c text or binary file (one space)", lambda p: p.is_file(), _load_word2vec,
            _save_word2vec, separate_out=True),
     Format("desm", "DESM's published IN and OUT files", None, _load_word2vec, separate_out=True),
+    Format("projector", "TensorFlow Embedding Projector directory: vectors.tsv and metadata.tsv, IN and OUT "
+           "(export only)", None, None, _save_projector),
 ]}
 
 
@@ -97,7 +104,7 @@ def detect_format(path: str | os.PathLike) -> str:
 
 
 def get_format(name: str, *, writable: bool = False) -> Format:
-    names = [n for n, f in FORMATS.items() if f.save is not None] if writable else list(FORMATS)
+    names = [n for n, f in FORMATS.items() if (f.save if writable else f.load) is not None]
     if name not in names:
         raise DualvecError(f"unknown format {name!r}; use one of {', '.join(names)}")
     return FORMATS[name]
@@ -116,6 +123,7 @@ def import_model(path: str | os.PathLike, *, format: str = "auto", out_path: str
 
 
 def export_model(model: DualVectors, path: str | os.PathLike, *, format: str = "dualvec", which: str = "in",
-                 binary: bool = False) -> None:
-    """Write ``model`` in a format other tools read; ``which`` and ``binary`` apply to one-space formats."""
-    get_format(format, writable=True).save(model, path, which=which, binary=binary)
+                 binary: bool = False, limit: int | None = None) -> None:
+    """Write ``model`` in a format other tools read; ``which`` and ``binary`` apply to one-space formats,
+    ``limit`` (the most frequent words kept) to the projector's."""
+    get_format(format, writable=True).save(model, path, which=which, binary=binary, limit=limit)
