@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DualvecError
 from ..atomic import open_inside
+from ..errors import DualvecError, check_number
 from ..store import array_header, load_array
 
 #: The files bm25s reads (JSON, then arrays); bm25s opens them itself, so each is checked first.
@@ -51,8 +51,8 @@ class BM25:
     """A bm25s index over analysed documents (row i = document i)."""
 
     def __init__(self, k1: float = DEFAULT_K1, b: float = DEFAULT_B, method: str = "lucene"):
-        if k1 < 0 or not 0 <= b <= 1:
-            raise DualvecError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        check_number("BM25 k1", k1, 0)
+        check_number("BM25 b", b, 0, 1)
         self.k1, self.b, self.method = k1, b, method
         self._index = None
         self._vocab: dict[str, int] = {}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import read_header, write_file_atomic
+from ..atomic import LOCK, inside_dir, locked, open_inside, read_header, write_file_atomic
 from ..errors import DualvecError
 from ..model import DualVectors, load, parse_space
 from ..progress import Progress, wants_progress
 from ..ranking.analysis import Analyzer
 from ..ranking.desm import known_rows, space_centroids
-from ..store import load_array, load_json, parts_fingerprint
+from ..store import array_header, is_model_dir, load_array, load_json, parts_fingerprint
 from .documents import iter_chunks
 
 MANIFEST = "manifest.json"
@@ -201,25 +201,76 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
                 chunk_size: int = DEFAULT_CHUNK, engine: str = "local", scheduler: str | None = None,
                 workers: int | None = None, stopwords: str | None = "english", desm_stopwords: bool = True,
                 progress: bool | None = None) -> CentroidIndex:
-    """Index a collection's DESM centroids in shards (see the module docstring)."""
+    """Index a collection's DESM centroids in shards (see the module docstring).
+
+    Everything is checked before anything is touched, under a lock taken before the directory is
+    examined: the collection exists and is readable, the directory is empty or an index of ours,
+    its model is this one. A rebuild removes the old manifest only just before it rewrites a shard
+    that manifest lists, so a refused rebuild, or one that finds every shard current, leaves a
+    complete index complete.
+    """
     if engine not in ENGINES:
         raise DualvecError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "dask" and scheduler is None:
         _check_workers(workers)  # before anything is created
+    _check_collection(collection)
     root = Path(output)
-    if root.exists() and not (root / "model").exists() and any(root.iterdir()):
-        raise DualvecError(f"{root} exists and is not a dualvec centroid index; refusing to write into it")
-    if (read_header(root / MANIFEST) or {}).get("format") == FORMAT:
-        (root / MANIFEST).unlink()  # rebuilding: the index is incomplete until the new manifest exists
-    (root / "shards").mkdir(parents=True, exist_ok=True)
+    refusal = f"{root} exists and is not a dualvec centroid index; refusing to write into it"
+    if root.exists() and not root.is_dir() or root.is_dir() and not _is_index_dir(root):
+        raise DualvecError(refusal)  # plainly not ours: refused before anything is created in it
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DualvecError(f"cannot create {root} ({exc.strerror or exc})") from None
+    with locked(root) as created_lock:
+        if not _is_index_dir(root):
+            if created_lock:
+                (root / LOCK).unlink(missing_ok=True)
+            raise DualvecError(refusal)
+        model_dir = root / "model"
+        if os.path.lexists(model_dir):
+            kept = read_header(inside_dir(model_dir, root, "centroid index") / "dualvec.json", model_dir) or {}
+            if kept.get("fingerprint") != (model.fingerprint or parts_fingerprint(model.to_parts())):
+                raise DualvecError(f"{root} was built with another model; index into a new directory")
+        return _build(model, collection, root, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
+                      workers=workers, stopwords=stopwords, desm_stopwords=desm_stopwords, progress=progress)
+
+
+def _check_collection(collection: str | os.PathLike) -> None:
+    """The collection is there and readable (checked before an index is touched)."""
+    p = Path(collection)
+    if not p.exists():
+        raise DualvecError(f"collection not found: {p}")
+    if not os.access(p, os.R_OK | (os.X_OK if p.is_dir() else 0)):
+        raise DualvecError(f"{p}: cannot read the collection (permission denied)")
+
+
+def _is_index_dir(root: Path) -> bool:
+    """Empty (but for the lock), or a centroid index of ours: our manifest, or (a build that had
+    not finished) our model and no manifest at all."""
+    if not {p.name for p in root.iterdir()} - {LOCK}:
+        return True
+    if os.path.lexists(root / MANIFEST):
+        return (read_header(root / MANIFEST, root) or {}).get("format") == FORMAT
+    return is_model_dir(root / "model")
+
+
+def _listed_shards(root: Path) -> set[str]:
+    """The shards the directory's current manifest lists (none if it has none)."""
+    entries = (read_header(root / MANIFEST, root) or {}).get("shards")
+    return {e.get("name") for e in entries if isinstance(e, dict)} if isinstance(entries, list) else set()
+
+
+def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chunk_size: int, engine: str,
+           scheduler: str | None, workers: int | None, stopwords: str | None, desm_stopwords: bool,
+           progress: bool | None) -> CentroidIndex:
+    """The build itself, in a directory :func:`build_index` has checked and holds the lock on."""
     model_dir = root / "model"
-    if (model_dir / "dualvec.json").exists():
-        kept = read_header(model_dir / "dualvec.json") or {}
-        if kept.get("fingerprint") != (model.fingerprint or parts_fingerprint(model.to_parts())):
-            raise DualvecError(f"{root} was built with another model; index into a new directory")
-    else:
+    if not os.path.lexists(model_dir):
         model.save(model_dir)
+    (root / "shards").mkdir(exist_ok=True)
     saved = load(model_dir)
+    listed = _listed_shards(root)  # what a reader of the current manifest may read
     spaces = ["in"] + (["out"] if saved.out_vectors is not None else [])
     runner: _Local | _Dask = _Local() if engine == "local" else _Dask(scheduler, workers)
     shards: list[dict[str, Any]] = []
@@ -233,6 +284,9 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
                 ids = [d for d, _ in chunk]
                 shards.append({"name": name, "documents": len(ids)})
                 if not _shard_done(root / "shards" / name, ids, spaces, saved.vector_size):
+                    if name in listed:  # about to change a shard the manifest lists: no longer complete
+                        (root / MANIFEST).unlink(missing_ok=True)
+                        listed = set()
                     data = runner.ship(Chunk(ids, [t for _, t in chunk]))
                     pending.append(runner.submit(build_shard, str(model_dir), str(root / "shards" / name), data,
                                                  stopwords, desm_stopwords))
@@ -311,7 +365,7 @@ class CentroidIndex:
     model: DualVectors
     analyzer: Analyzer
     doc_ids: list[str]
-    centroids: dict[str, list[np.ndarray]]  # space -> one array per shard
+    centroids: dict[str, Sequence[np.ndarray]]  # space -> one array per shard (mapped when read)
     offsets: np.ndarray  # first global row of each shard, then the total
 
     @classmethod
@@ -333,38 +387,56 @@ class CentroidIndex:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CentroidIndex:
+        """Open a complete index. Every file is read through :func:`dualvec.atomic.open_inside`
+        and every shard's arrays are checked here, but mapped only when used (one descriptor at a
+        time per shard, so an index of thousands of shards opens under the usual limit of 1024)."""
         root = Path(path)
-        manifest = read_header(root / MANIFEST)
-        if manifest is None:
+        where = root / MANIFEST
+        if not os.path.lexists(where):
             if (root / "shards").is_dir():
                 raise DualvecError(f"{root}: the index is incomplete (no manifest: the build did not finish); "
                                    "run the build again to complete it")
             raise DualvecError(f"{root} is not a dualvec centroid index (no {MANIFEST})")
-        if manifest.get("format") != FORMAT or not isinstance(manifest.get("shards"), list):
-            raise DualvecError(f"{root / MANIFEST} is not a dualvec centroid-index manifest")
-        model = load(root / "model")
+        manifest = load_json(where, max_bytes=1 << 28, root=root)
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+                or not isinstance(manifest.get("shards"), list):
+            raise DualvecError(f"{where} is not a dualvec centroid-index manifest")
+        spaces = manifest.get("spaces", ["in"])
+        if not (isinstance(spaces, list) and spaces and all(isinstance(x, str) and x in _SPACES for x in spaces)
+                and len(set(spaces)) == len(spaces)):
+            raise DualvecError(f"{where}: 'spaces' must be a list of {' and '.join(map(repr, _SPACES))}, "
+                               f"not {_short(spaces)}")
+        model = load(inside_dir(root / "model", root, "centroid index"))
         if manifest.get("model_fingerprint") != model.fingerprint:
             raise DualvecError(f"{root}: the model is not the one the index was built with")
         analysis = manifest.get("analysis") or {}
-        analyzer = Analyzer(model.tokenizer, analysis.get("stopwords", "english"), None,
-                            bool(analysis.get("desm_stopwords", True)))
+        if not isinstance(analysis, dict):
+            raise DualvecError(f"{where}: 'analysis' must be an object, not {_short(analysis)}")
+        stop = analysis.get("stopwords", "english")
+        if stop is not None and not isinstance(stop, str):
+            raise DualvecError(f"{where}: 'analysis.stopwords' must be a name or null, not {_short(stop)}")
+        analyzer = Analyzer(model.tokenizer, stop, None, bool(analysis.get("desm_stopwords", True)))
+        shard_dir = inside_dir(root / "shards", root, "centroid index")
         ids: list[str] = []
-        centroids: dict[str, list[np.ndarray]] = {s: [] for s in manifest.get("spaces", ["in"])}
+        paths: dict[str, list[Path]] = {s: [] for s in spaces}
         sizes = [0]
         for entry in manifest["shards"]:
             name = entry.get("name") if isinstance(entry, dict) else None
             if not isinstance(name, str) or not _SHARD.fullmatch(name):
-                raise DualvecError(f"{root / MANIFEST} names an unsafe shard: {name!r}")
-            shard_ids = load_json(root / "shards" / f"{name}.ids.json")
+                raise DualvecError(f"{where} names an unsafe shard: {_short(name)}")
+            shard_ids = load_json(shard_dir / f"{name}.ids.json", root=root)
             if not isinstance(shard_ids, list) or len(shard_ids) != entry.get("documents"):
                 raise DualvecError(f"{root}: shard {name} does not match the manifest")
             ids.extend(str(d) for d in shard_ids)
-            for space in centroids:
-                arr = load_array(root / "shards" / f"{name}.{space}.npy", mmap=True)
-                if arr.shape != (len(shard_ids), model.vector_size) or arr.dtype != np.float32:
-                    raise DualvecError(f"{root}: shard {name} has {space} centroids of shape {arr.shape}")
-                centroids[space].append(np.asarray(arr))
+            for space in spaces:
+                file = shard_dir / f"{name}.{space}.npy"
+                with open_inside(file, root, limit=None, what="centroid index") as fh:
+                    shape, _, dtype, _ = array_header(fh, file)
+                if shape != (len(shard_ids), model.vector_size) or dtype != np.float32:
+                    raise DualvecError(f"{root}: shard {name} has {space} centroids of shape {shape}")
+                paths[space].append(file)
             sizes.append(len(shard_ids))
+        centroids = {s: _Shards(root, ps) for s, ps in paths.items()}
         return cls(root, model, analyzer, ids, centroids, np.cumsum(sizes).astype(np.int64))
 
     def __len__(self) -> int:
