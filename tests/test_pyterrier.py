@@ -119,6 +119,17 @@ def test_the_module_is_not_imported_by_dualvec():
     assert out.split() == ["False", "False"]
 
 
+def test_without_pyterrier_the_import_says_what_to_install():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pyterrier'] = None\n"
+            "try:\n    import dualvec.pyterrier\n"
+            "except ImportError as e:\n    import dualvec; print(isinstance(e, dualvec.DualvecError), e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("True ") and "pip install 'dualvec[pyterrier]'" in out
+
+
 @pytest.mark.parametrize("index", ["idx", "rm3.idx"])
 def test_retriever_then_reranker_is_dualvec_rank(setup, index):
     from dualvec.pyterrier import DESMReranker, DualvecRetriever, topics
@@ -410,3 +421,36 @@ def test_pt_artifact_load_opens_a_dualvec_index(setup, tmp_path):
     index = pt.Artifact.load(str(root / "idx"))
     assert isinstance(index, DualvecIndex) and index == DualvecIndex(root / "idx")
     assert len(index.retriever(k=3)(pd.DataFrame({"qid": ["1"], "query": ["nameax"]}))) == 3
+
+
+def test_an_index_with_two_models(setup):
+    """An index holding an in-domain model beside its own mixes both models' DESM; the
+    reranker does the same, from the index and from the frame's text."""
+    import inspect
+
+    from dualvec.irdata import read_beir
+    from dualvec.pyterrier import DESMReranker, DualvecRetriever, topics
+    from dualvec.ranking import Ranker
+
+    if "extra_models" not in inspect.signature(Ranker.index).parameters:
+        pytest.skip("this dualvec's Ranker holds one model")
+    root, coll = setup
+    sents, _ = topical_corpus(n_sentences=1500, seed=5)
+    other = dualvec.train(sents, sg=True, window=2, sample=0, min_count=1, epochs=3, vector_size=12, workers=1,
+                          seed=2, progress=False)
+    docs = read_beir(coll).docs
+    Ranker(dualvec.load(root / "model"), stopwords=None).index(docs, extra_models={"in-domain": other}).save(
+        root / "two.idx")
+    ranker = Ranker.load(root / "two.idx")
+    q = topics(coll)
+    res = (DualvecRetriever(root / "two.idx") >> DESMReranker(root / "two.idx"))(q)
+    with_text = DualvecRetriever(root / "two.idx")(q)
+    with_text = DESMReranker(root / "two.idx")(with_text.assign(text=with_text.docno.map(docs)))
+    for qid, text in zip(q["qid"], q["query"]):
+        want = ranker.search(text, 100)
+        for frame in (res, with_text):
+            got = frame[frame.qid == qid].sort_values("rank")
+            assert list(got.docno) == [d for d, _ in want]
+            np.testing.assert_allclose(got.score.to_numpy(), [s for _, s in want], atol=1e-6)
+    one_model = (DualvecRetriever(root / "idx") >> DESMReranker(root / "idx"))(q)  # same documents, own model only
+    assert frame_docs(res) != frame_docs(one_model)  # the second model counts

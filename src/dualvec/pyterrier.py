@@ -50,7 +50,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from .irdata import Collection, read_collection, read_qrels, read_texts
 from .model import DualVectors, parse_space
 from .model import load as load_model
-from .ranking import MODES, RM3, Analyzer, Candidates, Ranker, RankerConfig
+from .ranking import MODES, RM3, Analyzer, Candidates, Ranker, RankerConfig, normalize
 from .ranking.desm import known_rows, query_vector, space_centroids
 from .ranking.ranker import DEFAULT_ALPHA, INDEX_FORMAT, INDEX_HEADER
 
@@ -353,13 +353,23 @@ class DESMReranker(pt.Transformer):
         return self._analyzer
 
     def desm(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        """DESM of ``query`` against documents given by their text (the index's analysis)."""
+        """DESM of ``query`` against documents given by their text (the index's analysis). With an
+        index that mixes several models' DESM (an in-domain model beside its own, ``desm_models="all"``),
+        the mean of each model's DESM normalised over the documents, as the index computes it."""
         qspace, dspace = parse_space(self._space())
         analyzer = self.analyzer
-        if self.model.space(dspace) is None:
-            raise DualvecError(f"the model has no {dspace.upper()} vectors for space {self._space()!r}")
-        cents = space_centroids(self.model, *known_rows(self.model, map(analyzer.terms, texts)), dspace)
-        return cents @ query_vector(self.model, analyzer.terms(query), qspace)
+        if dspace == "out" and self.model.out_vectors is None:
+            raise DualvecError(f"the model has no OUT vectors for space {self._space()!r}")
+        models = [self.model]
+        if self.index is not None and getattr(self.index.ranker.config, "desm_models", "own") == "all":
+            models += [m for name, (m, cents) in _index_models(self.index.ranker).items()
+                       if name and dspace in cents]
+        terms = [analyzer.terms(t) for t in texts]
+        scores = [space_centroids(m, *known_rows(m, terms), dspace) @ query_vector(m, analyzer.terms(query), qspace)
+                  for m in models]
+        if len(scores) == 1 or not len(texts):
+            return scores[0]
+        return np.mean([normalize(x, self._normalization()) for x in scores], axis=0)
 
     def _score_query(self, query: str, qid: str, group: pd.DataFrame, mode: str) -> np.ndarray:
         """Mixed scores of one query's rows (in the group's order) and the order to emit them."""
@@ -383,7 +393,8 @@ class DESMReranker(pt.Transformer):
                     unknown = [d for d in docnos if d not in ranker._row_of]
                     raise DualvecError(f"the frame has no {self.text_field!r} column and the index has no document "
                                        f"{unknown[0]!r}: add the text (e.g. pt.text.get_text) or use its index")
-                desm = ranker.desm(self._space()).scores(self.analyzer.terms(query), rows)
+                # the index's own DESM of these rows, however it mixes its models
+                desm = ranker.candidates(query, doc_ids=docnos, space=self._space(), query_id=qid).desm
             first = group["score"].to_numpy(dtype=np.float64)
             cand = Candidates(self.analyzer.query(query, qid), np.arange(len(docnos)) if rows is None else rows,
                               {"bm25": first, "desm": np.asarray(desm, dtype=np.float64)})
