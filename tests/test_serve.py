@@ -259,3 +259,14 @@ def test_serve_warns_in_one_line_when_the_index_was_built_on_another_model(serve
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_umap_projection_when_umap_learn_is_installed(served):
+    """Slow the first time (umap-learn compiles with numba: ~30 s on two cores)."""
+    pytest.importorskip("umap", reason="umap-learn (the explore extra) is not installed")
+    client, ranker, _, _ = served
+    data = client.get("/api/projection", params={"method": "umap", "n": 25}).json()
+    assert data["method"] == "umap" and len(data["points"]) == 50 and data["explained"] == []
+    xy = np.array([(p["x"], p["y"]) for p in data["points"]])
+    assert np.abs(xy).max() <= 1 and len({tuple(r) for r in xy.round(4)}) > 40  # spread out, not collapsed
+    assert client.get("/api/model").json()["umap"] is True

@@ -189,7 +189,8 @@ def test_both_map_panels_share_one_projection(site):
     page, base, ranker, truth, shots = site
     word = truth["names"][2]
     page.goto(f"{base}/#map={word}&k=12")
-    page.wait_for_selector(".map[data-space='in-out'] circle")
+    page.wait_for_function("w => [...document.querySelectorAll('.map circle')].filter(c => c.dataset.word === w).length"
+                           " === 2 && document.querySelectorAll('.map circle').length === 26", arg=word)
 
     def points(space):
         return {c.get_attribute("data-word"): (float(c.get_attribute("cx")), float(c.get_attribute("cy")))

@@ -221,7 +221,8 @@ class Explorer:
         if method == "umap":
             umap = _umap()
             xy = umap.UMAP(n_components=2, metric="cosine", n_neighbors=min(15, len(points) - 1),
-                           random_state=0, init="random" if len(points) < 8 else "spectral").fit_transform(points)
+                           random_state=0, n_jobs=1, init="random" if len(points) < 8 else "spectral"
+                           ).fit_transform(points)
             explained: list[float] = []
         else:
             xy, explained = _pca2(points)

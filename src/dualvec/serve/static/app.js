@@ -52,7 +52,11 @@ async function api(path, options = {}) {
   return body;
 }
 
-function fmt(x, digits = 3) { return x === null || x === undefined ? "–" : Number(x).toFixed(digits); }
+function fmt(x, digits = 3) {
+  if (x === null || x === undefined) return "–";
+  const s = Number(x).toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;  // no "-0.000"
+}
 
 // -- views, navigation and the state in the URL ---------------------------------------------
 // Every view's state lives in the hash, "#view=main&key=value…" (e.g. "#word=yale&plus=woman&minus=man&k=10"),
@@ -201,7 +205,7 @@ function scatter(container, points, opts) {
     el("button", { type: "button", title: "zoom in", onclick: () => zoom(0.67, 0.5, 0.5) }, "+"),
     el("button", { type: "button", title: "zoom out", onclick: () => zoom(1.5, 0.5, 0.5) }, "−"),
     el("button", { type: "button", title: "reset the view", onclick: () => { state.win = { ...HOME }; redraw(); } }, "reset"));
-  const wrap = el("div", { class: "scatter-wrap" }, plot, tip, controls);
+  const wrap = el("div", { class: "scatter-wrap" }, controls, plot, tip);
   container.append(wrap);
   const inner = { w: W - pad.l - pad.r, h: H - pad.t - pad.b };
   const sx = (x) => pad.l + (x - state.win.x0) / (state.win.x1 - state.win.x0) * inner.w;
@@ -243,7 +247,7 @@ function scatter(container, points, opts) {
         if (boxes.some((b) => b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1)) continue;
         boxes.push(box);
         labels.append(svg("text", { x: (x + dx).toFixed(1), y: (y + dy).toFixed(1), "text-anchor": anchor,
-                                    class: `${p.query ? "query" : ""}${p.mark ? " mark" : ""}`, "data-word": p.word }, p.word));
+                                    class: `${p.query ? "query" : ""}${p.mark ? " mark" : ""}${p.dim ? " dim" : ""}`, "data-word": p.word }, p.word));
         placed++;
         break;
       }
