@@ -382,6 +382,13 @@ def _from_row(row: dict, where: str) -> tuple[str, str]:
     return str(doc_id), f"{title}. {text}" if title and text else title or text
 
 
+def split_title(text: str) -> tuple[str | None, str]:
+    """A document's title and body, where the collection joined them as "title. text" (BEIR, and the
+    readers here); ``None`` and the whole text where it starts with no short sentence."""
+    m = re.match(r"(.{1,250}?[.?!])\.?\s+(\S.*)", text, re.DOTALL)
+    return (m.group(1), m.group(2)) if m else (None, text)
+
+
 def _iter_jsonl(path: Path) -> Iterator[tuple[str, str]]:
     with _open_maybe_gzip(path) as fh:
         for n, row in parse_jsonl(bounded_lines(fh, path), path):

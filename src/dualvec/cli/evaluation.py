@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -23,6 +24,11 @@ def _qrels(path: Path, split: Optional[str]):
             raise DualvecError(f"{path} holds no judgments")
         return qrels
     return read_qrels(path)
+
+
+def _wrappable(pipeline: str) -> str:
+    """``bm25+rm3(docs=5,terms=10)`` with spaces where a line may break: after each ``+`` and comma."""
+    return pipeline.replace("+", " + ").replace(",", ", ")
 
 
 #: Below this share of judged documents found in an index, tune warns (they may come from another collection).
@@ -140,8 +146,11 @@ def tune_cmd(
     ranker = Ranker.load(index_path, mmap=False)
     check_judged(qrels, ranker.doc_ids, f"{collection} ('{split}')", f"the index {index_path}")
     pipelines = pipeline_grid("in-out" if ranker.model.out_vectors is not None else "in-in")
-    table = Table(title=f"mean {measure} over {len(queries):,} '{split}' queries, by DESM weight alpha")
-    table.add_column("pipeline")
+    # Light borders and one space between columns leave the pipeline names room at 120 columns; they
+    # wrap at their parts, never cut (rows that differ only at the end were indistinguishable).
+    table = Table(title=f"mean {measure} over {len(queries):,} '{split}' queries, by DESM weight alpha",
+                  box=box.MINIMAL_HEAVY_HEAD, show_edge=False, padding=(0, 0, 0, 1), collapse_padding=True)
+    table.add_column("pipeline", overflow="fold")
     for a in ALPHAS:
         table.add_column(f"{a}", justify="right")
     if folds is None:
@@ -157,7 +166,7 @@ def tune_cmd(
                                       measure=measure, progress=progress)
         grid, choice = cv.grid, cv.choices[0]
     for name, row in iter_table(grid):
-        table.add_row(name, *(f"{v:.4f}" for v in row))
+        table.add_row(escape(_wrappable(name)), *(f"{v:.4f}" for v in row))
     out.print(table)
     learning = _Learning(ranker, queries, qrels, learner, mode, measure, progress)
     if folds is None:

@@ -83,6 +83,10 @@ def train_cmd(
     kind = collection_kind(corpus)
     if kind is not None:
         err.print(f"corpus: {kind}, training on the title and text of each document", highlight=False)
+    from ..training.numba_driver import kernels_cached
+
+    if not kernels_cached(vector_size, sg=bool(sg), batch=batch):
+        err.print("compiling the training kernels (first run only, ~10 s)")
     start = time.perf_counter()
     model = train(corpus, tokenizer=make_tokenizer(tokenizer, token_pattern, lowercase),
                   encoding_errors=encoding_errors, progress=progress, **options)

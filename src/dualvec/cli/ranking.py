@@ -31,6 +31,7 @@ from ._common import (
     one_of,
     open_model,
     out,
+    printable,
     queries_and_qrels,
     renamed,
 )
@@ -146,21 +147,54 @@ def index_cmd(
     err.print(f"indexed {len(docs):,} documents into {output}" + (f" ({'; '.join(notes)})" if notes else ""))
 
 
+#: Characters of a document's text shown under its title in ``search``.
+SNIPPET_CHARS = 160
+
+
+def _document_cell(ranker, doc: str) -> str:
+    """A result's id, then its title (bold) and the start of its text, where the index keeps the texts."""
+    from ..irdata import split_title
+
+    cell = escape(printable(doc))
+    if ranker.texts is None:
+        return cell
+    title, body = split_title(ranker.texts[int(ranker.rows([doc])[0])])
+    body = " ".join(body.split())
+    snippet = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " ..." if len(body) > SNIPPET_CHARS else body
+    if title:
+        cell += f"  [bold]{escape(printable(title))}[/]"
+    return cell + (f"\n[dim]{escape(printable(snippet))}[/]" if snippet else "")
+
+
+def _nothing_to_rank(ranker, text: str) -> str:
+    """Why a query ranks no document: no word at all, only stop words, or words neither the collection
+    nor the model knows."""
+    words = ranker.analyzer.tokenizer(text)
+    if not words:
+        return f"{text!r}: the query has no word (the tokeniser finds none); nothing to rank"
+    if not ranker.analyzer.terms(text):
+        return (f"{text!r}: every query word is a stop word ({', '.join(dict.fromkeys(words))}); nothing to rank "
+                "(an index built with --stopwords none keeps them)")
+    return f"{text!r}: no query word is in the collection or the model; nothing to rank"
+
+
 def _result_table(ranker, query, results, explain: bool, learned: bool = False) -> Table:
     stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
     learned = learned and ranker.learned is not None
     how = (f"learned {ranker.learned.name} over the BM25 and RM3 pools" if learned else
-           f"{stages}; desm {ranker.config.space}, alpha {ranker.config.alpha}")
+           f"{stages}; desm {ranker.config.space}, DESM weight {ranker.config.alpha}")
     table = Table(title=f"{escape(repr(query.text))}  ({how})")
-    for col, just in [("#", "right"), ("doc", "left"), ("score", "right"), ("BM25", "right"), ("DESM", "right")]:
-        table.add_column(col, justify=just)
+    for col, just in [("#", "right"), ("document", "left"), ("score", "right"), ("BM25", "right"),
+                      ("DESM", "right")]:
+        table.add_column(col, justify=just, ratio=3 if col == "document" else None)
     if explain:
         table.add_column("per term: BM25 | DESM")
         if learned and hasattr(ranker.learned, "weights_"):
             table.add_column("per feature: weight x normalised value")
     for rank, (doc, score) in enumerate(results, start=1):
         ex = ranker.explain(query, doc)
-        row = [str(rank), escape(doc), f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
+        row = [_document_cell(ranker, doc), f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
+        row.insert(0, str(rank))
         if explain:
             bm = ", ".join(f"{t} {s:.2f}" for t, s in ex["bm25_terms"] if s)
             de = ", ".join(f"{t} {s:.3f}" for t, s in ex["desm_terms"])
@@ -191,6 +225,8 @@ def search_cmd(
     from ..ranking import Ranker
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    if query is not None and not query.strip():
+        raise DualvecError("the query is empty (omit it to type queries one per line)")
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))
     queries = [query] if query is not None else None
     if queries is None:
@@ -204,7 +240,7 @@ def search_cmd(
         if results:
             out.print(_result_table(ranker, q, results, explain, learned=desm_weight is None and mode == "rerank"))
         else:
-            err.print(escape(f"{text!r}: no query word is in the collection or the model; nothing to rank"))
+            err.print(escape(printable(_nothing_to_rank(ranker, text))), highlight=False)
 
 
 @app.command("rerank")

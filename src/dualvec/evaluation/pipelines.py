@@ -106,16 +106,22 @@ def score_grid(ranker: Ranker, queries: Mapping[str, str], qrels: Qrels, *, pipe
         raise DualvecError("none of the queries has judgments")
     scores = np.zeros((len(pipelines), len(alphas), len(judged)))
     cands_all = []
-    with Progress(wants_progress(progress), unit="pipelines") as bar:
-        bar.task("ranking with every pipeline", len(pipelines))
+    with Progress(wants_progress(progress), unit="queries") as bar:
+        # One step per (pipeline, query), not per pipeline: the pipelines differ in cost (BM25 alone is
+        # the quickest, and first), so an estimate made after each pipeline stayed at the first one's.
+        bar.task("ranking with every pipeline", len(pipelines) * len(judged))
         for p, pipe in enumerate(pipelines):
             r = ranker.with_config(**pipe.overrides())
-            cands = [r.candidates(queries[q], mode=mode, query_id=q) for q in judged]
+            cands = []
+            for i, q in enumerate(judged):
+                cands.append(r.candidates(queries[q], mode=mode, query_id=q))
+                if i % 8 == 7:
+                    bar.update(p * len(judged) + i + 1, f"pipeline {p + 1}/{len(pipelines)}")
             cands_all.append(cands)
             for a, alpha in enumerate(alphas):
                 per_query = evaluate(run_from(cands, r, alpha), qrels, [measure]).per_query[measure]
                 scores[p, a] = [per_query.get(q, 0.0) for q in judged]
-            bar.update(p + 1)
+            bar.update((p + 1) * len(judged), f"pipeline {p + 1}/{len(pipelines)}")
     return GridScores(list(pipelines), tuple(alphas), judged, scores, cands_all)
 
 

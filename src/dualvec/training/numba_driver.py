@@ -152,3 +152,19 @@ def _report(progress: Progress, done, losses, examples, start, p, epoch, n_token
     alpha = p.alpha - (p.alpha - p.min_alpha) * ((epoch * n_tokens + words) / total_work)
     loss = float(losses.sum()) / max(int(examples.sum()), 1)
     progress.update(words, f"{words / elapsed:,.0f} w/s  lr {alpha:.5f}  loss {loss:.4f}")
+
+
+def kernels_cached(dim: int, sg: bool = True, batch: bool = True) -> bool:
+    """Whether numba's on-disk cache already holds the training kernel for ``dim`` (so training starts
+    at once) or the first run will compile it (about 10 s); the command line says so beforehand.
+
+    Reads numba's cache index (numba internals: where they differ, this answers True and nothing is said).
+    """
+    k = kernels_for(dim)
+    disp = (k.sg_batch if batch else k.sg) if sg else (k.cbow_batch if batch else k.cbow)
+    try:
+        cache = disp._cache
+        key = cache._index_key(None, disp.targetctx.codegen())
+        return any(tuple(entry[1:]) == tuple(key[1:]) for entry in cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 (a message only)
+        return True
