@@ -36,7 +36,13 @@ def test_one_class_patterns_are_accepted_from_files(pattern):
     assert check_pattern(pattern, from_file=True).pattern == pattern
 
 
-@pytest.mark.parametrize("pattern", [r"\w+#", r"(?:\w|\w\w)*#", r"\w*\w*\w*#", r"[a-z]+(?:'[a-z]+)?"])
+def test_a_header_with_an_exponential_pattern_is_one_error_line(tmp_path):
+    tiny_model().save(tmp_path / "m")
+    _edit_header(tmp_path / "m", tokenizer={"pattern": r"(?:\w|\w\w)*#", "lowercase": True})
+    _one_line(_cli("info", str(tmp_path / "m")), "dualvec.json", "exponential")
+
+
+@pytest.mark.parametrize("pattern", [r"\w+#", r"\w*\w*\w*#", r"[a-z]+(?:'[a-z]+)?", r"\d+|\w+"])
 def test_a_header_with_any_other_pattern_loads_with_a_warning_and_the_pattern_never_runs(tmp_path, pattern):
     tiny_model().save(tmp_path / "m")
     _edit_header(tmp_path / "m", tokenizer={"pattern": pattern, "lowercase": True})
@@ -146,7 +152,7 @@ def test_one_deep_query_among_thousands_does_not_size_every_row(small_index):
     from dualvec.scale import CentroidIndex
 
     index = CentroidIndex.load(small_index / "idx")
-    run = {f"q{i}": {f"d{i}": 1.0} for i in range(4000)}
+    run = {f"q{i}": {f"d{i % 3000}": 1.0} for i in range(4000)}
     run["deep"] = {f"d{i}": float(i) for i in range(3000)}
     queries = dict.fromkeys(run, "w1 w2")
     tracemalloc.start()

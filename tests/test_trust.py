@@ -268,6 +268,7 @@ def _edit_header(model_dir: Path, **changes) -> None:
 @pytest.mark.parametrize("damage, message", [
     (dict(tokenizer={}), "tokenizer"),
     (dict(tokenizer={"pattern": "(", "lowercase": True}), "not a valid regular expression"),
+    (dict(tokenizer={"pattern": "(a+)+$", "lowercase": True}), "nests a repeat"),
     (dict(history=[{"epoch": 1, "loss": "x", "examples": 1, "words": 1, "seconds": 1}]), "history"),
     (dict(params={"vector_size": "big"}), "training parameters"),
     (dict(data="../../etc"), "unsafe"),

@@ -35,3 +35,33 @@ def parse_json(text: str | bytes, where: object) -> object:
         raise DualvecError(f"{where} is not valid UTF-8 at byte {exc.start}") from None
     except ValueError as exc:  # an integer of more digits than Python converts, ...
         raise DualvecError(f"{where} is not JSON dualvec reads ({exc})") from None
+
+
+def check_number(what: str, value: object, low: float | None = None, high: float | None = None, *,
+                 integer: bool = False, above: bool = False) -> None:
+    """A setting's value is a number (a whole one if ``integer``; never a bool), finite, and in
+    ``[low, high]`` (``low`` itself excluded when ``above``); else one :class:`DualvecError`
+    naming the setting and the allowed range. ``nan`` fails every comparison, so a check
+    written as ``if x < 0`` lets it through; this one does not."""
+    import math
+    import numbers
+
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)  # type: ignore[arg-type]
+    if ok and low is not None:
+        ok = value > low if above else value >= low  # type: ignore[operator]
+    if ok and high is not None:
+        ok = value <= high  # type: ignore[operator]
+    if not ok:
+        def num(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
+        if low is not None and high is not None:
+            where = f"in {'(' if above else '['}{num(low)}, {num(high)}]"
+        elif low is not None:
+            where = f"greater than {num(low)}" if above else f"at least {num(low)}"
+        elif high is not None:
+            where = f"at most {num(high)}"
+        else:
+            where = "finite"
+        raise DualvecError(f"{what} must be a {'whole' if integer else 'finite'} number {where}, not {value!r}")

@@ -44,7 +44,7 @@ from .atomic import (
     write_file,
     write_versioned_dir,
 )
-from .corpus import RegexTokenizer, Tokenizer
+from .corpus import RegexTokenizer, Tokenizer, check_pattern
 from .errors import DualvecError
 from .training import EpochStats, TrainingParams
 from .vocab import HuffmanTree
@@ -376,8 +376,10 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
         try:  # only a one-class pattern from a file; any other is checked, then left out with a warning
             tok = RegexTokenizer.from_file(tok_spec.get("pattern"), tok_spec["lowercase"])
         except DualvecError as exc:
-            if not isinstance(tok_spec.get("pattern"), str) or len(tok_spec["pattern"]) > 1000:
-                raise DualvecError(f"{root / HEADER}: {exc}") from None
+            try:  # refused outright: not a pattern, or one that can backtrack exponentially
+                check_pattern(tok_spec.get("pattern"))
+            except DualvecError as bad:
+                raise DualvecError(f"{root / HEADER}: {bad}") from None
             import warnings
 
             warnings.warn(f"{root / HEADER}: {exc}; the default tokeniser is used instead", stacklevel=2)

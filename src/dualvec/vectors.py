@@ -38,6 +38,8 @@ class Vectors:
             raise DualvecError(
                 f"{name} vectors have shape {vectors.shape}, expected ({len(vocab)}, dim) for the vocabulary"
             )
+        if vectors.shape[1] == 0:
+            raise DualvecError(f"{name} vectors have 0 dimensions (shape {vectors.shape}): nothing to compare")
         self.vocab = vocab
         self.name = name
         self._vectors = vectors

@@ -393,12 +393,29 @@ def _get(obj: Any, *paths: str) -> Any:
     return None
 
 
+def _by_index(vocab: dict, n_rows: int) -> list[str]:
+    """The words of an old gensim ``vocab`` ({word: Vocab(index, count)}) in row order: every
+    index a whole number, each row 0..n-1 named exactly once."""
+    rows: list[Any] = [None] * len(vocab)
+    for word, entry in vocab.items():
+        index = getattr(entry, "index", None)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise DualvecError(f"the model's vocabulary gives {str(word)[:100]!r} the index {index!r}, "
+                               "not a whole number")
+        if not 0 <= index < len(rows) or rows[index] is not None:
+            why = "out of range" if not 0 <= index < len(rows) else f"{rows[index]!r}'s too"
+            raise DualvecError(f"the model's vocabulary gives {str(word)[:100]!r} the index {index}, "
+                               f"which is {why}")
+        rows[int(index)] = word
+    return rows
+
+
 def _words_and_vocab(model: Any, n_rows: int) -> tuple[list[str], np.ndarray, dict | None]:
     words = _get(model, "wv.index_to_key", "index_to_key", "wv.index2word", "index2word", "index2entity",
                  "wv.index2entity")
     vocab = _get(model, "wv.vocab", "vocab")
     if words is None and isinstance(vocab, dict):
-        words = [w for w, _ in sorted(vocab.items(), key=lambda kv: kv[1].index)]
+        words = _by_index(vocab, n_rows)
     if words is None:
         raise DualvecError("the model holds no word list (index_to_key / index2word)")
     if not isinstance(words, (list, tuple, np.ndarray)):

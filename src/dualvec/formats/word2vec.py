@@ -26,6 +26,9 @@ from ..model import OUT_IMPORTED, DualVectors
 from ..vocab import Vocabulary
 
 _READ = 1 << 20
+#: The longest word, in UTF-8 bytes, the writer writes and the readers read (gensim has no bound;
+#: word2vec.c's is 100): a longer one is refused at export, and a reader never scans further.
+MAX_WORD_BYTES = 1 << 16
 
 
 def save_word2vec_format(model: DualVectors, path: str | os.PathLike, *, which: str = "in",
@@ -36,13 +39,24 @@ def save_word2vec_format(model: DualVectors, path: str | os.PathLike, *, which: 
     bad = next((w for w in words if not w or any(c.isspace() for c in w)), None)
     if bad is not None:
         raise DualvecError(f"word {bad!r} is empty or contains whitespace; the word2vec format cannot hold it")
+    encoded = []
+    for w in words:
+        try:
+            e = w.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DualvecError(f"word {w!r} holds a lone surrogate, which UTF-8 (and so the word2vec format) "
+                               "cannot hold") from None
+        if len(e) > MAX_WORD_BYTES:
+            raise DualvecError(f"word {w[:40]!r}... is {len(e):,} bytes long; the word2vec files dualvec writes "
+                               f"hold words of at most {MAX_WORD_BYTES:,} bytes")
+        encoded.append(e)
     matrix = np.asarray(vectors.vectors[: len(words)], dtype="<f4")
 
     def write(fh) -> None:
         fh.write(f"{len(words)} {matrix.shape[1]}\n".encode())
         if binary:
-            for w, row in zip(words, matrix):
-                fh.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
+            for e, row in zip(encoded, matrix):
+                fh.write(e + b" " + row.tobytes() + b"\n")
         else:
             for lo in range(0, len(words), 4096):
                 # numpy's str() of float32 is the shortest text that round-trips
@@ -104,9 +118,13 @@ def _read_text(fh: BinaryIO, path: Path, n: int | None, dim: int | None, limit: 
     words: list[str] = []
     rows: list[np.ndarray] = []
     want = n if limit is None else (limit if n is None else min(n, limit))
-    for lineno, line in enumerate(fh, start=2 if n is not None else 1):
+    longest = MAX_WORD_BYTES + 64 * (dim or 1 << 16)  # a word, then dim numbers of at most ~60 characters
+    for lineno, line in enumerate(iter(lambda: fh.readline(longest + 1), b""), start=2 if n is not None else 1):
         if want is not None and len(words) >= want:
             break
+        if len(line) > longest:
+            raise DualvecError(f"{path}: line {lineno} is longer than {longest:,} bytes, more than a word and "
+                               f"{dim or 'its'} numbers take")
         if not line.strip():
             continue
         parts = line.split(None, 1)  # the word, then the values: spaces or tabs (DESM's files)
@@ -140,13 +158,16 @@ def _read_binary(fh: BinaryIO, path: Path, n: int, dim: int, limit: int | None,
     buf = b""
     pos = 0
     while len(words) < want:
-        # Make sure the buffer holds a whole entry (word up to 1 KiB + vector).
-        if len(buf) - pos < vec_bytes + 1024:
+        # Make sure the buffer holds a whole entry (word up to MAX_WORD_BYTES + vector).
+        if len(buf) - pos < vec_bytes + MAX_WORD_BYTES + 2:
             buf = buf[pos:] + fh.read(_READ + vec_bytes)
             pos = 0
         while pos < len(buf) and buf[pos : pos + 1] in (b"\n", b"\r"):
             pos += 1  # the newline word2vec.c writes after each vector
-        space = buf.find(b" ", pos, pos + 1024 + 1)
+        space = buf.find(b" ", pos, pos + MAX_WORD_BYTES + 1)
+        if space < 0 and len(buf) - pos > MAX_WORD_BYTES:
+            raise DualvecError(f"{path}: entry {len(words) + 1} of {n} has no word of at most "
+                               f"{MAX_WORD_BYTES:,} bytes (a corrupt binary file)")
         if space < 0 or space + 1 + vec_bytes > len(buf):
             raise DualvecError(
                 f"{path}: truncated or corrupt binary file: entry {len(words) + 1} of {n} is incomplete"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..errors import DualvecError
+from ..errors import DualvecError, check_number
 from ..model import parse_space
 from .desm import query_vector
 from .stages import interpolate
@@ -40,10 +40,8 @@ class Expansion:
 
     def validate(self) -> Expansion:
         parse_space(self.space)
-        if self.terms < 1:
-            raise DualvecError(f"expansion needs terms >= 1, not {self.terms}")
-        if not 0.0 <= self.original_query_weight <= 1.0:
-            raise DualvecError(f"expansion's original_query_weight must be in [0, 1], not {self.original_query_weight}")
+        check_number("expansion's terms", self.terms, 1, integer=True)
+        check_number("expansion's original_query_weight", self.original_query_weight, 0, 1)
         return self
 
     def expansion_terms(self, index: StageIndex, query: Query) -> dict[str, float]:

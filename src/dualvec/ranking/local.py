@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..errors import DualvecError
+from ..errors import DualvecError, check_number
 from ..model import parse_space
 from .desm import query_vector
 from .stages import interpolate
@@ -67,13 +67,10 @@ class LocalEmbedding:
         if self.start not in STARTS:
             raise DualvecError(f"local embeddings start from one of {', '.join(STARTS)}, not {self.start!r}")
         for name in ("fb_docs", "sample_docs", "epochs", "vector_size", "terms"):
-            if getattr(self, name) < 1:
-                raise DualvecError(f"local embeddings need {name} >= 1, not {getattr(self, name)}")
-        if self.mu <= 0:
-            raise DualvecError(f"local embeddings' mu must be positive, not {self.mu}")
-        if not 0.0 <= self.original_query_weight <= 1.0:
-            raise DualvecError(f"local embeddings' original_query_weight must be in [0, 1], "
-                               f"not {self.original_query_weight}")
+            check_number(f"local embeddings' {name}", getattr(self, name), 1, integer=True)
+        check_number("local embeddings' mu", self.mu, 0, above=True)
+        check_number("local embeddings' original_query_weight", self.original_query_weight, 0, 1)
+        check_number("local embeddings' seed", self.seed, 0, 2**32 - 1, integer=True)
         return self
 
     # -- 1, 2: the local corpus -------------------------------------------------------

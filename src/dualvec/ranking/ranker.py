@@ -33,7 +33,7 @@ from typing import Any, get_args, get_type_hints
 
 import numpy as np
 
-from ..errors import DualvecError
+from ..errors import DualvecError, check_number
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
 from ..atomic import (inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
@@ -114,12 +114,12 @@ class RankerConfig:
         parse_space(self.space)
         if self.desm_models not in DESM_MODELS:
             raise DualvecError(f"unknown desm_models {self.desm_models!r}; use one of {', '.join(DESM_MODELS)}")
-        if not 0.0 <= self.alpha <= 1.0:
-            raise DualvecError(f"alpha must be in [0, 1], not {self.alpha}")
+        check_number("alpha (the DESM weight)", self.alpha, 0, 1)
         if self.normalization not in NORMALIZATIONS:
             raise DualvecError(f"unknown normalization {self.normalization!r}; use one of {', '.join(NORMALIZATIONS)}")
-        if self.first_stage_k < 1:
-            raise DualvecError(f"first_stage_k must be at least 1, not {self.first_stage_k}")
+        check_number("first_stage_k", self.first_stage_k, 1, integer=True)
+        check_number("BM25 k1", self.k1, 0)
+        check_number("BM25 b", self.b, 0, 1)
         for stage in self.stages():
             stage.validate()
         if self.learned is not None and not isinstance(self.learned, dict):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..errors import DualvecError
+from ..errors import check_number
 from .stages import interpolate
 
 if TYPE_CHECKING:
@@ -47,10 +47,9 @@ class RM3:
     original_query_weight: float = 0.5
 
     def validate(self) -> RM3:
-        if self.fb_docs < 1 or self.fb_terms < 1:
-            raise DualvecError(f"RM3 needs fb_docs and fb_terms >= 1, not {self.fb_docs} and {self.fb_terms}")
-        if not 0.0 <= self.original_query_weight <= 1.0:
-            raise DualvecError(f"RM3's original_query_weight must be in [0, 1], not {self.original_query_weight}")
+        check_number("RM3's fb_docs", self.fb_docs, 1, integer=True)
+        check_number("RM3's fb_terms", self.fb_terms, 1, integer=True)
+        check_number("RM3's original_query_weight", self.original_query_weight, 0, 1)
         return self
 
     def relevance_model(self, index: StageIndex, query: Query) -> dict[str, float]:

@@ -161,8 +161,9 @@ class _Dask:
         else:
             try:
                 self.client = Client(scheduler, timeout="30s")
-            except OSError as exc:
-                raise DualvecError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+            except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address ("garbage")
+                raise DualvecError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); give an "
+                                   "address such as tcp://127.0.0.1:8786") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def ship(self, data: Any) -> Any:

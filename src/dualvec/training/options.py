@@ -7,8 +7,11 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from ..errors import DualvecError
+from ..errors import DualvecError, check_number
 from .backends import BACKENDS
+
+#: The most training threads a run may ask for (a typo of 1000000 would start that many).
+MAX_WORKERS = 1024
 
 
 def _default_workers() -> int:
@@ -59,22 +62,24 @@ class TrainingParams:
             if not cond:
                 raise DualvecError(msg)
 
-        need(self.vector_size >= 1, f"vector_size must be at least 1, not {self.vector_size}")
-        need(self.window >= 1, f"window must be at least 1, not {self.window}")
-        need(self.negative >= 0, f"negative must be 0 or more, not {self.negative}")
+        check_number("vector_size", self.vector_size, 1, integer=True)
+        check_number("window", self.window, 1, integer=True)
+        check_number("negative", self.negative, 0, integer=True)
         need(self.hs or self.negative > 0, "choose negative > 0, hs=True, or both: nothing to train otherwise")
-        need(self.min_count >= 1, f"min_count must be at least 1, not {self.min_count}")
-        need(self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}")
-        need(self.workers >= 1, f"workers must be at least 1, not {self.workers}")
-        need(self.alpha > 0, f"alpha must be positive, not {self.alpha}")
-        need(0 <= self.min_alpha <= self.alpha, f"min_alpha must be in [0, alpha], not {self.min_alpha}")
-        need(self.sample >= 0, f"sample must be 0 or more, not {self.sample}")
-        need(np.isfinite(self.ns_exponent), "ns_exponent must be a finite number")
+        check_number("min_count", self.min_count, 1, integer=True)
+        check_number("epochs", self.epochs, 1, integer=True)
+        check_number("workers", self.workers, 1, MAX_WORKERS, integer=True)
+        check_number("alpha", self.alpha, 0, above=True)
+        check_number("min_alpha", self.min_alpha, 0, self.alpha)
+        check_number("sample", self.sample, 0)
+        check_number("ns_exponent", self.ns_exponent)
+        check_number("seed", self.seed, 0, 2**32 - 1, integer=True)
         need(self.backend in BACKENDS,
              f"unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}")
         for name in ("max_vocab_size", "max_final_vocab"):
             v = getattr(self, name)
-            need(v is None or v >= 1, f"{name} must be at least 1 (or None), not {v}")
+            if v is not None:
+                check_number(name, v, 1, integer=True)
         return self
 
     def to_dict(self) -> dict:
