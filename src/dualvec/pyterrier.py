@@ -376,7 +376,9 @@ class DESMReranker(pt.Transformer):
         docnos = group["docno"].astype(str).tolist()
         ranker = self.index.ranker if self.index is not None else None
         if self._learned():  # the index's learned ranker, over its own features
-            ranked = ranker.rerank(query, docnos)
+            # in index-row order, as the learned ranker's own pool is (its per-query sums then match)
+            ranked = ranker.rerank(query, sorted(docnos, key=ranker._row_of.get) if all(
+                d in ranker._row_of for d in docnos) else docnos)
             position = {d: i for i, d in enumerate(docnos)}
             return (np.array([position[d] for d, _ in ranked], dtype=np.int64),
                     np.array([s for _, s in ranked], dtype=np.float64))
