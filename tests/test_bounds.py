@@ -282,3 +282,131 @@ def test_a_lone_surrogate_in_a_request_is_a_4xx_and_a_model_word_with_one_is_ser
     assert r.status_code == 200, r.text
     r = explorer.get("/api/complete", params={"prefix": "gam"})
     assert r.status_code == 200 and r.json() == ["gam\ud800ma"]  # sent as a \\ud800 escape, read back
+
+
+# -- every field checked: one clear line, through main() ------------------------------------------
+
+
+@pytest.fixture()
+def tiny(tmp_path):
+    tiny_model().save(tmp_path / "m")
+    (tmp_path / "d.tsv").write_text("d1\tw1 w2\nd2\tw3 w4\n")
+    (tmp_path / "c.txt").write_text("w1 w2 w3\nw2 w3 w4\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("option, value, fragment", [
+    ("--k1", "nan", "BM25 k1"), ("--k1", "inf", "BM25 k1"), ("--k1", "-1", "BM25 k1"), ("--b", "1.5", "BM25 b"),
+    ("--b", "nan", "BM25 b"), ("--desm-weight", "nan", "DESM weight"),
+])
+def test_index_float_options_must_be_finite_and_in_range(tiny, option, value, fragment):
+    _one_line(_cli("index", str(tiny / "m"), str(tiny / "d.tsv"), "-o", str(tiny / "i"), option, value), fragment)
+
+
+def test_the_library_refuses_non_finite_settings_too():
+    from dualvec.ranking import RankerConfig
+    from dualvec.training import TrainingParams
+
+    for bad in (dict(k1=float("nan")), dict(b=float("inf")), dict(alpha=float("nan")), dict(first_stage_k=2.5)):
+        with pytest.raises(DualvecError, match="must be a"):
+            RankerConfig(**bad).validate()
+    for bad in (dict(seed=-1), dict(alpha=float("nan")), dict(sample=float("inf")), dict(workers=10**6),
+                dict(ns_exponent=float("nan")), dict(window=True)):
+        with pytest.raises(DualvecError, match="must be a"):
+            TrainingParams(**bad).validate()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "{c}", "-o", "{o}", "--seed", "-1", "--min-count", "1"], "seed"),
+    (["train", "{c}", "-o", "{o}", "--alpha", "nan", "--min-count", "1"], "alpha"),
+    (["train", "{c}", "-o", "{o}", "--workers", "1000000", "--min-count", "1"], "workers"),
+    (["index", "{m}", "{d}", "-o", "{o}", "--engine", "dask", "--scheduler", "garbage"], "Dask scheduler"),
+])
+def test_bad_options_are_a_clear_line_not_unexpected(tiny, args, fragment):
+    pytest.importorskip("dask.distributed", reason="dask[distributed] is a dev dependency")
+    paths = dict(c=tiny / "c.txt", o=tiny / "o", m=tiny / "m", d=tiny / "d.tsv")
+    _one_line(_cli(*[a.format(**paths) for a in args]), fragment)
+
+
+def _forged_gensim(path: Path, vocab_index) -> None:
+    import sys
+    import types
+
+    mod = types.ModuleType("gensim.models._dualvec_bounds")
+    w2v = type("Word2Vec", (), {"__module__": mod.__name__})
+    voc = type("Vocab", (), {"__module__": mod.__name__})
+    mod.Word2Vec, mod.Vocab = w2v, voc
+    sys.modules[mod.__name__] = mod
+    try:
+        model = w2v()
+        model.syn0, model.sg, model.negative, model.vocab = np.ones((2, 3), np.float32), 1, 5, {}
+        for word, index in zip("ab", vocab_index):
+            entry = voc()
+            entry.index, entry.count = index, 3
+            model.vocab[word] = entry
+        path.write_bytes(pickle.dumps(model, protocol=2))
+    finally:
+        del sys.modules[mod.__name__]
+
+
+@pytest.mark.parametrize("index, fragment", [(("0", 1), "not a whole number"), (("x", "y"), "not a whole number"),
+                                             ((0, 0), "'a''s too"), ((0, 7), "out of range")])
+def test_a_gensim_vocabulary_with_a_bad_index_is_one_line(tmp_path, index, fragment):
+    _forged_gensim(tmp_path / "g.model", index)
+    _one_line(_cli("info", str(tmp_path / "g.model")), fragment)
+
+
+def test_zero_dimensional_vectors_are_refused(tmp_path):
+    from test_trust import _gensim_looking_pickle
+
+    _gensim_looking_pickle(tmp_path / "z.model", syn0=np.zeros((2, 0), np.float32), index2word=["a", "b"])
+    _one_line(_cli("info", str(tmp_path / "z.model")), "0 dimensions")
+    with pytest.raises(DualvecError, match="0 dimensions"):
+        dualvec.DualVectors(dualvec.vocab.Vocabulary(["a"], np.array([1])), np.zeros((1, 0), np.float32))
+
+
+def _model_with(words: list[str]):
+    from dualvec.vocab import Vocabulary
+
+    n = len(words)
+    return dualvec.DualVectors(Vocabulary(words, np.arange(n, 0, -1)), np.arange(4 * n, dtype=np.float32).reshape(n, 4),
+                               np.ones((n, 4), np.float32), out_kind="negative-sampling")
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_export_refuses_a_lone_surrogate_word_in_one_line(tmp_path, binary):
+    _model_with(["ok", "x\ud800y"]).save(tmp_path / "m")
+    _one_line(_cli("export", str(tmp_path / "m"), str(tmp_path / "v.w2v"), *(["--binary"] if binary else [])),
+              "lone surrogate")
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_an_exported_long_word_reads_back_in_dualvec_and_gensim(tmp_path, binary):
+    words = ["ok", "é" * 750, "b" * 3000]  # 1,500 and 3,000 bytes: the reader took 1 KiB before
+    _model_with(words).save(tmp_path / "m")
+    r = _cli("export", str(tmp_path / "m"), str(tmp_path / "v.w2v"), *(["--binary"] if binary else []))
+    assert r.exit_code == 0, r.output
+    back = dualvec.import_model(tmp_path / "v.w2v")
+    assert back.words == words
+    np.testing.assert_array_equal(back.in_vectors.vectors, np.arange(12, dtype=np.float32).reshape(3, 4))
+    from gensim.models import KeyedVectors
+
+    assert KeyedVectors.load_word2vec_format(str(tmp_path / "v.w2v"), binary=binary).index_to_key == words
+
+
+def test_export_refuses_a_word_longer_than_the_reader_takes(tmp_path):
+    from dualvec.formats.word2vec import MAX_WORD_BYTES
+
+    _model_with(["ok", "a" * (MAX_WORD_BYTES + 1)]).save(tmp_path / "m")
+    _one_line(_cli("export", str(tmp_path / "m"), str(tmp_path / "v.bin"), "--binary"), "bytes long")
+
+
+def test_serve_on_a_busy_port_is_one_error_line(tiny):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        _one_line(_cli("serve", str(tiny / "m"), "--port", port), "in use", "--port")
+        _one_line(_cli("demo", "--serve", "--port", port), "in use")

@@ -24,8 +24,9 @@ def serve_cmd(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
 ) -> None:
     """A web explorer of both spaces and of DESM: neighbours, maps, shaded text, search."""
-    from ..serve import serve
+    from ..serve import listening_socket, serve
 
+    sock = listening_socket(host, port)  # a busy port: one error line, before the model loads
     ranker = None
     if index is not None:
         from ..ranking import Ranker
@@ -38,7 +39,7 @@ def serve_cmd(
     if mismatch:  # Search needs the index's own model; the model asked for is what the other views show
         warnings.warn(mismatch, stacklevel=1)
     err.print(f"dualvec explorer on http://{host}:{port}/  (API: /docs; ctrl-c to stop)")
-    serve(model, ranker, host=host, port=port)
+    serve(model, ranker, host=host, port=port, sock=sock)
 
 
 @app.command("demo")
@@ -56,6 +57,10 @@ def demo_cmd(
     progress: ProgressOpt = None,
 ) -> None:
     """The whole job end to end: train a skip-gram model and show IN-IN next to IN-OUT neighbours."""
+    if serve:  # a busy port: one error line now, not after the training
+        from ..serve import listening_socket
+
+        sock = listening_socket("127.0.0.1", port)
     if corpus is None:
         from ..datasets import stdlib_docs
 
@@ -82,7 +87,7 @@ def demo_cmd(
         from ..serve import serve as run_server
 
         err.print(f"dualvec explorer on http://127.0.0.1:{port}/  (ctrl-c to stop)")
-        run_server(model, host="127.0.0.1", port=port)
+        run_server(model, host="127.0.0.1", port=port, sock=sock)
 
 
 # -- ranking ------------------------------------------------------------------------------
