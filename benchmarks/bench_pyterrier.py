@@ -4,8 +4,9 @@
 
 INDEX is a ranker index of COLLECTION (``dualvec index MODEL COLLECTION -o INDEX``). The script
 runs ``pt.Experiment`` over ``DualvecRetriever(INDEX)`` (the first stage), ``... >> DESMReranker(INDEX)``
-(the index's mixture) and one ``DESMReranker`` per ``--alphas`` value. It then writes the same systems'
-runs with ``dualvec rank`` and ``dualvec rerank`` and scores them with ``dualvec.evaluation.evaluate``
+(the index's mixture) and one ``DESMReranker`` per ``--alphas`` value, with the index's DESM and with
+its own model's alone. It then writes the same systems' runs with ``dualvec rank`` and ``dualvec rerank``
+(which reads the own model's centroids only) and scores them with ``dualvec.evaluation.evaluate``
 (what ``dualvec evaluate`` prints), and prints both tables with the largest difference between them,
 the time per query, and whether Java was started.
 """
@@ -35,12 +36,18 @@ def main() -> None:
 
     from dualvec.evaluation import evaluate
     from dualvec.irdata import read_collection, read_run
-    from dualvec.pyterrier import DESMReranker, DualvecRetriever, qrels, topics
+    from dualvec.pyterrier import DESMReranker, DualvecIndex, DualvecRetriever, qrels, topics
+    from dualvec.ranking import Ranker, RankerConfig
 
     q, j = topics(args.collection, split=args.split), qrels(args.collection, split=args.split)
     first = DualvecRetriever(args.index)
     systems = {"first stage": first, "first >> DESMReranker": first >> DESMReranker(args.index)}
     systems.update({f"first >> DESMReranker(alpha={a})": first >> DESMReranker(args.index, alpha=a)
+                    for a in args.alphas})
+    # `dualvec rerank` reads the index's own model's centroids only: compare it with that model alone
+    own = DualvecIndex(Ranker.load(args.index, **({"desm_models": "own"} if hasattr(RankerConfig, "desm_models")
+                                                  else {})))
+    systems.update({f"first >> own model's DESM (alpha={a})": first >> DESMReranker(own, alpha=a)
                     for a in args.alphas})
     t0 = time.perf_counter()
     table = pt.Experiment(list(systems.values()), q, j, names=list(systems),
@@ -63,14 +70,14 @@ def main() -> None:
             out = Path(tmp, f"rerank{a}.trec")
             subprocess.run([*dv, "rerank", args.index, "--run", runs["first stage"], "--queries", args.collection,
                             "-o", out, "--desm-weight", str(a)], check=True)
-            runs[f"first >> DESMReranker(alpha={a})"] = out
+            runs[f"first >> own model's DESM (alpha={a})"] = out
         worst = 0.0
-        print(f"\n{'system':<36}" + "".join(f"{m:>10}" for m in MEASURES) + "   (dualvec rank/rerank + evaluate)")
+        print(f"\n{'system':<40}" + "".join(f"{m:>10}" for m in MEASURES) + "   (dualvec rank/rerank + evaluate)")
         for name, path in runs.items():
             ours = evaluate(read_run(path), judged, MEASURES).aggregate
             row = table[table.name == name].iloc[0]
             worst = max(worst, *(abs(row[m] - ours[m]) for m in MEASURES))
-            print(f"{name:<36}" + "".join(f"{ours[m]:>10.4f}" for m in MEASURES))
+            print(f"{name:<40}" + "".join(f"{ours[m]:>10.4f}" for m in MEASURES))
     print(f"largest difference between the two tables: {worst:.2e}")
 
 
