@@ -90,6 +90,7 @@ class Explorer:
         self.mismatch = model_mismatch(model, ranker)
         self._projections: dict[tuple[str, int, bool], dict[str, Any]] = {}
         self._projection_lock = threading.Lock()
+        self._fitting: dict[tuple[str, int, bool], threading.Lock] = {}
 
     def words_of(self, text: str) -> list[str]:
         """The model's words in a box's text: split on spaces and commas, each piece kept as typed if the
@@ -205,7 +206,9 @@ class Explorer:
         if method not in PROJECTIONS:
             raise DualvecError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
         key = (method, n, stopwords)
-        with self._projection_lock:  # one fit at a time; a second request for it waits and reuses it
+        with self._projection_lock:
+            lock = self._fitting.setdefault(key, threading.Lock())
+        with lock:  # one fit per setting: a second request for it waits and reuses it, others go on
             if key not in self._projections:
                 self._projections[key] = self._project(method, n, stopwords)
             return self._projections[key]
