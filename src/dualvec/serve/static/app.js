@@ -235,6 +235,9 @@ function scatter(container, points, opts) {
     }
     // Labels, greedily: a box per placed label; four spots tried per point.
     const boxes = [], font = 11, limit = opts.maxLabels || 400;
+    // In a small plot labels also keep off the other points; in a dense one that would hide most labels.
+    const dotBoxes = shown.length <= 400 ? shown.map(({ p, x, y }) => ({ p, x0: x - 3, x1: x + 3, y0: y - 3, y1: y + 3 })) : [];
+    const hits = (a, b) => b.x0 < a.x1 && a.x0 < b.x1 && b.y0 < a.y1 && a.y0 < b.y1;
     shown.sort((a, b) => b.p.priority - a.p.priority);
     let placed = 0;
     for (const { p, x, y } of shown) {
@@ -244,7 +247,7 @@ function scatter(container, points, opts) {
         const left = anchor === "start" ? x + dx : anchor === "end" ? x + dx - w : x - w / 2;
         const box = { x0: left, x1: left + w, y0: y + dy - font, y1: y + dy - font + h };
         if (box.x0 < pad.l || box.x1 > W - pad.r || box.y0 < pad.t || box.y1 > H - pad.b) continue;
-        if (boxes.some((b) => b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1)) continue;
+        if (boxes.some((b) => hits(box, b)) || dotBoxes.some((d) => d.p !== p && hits(box, d))) continue;
         boxes.push(box);
         labels.append(svg("text", { x: (x + dx).toFixed(1), y: (y + dy).toFixed(1), "text-anchor": anchor,
                                     class: `${p.query ? "query" : ""}${p.mark ? " mark" : ""}${p.dim ? " dim" : ""}`, "data-word": p.word }, p.word));
