@@ -52,6 +52,7 @@ def test_completion_model_info_map_and_the_page(served):
     client, ranker, truth, _ = served
     done = client.get("/api/complete", params={"prefix": "name"}).json()
     assert set(done) == set(truth["names"])
+    assert client.get("/api/complete", params={"prefix": "NAme"}).json() == done  # the model lowercases
     info = client.get("/api/model").json()
     assert info["words"] == len(ranker.model) and info["index"]["documents"] == len(ranker.doc_ids)
     assert [h["loss"] for h in info["history"]] == [h.loss for h in ranker.model.history]

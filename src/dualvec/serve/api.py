@@ -145,7 +145,9 @@ class Explorer:
         }
 
     def complete(self, prefix: str, limit: int) -> list[str]:
-        """Words starting with ``prefix``, most frequent first."""
+        """Words starting with ``prefix``, most frequent first (case folded, where the tokeniser folds it)."""
+        if getattr(self.analyzer.tokenizer, "lowercase", False):
+            prefix = prefix.lower()
         lo = bisect.bisect_left(self._sorted, prefix)
         hits = []
         for i in range(lo, min(lo + 20_000, len(self._sorted))):
