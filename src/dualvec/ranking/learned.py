@@ -13,7 +13,8 @@ Backends, by name in :data:`LEARNERS`:
   (Metzler and Croft, 2007), in numpy. Regularised so that it holds on a few dozen
   queries: only the document features (query features cannot change a linear
   ranking), weights kept to unit L1 norm, and an L1 penalty ``shrinkage`` on the
-  distance from a prior weight vector (BM25 and RM3 by default), so that a weight
+  distance from a prior weight vector (:func:`default_prior`: a z-score fusion of BM25,
+  RM3 and DESM IN-OUT), so that a weight
   moves away from the prior only when that pays on the training queries by more
   than the penalty. Restarts perturb the prior, seeded by ``random_state``.
 * ``"lightgbm"``: LambdaMART (LightGBM's ``lambdarank``), optional
@@ -32,7 +33,7 @@ import numpy as np
 from ..errors import DualvecError
 
 __all__ = ["LEARNERS", "CoordinateAscent", "LambdaMART", "make_learner", "learner_from_dict",
-           "ndcg_at", "per_query_normalize"]
+           "default_prior", "ndcg_at", "per_query_normalize"]
 
 LEARNED_FORMAT = "dualvec-learned-ranker"
 LEARNED_VERSION = 1
@@ -180,7 +181,7 @@ class CoordinateAscent(_Learner):
     STEPS: ClassVar[tuple[float, ...]] = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
     def __init__(self, *, features: Sequence[str] | None = None, prior: Mapping[str, float] | None = None,
-                 shrinkage: float = 0.02, n_iter: int = 10, restarts: int = 2, random_state: int = 0):
+                 shrinkage: float = 0.05, n_iter: int = 10, restarts: int = 2, random_state: int = 0):
         self.features = features
         self.prior = prior
         self.shrinkage = shrinkage
@@ -198,7 +199,7 @@ class CoordinateAscent(_Learner):
         return [names.index(f) for f in self.features]
 
     def _prior(self, names: Sequence[str]) -> np.ndarray:
-        prior = DEFAULT_PRIOR if self.prior is None else self.prior
+        prior = default_prior(names) if self.prior is None else self.prior
         w = np.array([float(prior.get(n, 0.0)) for n in names])
         if not np.abs(w).sum():
             w = np.ones(len(names))
@@ -270,8 +271,12 @@ class CoordinateAscent(_Learner):
         self.weights_ = np.array(w, dtype=np.float64)
 
 
-#: Where coordinate ascent starts and what it is shrunk towards: BM25 and RM3 in equal parts.
-DEFAULT_PRIOR: Mapping[str, float] = {"bm25": 0.5, "rm3": 0.5}
+def default_prior(names: Sequence[str]) -> dict[str, float]:
+    """Where coordinate ascent starts and what it is shrunk towards: a z-score CombSUM of the two
+    first stages (BM25 and RM3, weight 1 each) and DESM IN-OUT (weight 1, shared by the models
+    the index holds: 1/2 each for the general and the in-domain model)."""
+    desm = [n for n in names if n.split("@")[0] == "desm_in_out"]
+    return {**{n: 1.0 for n in ("bm25", "rm3") if n in names}, **{n: 1.0 / len(desm) for n in desm}}
 
 
 def _lightgbm():
