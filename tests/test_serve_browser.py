@@ -323,6 +323,10 @@ def test_an_error_goes_away_with_its_view_and_words_are_folded_and_split(site):
     assert shown == [w for w, _ in ranker.model.most_similar([a, b], space="in-in", topn=10)]
     counts = [c.get_attribute("data-count") for c in page.locator(".column[data-space='in-in'] .count").all()]
     assert counts[0] == str(int(ranker.model.vocab.counts[ranker.model.vocab.index[shown[0]]]))
+    page.fill("#word-input", f"{a} NAme")  # completion of the word being typed, case folded
+    page.wait_for_function("() => document.querySelectorAll('#completions option').length === 5")
+    options = [o.get_attribute("value") for o in page.locator("#completions option").all()]
+    assert sorted(options) == sorted(f"{a} {w}" for w in truth["names"])
     placeholder = page.get_attribute("#word-input", "placeholder")
     assert not any(f" {w}," in placeholder for w in ("a", "the", "with", "for"))
 

@@ -129,15 +129,16 @@ function go(view, main = "", params = {}) {
 // -- word view -----------------------------------------------------------------------------
 
 let completionTimer = null;
-$("#word-input").addEventListener("input", () => {
+for (const box of ["#word-input", "#map-input", "#projector-find"]) $(box).addEventListener("input", () => {
   clearTimeout(completionTimer);
-  const prefix = $("#word-input").value.trim();
+  const text = $(box).value.trimEnd(), prefix = text.split(/[\s,]+/).pop();  // the word being typed
   if (!prefix) return;
+  const head = text.slice(0, text.length - prefix.length);
   completionTimer = setTimeout(async () => {
     const r = await fetch(`/api/complete?prefix=${encodeURIComponent(prefix)}&limit=12`);
     if (!r.ok) return;
     const words = await r.json();
-    $("#completions").replaceChildren(...words.map((w) => el("option", { value: w })));
+    $("#completions").replaceChildren(...words.map((w) => el("option", { value: head + w })));
   }, 120);
 });
 
