@@ -376,8 +376,20 @@ def test_a_600_shard_index_opens_under_a_1024_descriptor_limit(tmp_path):
     from dualvec.scale import build_index
 
     coll = tmp_path / "docs.tsv"
-    coll.write_text("".join(f"d{i}\tw{i % 8} w{(i * 3) % 8}\n" for i in range(600)))
-    build_index(tiny_model(), coll, tmp_path / "idx", chunk_size=1, stopwords=None)  # 600 shards, IN and OUT
+    coll.write_text("d0\tw1 w2\n")
+    idx = tmp_path / "idx"
+    build_index(tiny_model(), coll, idx, chunk_size=1, stopwords=None)
+    # the same index grown to 600 one-document shards, IN and OUT (written directly: building
+    # them one by one would only time 1,800 fsyncs)
+    manifest = json.loads((idx / "manifest.json").read_text())
+    rng = np.random.default_rng(0)
+    for i in range(600):
+        for space in ("in", "out"):
+            v = rng.standard_normal((1, 4)).astype(np.float32)
+            np.save(idx / "shards" / f"shard-{i:06d}.{space}.npy", v / np.linalg.norm(v), allow_pickle=False)
+        (idx / "shards" / f"shard-{i:06d}.ids.json").write_text(json.dumps([f"d{i}"]))
+    manifest.update(documents=600, shards=[{"name": f"shard-{i:06d}", "documents": 1} for i in range(600)])
+    (idx / "manifest.json").write_text(json.dumps(manifest))
     r = subprocess.run([sys.executable, "-c", _MANY_SHARDS, str(tmp_path / "idx")], capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
