@@ -370,17 +370,24 @@ def _default_tokenizer():
 
 
 def _pca2(points: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """The first two principal coordinates of the rows, and the share of variance each explains."""
-    centred = points - points.mean(axis=0)
+    """The first two principal coordinates of the rows, and the share of variance each explains.
+
+    From the eigenvectors of the smaller of the covariance (d x d) and Gram (n x n) matrices: a
+    full SVD of 10,000 x 300 rows takes seconds, this a few milliseconds."""
+    centred = np.asarray(points, dtype=np.float64) - points.mean(axis=0)
     if len(points) < 2 or not centred.any():
         return np.zeros((len(points), 2)), [0.0, 0.0]
-    _, sv, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
-    if xy.shape[1] < 2:
-        xy = np.hstack([xy, np.zeros((len(xy), 1))])
-    var = sv ** 2
-    share = (var[:2] / var.sum()).tolist() + [0.0] * (2 - min(2, len(var)))
-    return xy, [float(v) for v in share]
+    n, d = centred.shape
+    w, v = np.linalg.eigh(centred.T @ centred if n >= d else centred @ centred.T)
+    w = np.clip(w[::-1], 0.0, None)  # largest first
+    v = v[:, ::-1]
+    k = min(2, len(w))
+    xy = centred @ v[:, :k] if n >= d else v[:, :k] * np.sqrt(w[:k])
+    if k < 2:
+        xy = np.hstack([xy, np.zeros((n, 1))])
+    total = float(w.sum()) or 1.0
+    share = [float(x) / total for x in w[:k]] + [0.0] * (2 - k)
+    return xy, share
 
 
 def _robust_scale(xy: np.ndarray, fence: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
