@@ -24,7 +24,6 @@ PyTerrier's ``InputValidationError``; bad values raise :class:`~dualvec.errors.D
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
@@ -137,10 +136,9 @@ def artifact_metadata(path: str, directory_listing: Sequence[str]) -> dict | Non
     says what it is without a ``pt_meta.json``, so ``pt.Artifact.load(IDX)`` opens a :class:`DualvecIndex`."""
     if INDEX_HEADER not in directory_listing:
         return None
-    try:
-        header = json.loads((Path(path) / INDEX_HEADER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    from .atomic import read_header
+
+    header = read_header(Path(path) / INDEX_HEADER, Path(path))  # bounded, a regular file; None if not JSON
     if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
         return None
     return {"type": ARTIFACT_TYPE, "format": ARTIFACT_FORMAT, "package_hint": "dualvec[pyterrier]"}

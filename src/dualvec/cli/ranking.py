@@ -287,12 +287,9 @@ def rerank_cmd(
 
 def _learned_index(path: Path) -> bool:
     """Is ``path`` a ranker index that holds a learned ranker (tune --save)?"""
-    import json
+    from ..atomic import read_header
 
-    try:
-        header = json.loads((path / "ranker.json").read_text())
-    except (OSError, ValueError):
-        return False
+    header = read_header(path / "ranker.json", path)  # bounded, a regular file, None if unreadable or not JSON
     return isinstance(header, dict) and isinstance(header.get("config"), dict) and bool(header["config"].get("learned"))
 
 
