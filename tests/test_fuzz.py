@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,17 +23,20 @@ import dualvec
 from dualvec.vocab import Vocabulary
 
 CASES_PER_FILE = 24
+CASE_SECONDS = 30  # the most one damaged file may take to load or fail
 MEMORY_CAP = 6 << 30  # bytes of address space for the child (numba and LLVM reserve a good deal)
 
 CHILD = textwrap.dedent("""
-    import contextlib, io, json, resource, sys
+    import contextlib, io, json, resource, sys, time
     resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
     from dualvec.cli import main
     results = []
-    for path in json.load(open(sys.argv[1])):
+    for case in json.load(open(sys.argv[1])):
         out, err = io.StringIO(), io.StringIO()
-        sys.argv = ["dualvec", "info", path]
-        exception = None
+        args = case if isinstance(case, list) else ["info", case]  # a path alone: dualvec info PATH
+        path = args[1]
+        sys.argv = ["dualvec", *args]
+        exception, started = None, time.monotonic()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 main()
@@ -41,7 +45,8 @@ CHILD = textwrap.dedent("""
                 code = exc.code
             except BaseException as exc:
                 code, exception = -1, repr(exc)
-        results.append({"path": path, "code": code, "output": err.getvalue(), "exception": exception})
+        results.append({"path": path, "code": code, "output": err.getvalue(), "exception": exception,
+                        "seconds": time.monotonic() - started})
     json.dump(results, sys.stdout)
 """)
 
@@ -115,13 +120,21 @@ def test_damaged_files_load_or_fail_with_one_error_line(tmp_path):
     mut_dir.mkdir()
     paths = [str(p) for s in _sources(src_dir) for p in _mutants(s, mut_dir, rng)]
     assert len(paths) >= 100
-    (tmp_path / "cases.json").write_text(json.dumps(paths))
+    _assert_each_loads_or_fails_with_one_line(tmp_path, paths)
+
+
+def _assert_each_loads_or_fails_with_one_line(tmp_path: Path, cases: list) -> None:
+    """Run every case (a path for ``info``, or a command line) in the capped child; check each."""
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
     proc = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "cases.json"), str(MEMORY_CAP)],
                           capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0, f"the child died (crash or memory): {proc.returncode}\n{proc.stderr[-3000:]}"
+    slow = [(Path(r["path"]).name, round(r["seconds"], 1)) for r in json.loads(proc.stdout)
+            if r["seconds"] > CASE_SECONDS]
+    assert not slow, f"cases that took over {CASE_SECONDS} s: {slow[:10]}"
     bad = []
     for r in json.loads(proc.stdout):
-        lines = [ln for ln in r["output"].splitlines() if ln.strip()]
+        lines = [ln for ln in r["output"].splitlines() if ln.strip() and not ln.startswith("warning:")]
         if r["code"] == 0:
             continue
         one_line = r["code"] == 1 and lines and lines[0].startswith("error:") and len(
@@ -129,3 +142,48 @@ def test_damaged_files_load_or_fail_with_one_error_line(tmp_path):
         if not one_line or r["exception"] or "Traceback" in r["output"] or "error: unexpected" in r["output"]:
             bad.append((Path(r["path"]).name, r["code"], r["output"][-300:], r["exception"]))
     assert not bad, "\n".join(map(str, bad[:10]))
+
+
+def _index_sources(root: Path) -> list[tuple[Path, list[str]]]:
+    """A ranker index and a centroid index, each with the command line that opens it (``@`` for its path)."""
+    from dualvec.ranking import Ranker
+    from dualvec.scale import build_index
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    model = dualvec.DualVectors(Vocabulary(words, np.arange(40, 0, -1, dtype=np.int64)),
+                                rng.standard_normal((40, 8)).astype(np.float32),
+                                rng.standard_normal((40, 8)).astype(np.float32), out_kind="negative-sampling")
+    docs = {f"d{i}": " ".join(words[j % 40] for j in range(i, i + 7)) for i in range(30)}
+    with pytest.warns(UserWarning):  # the model records no tokeniser
+        Ranker(model, stopwords=None, stemmer=None).index(docs).save(root / "ranker")
+    coll = root / "docs.jsonl"
+    coll.write_text("\n".join(json.dumps({"_id": d, "text": t}) for d, t in docs.items()))
+    build_index(model, coll, root / "centroids", chunk_size=10, stopwords=None)
+    (root / "queries.tsv").write_text("q1\tw1 w2\nq2\tw5\n")
+    (root / "run.trec").write_text("".join(f"q{q} Q0 d{i} {i + 1} {10 - i} bm25\n" for q in (1, 2) for i in range(8)))
+    rerank = ["rerank", "@", str(root / "queries.tsv"), "--run", str(root / "run.trec"), "-o", "@.out"]
+    return [(root / "ranker", ["search", "@", "w1 w2", "-k", "3"]), (root / "centroids", rerank)]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the memory cap uses Linux's RLIMIT_AS")
+def test_damaged_index_directories_load_or_fail_with_one_error_line(tmp_path):
+    """Truncations and bit flips of every file of a ranker index and of a centroid index: the
+    command that opens it answers, or fails with one error line, in bounded time and memory."""
+    rng = np.random.default_rng(2)
+    src_dir, mut_dir = tmp_path / "src", tmp_path / "mut"
+    src_dir.mkdir()
+    mut_dir.mkdir()
+    cases = []
+    for src, command in _index_sources(src_dir):
+        files = sorted(p for p in src.rglob("*") if p.is_file() and p.name != ".dualvec.lock")
+        assert len(files) >= 8
+        for f in files:
+            rel = f.relative_to(src)
+            for k in range(CASES_PER_FILE // 4):
+                copy = mut_dir / f"{src.name}-{'_'.join(rel.parts)}-{k}"
+                shutil.copytree(src, copy, symlinks=True)
+                (copy / rel).write_bytes(_mutate(f.read_bytes(), rng, k))
+                cases.append([str(copy) if a == "@" else a.replace("@", str(copy)) for a in command])
+    assert len(cases) >= 150
+    _assert_each_loads_or_fails_with_one_line(tmp_path, cases)
