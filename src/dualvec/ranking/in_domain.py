@@ -23,7 +23,7 @@ import numpy as np
 
 from ..corpus import Tokenizer
 from ..errors import DualvecError
-from ..atomic import read_header, safe_name
+from ..atomic import inside_dir, read_header, safe_name
 from ..model import DualVectors, load, parse_space
 from ..store import HEADER as MODEL_HEADER
 from ..store import load_array, write_arrays
@@ -113,7 +113,7 @@ class IndexedModel:
             raise DualvecError(f"{where}: the index names an extra model {name!r}, not a valid name") from None
         if not isinstance(entry, dict) or not safe_name(entry.get("model")) or not isinstance(entry.get("files"), dict):
             raise DualvecError(f"{where}: the entry of extra model {name!r} is corrupt")
-        model = load(directory / entry["model"], mmap=mmap)
+        model = load(inside_dir(directory / entry["model"], where, "dualvec index"), mmap=mmap)
         expected = entry.get("fingerprint")
         if expected is not None and model.fingerprint != expected:
             raise DualvecError(f"{where}: the {name} model inside the index is not the one it was built with "
@@ -122,7 +122,7 @@ class IndexedModel:
         for space, file in entry["files"].items():
             if space not in ("in", "out") or not safe_name(file):
                 raise DualvecError(f"{where}: extra model {name!r} names an unsafe file: {file!r}")
-            arr = load_array(directory / file, mmap)
+            arr = load_array(directory / file, mmap, root=where)
             if arr.shape != (n_docs, model.vector_size) or arr.dtype != np.float32:
                 raise DualvecError(f"{directory / file}: shape {arr.shape} does not match the index")
             centroids[space] = arr

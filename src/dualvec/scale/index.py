@@ -380,7 +380,7 @@ class CentroidIndex:
     def open(cls, path: str | os.PathLike) -> CentroidIndex:
         """A centroid index, or the centroids of a ranker index (``dualvec index`` without --engine)."""
         root = Path(path)
-        if (root / MANIFEST).exists() or (root / "shards").is_dir():
+        if os.path.lexists(root / MANIFEST) or (root / "shards").is_dir():
             return cls.load(root)
         from ..ranking import Ranker
 
