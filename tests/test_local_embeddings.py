@@ -81,7 +81,7 @@ def test_bad_settings_and_missing_texts_are_one_error_line(setting):
     ranker, truth = setting
     with pytest.raises(DualvecError, match="start from one of general, scratch"):
         LocalEmbedding(start="x").validate()
-    with pytest.raises(DualvecError, match="sample_docs >= 1"):
+    with pytest.raises(DualvecError, match="sample_docs must be a whole number at least 1"):
         RankerConfig(local=LocalEmbedding(sample_docs=0)).validate()
     bare = ranker.with_config(local=LocalEmbedding(**FAST))
     bare.texts = None
