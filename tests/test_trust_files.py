@@ -86,6 +86,16 @@ def test_resaving_never_deletes_a_user_folder_named_like_a_generation(tmp_path):
     assert len(ours) == 1  # our earlier generations are gone
 
 
+def test_resaving_a_ranker_index_never_deletes_a_user_folder_named_like_a_generation(tmp_path):
+    from dualvec.ranking import Ranker
+
+    ranker_index(tmp_path / "idx")
+    users = user_folder(tmp_path / "idx" / "data-2024010120241231")
+    Ranker.load(tmp_path / "idx").save(tmp_path / "idx")  # as tune --save does
+    assert snapshot(tmp_path / "idx" / "data-2024010120241231") == users
+    assert Ranker.load(tmp_path / "idx").search("w1", 2)
+
+
 def test_a_header_naming_a_user_folder_as_its_generation_never_gets_it_deleted(tmp_path):
     m = tmp_path / "m"
     tiny_model(1).save(m)
