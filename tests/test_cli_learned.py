@@ -69,8 +69,9 @@ def test_tune_save_stores_a_winning_learner_and_rank_applies_it(collection, tmp_
     idx = tmp_path / "idx"
     shutil.copytree(root / "idx", idx)
     # Make the learner win the decision, to test what --save does with it.
-    monkeypatch.setattr(learning, "inner_scores", lambda *a, **k: {"pipeline": 0.0, "learner": 1.0})
-    r = runner.invoke(app, ["tune", str(idx), str(coll), "--split", "test", "--save", "--no-progress"])
+    monkeypatch.setattr(learning, "inner_scores", lambda *a, **k: {"pipeline": 0.0, "coordinate_ascent": 1.0})
+    r = runner.invoke(app, ["tune", str(idx), str(coll), "--split", "test", "--save", "--learner", "coordinate_ascent",
+                            "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "saved coordinate_ascent" in r.output
     header = json.loads((idx / "ranker.json").read_text())

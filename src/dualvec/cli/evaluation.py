@@ -116,9 +116,10 @@ def tune_cmd(
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
     measure: Annotated[str, typer.Option(help="Metric to maximise.")] = "nDCG@10",
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write the choice into the index.")] = False,
-    learner: Annotated[str, typer.Option(help="Learned ranker tried beside the pipeline grid, chosen only where "
-                                              "an inner cross-validation on the training queries says it pays: "
-                                              "coordinate_ascent, lightgbm, or none.")] = "coordinate_ascent",
+    learner: Annotated[str, typer.Option(help="Learned ranker(s) tried beside the pipeline grid, each chosen only "
+                                              "where an inner cross-validation on the training queries says it "
+                                              "pays: auto (coordinate_ascent, and lightgbm where installed), "
+                                              "coordinate_ascent, lightgbm, or none.")] = "auto",
     progress: ProgressOpt = None,
 ) -> None:
     """Choose the pipeline (BM25, RM3, embedding expansion, the DESM mixture) and its parameters on judged queries.
@@ -208,16 +209,19 @@ class _Learning:
     def __init__(self, ranker, queries, qrels, learner: str, mode: str, measure: str, progress):
         from ..ranking.learned import LEARNERS, make_learner
 
-        if learner != "none" and learner not in LEARNERS:
-            raise DualvecError(f"unknown learner {learner!r}; use one of {', '.join(LEARNERS)}, none")
+        if learner not in ("auto", "none") and learner not in LEARNERS:
+            raise DualvecError(f"unknown learner {learner!r}; use one of auto, {', '.join(LEARNERS)}, none")
         self.on = learner != "none" and mode == "rerank"
         self.qrels, self.measure = qrels, measure
         if not self.on:
             return
-        from ..evaluation.learning import feature_pools
+        from ..evaluation.learning import default_learners, feature_pools
 
-        make_learner(learner)  # a missing LightGBM fails here, before the work
-        self.make = lambda: make_learner(learner)
+        if learner == "auto":
+            self.make = default_learners()
+        else:
+            make_learner(learner)  # a missing LightGBM fails here, before the work
+            self.make = {learner: lambda: make_learner(learner)}
         judged = {q: t for q, t in queries.items() if q in qrels}
         self.pools = feature_pools(ranker.with_config(learned=None), judged, progress=progress)
         self.names = ranker.features().names
@@ -236,15 +240,16 @@ class _Learning:
     def decide(self, grid):
         """The learner fitted on every query, if it beats the pipeline grid in a cross-validation
         over them; else None (the pipeline grid's choice stands)."""
-        from ..evaluation.learning import fit_learner, inner_scores
+        from ..evaluation.learning import best_family, fit_learner, inner_scores
 
         inner = inner_scores(grid, self.pools, self.qrels, self.names, grid.query_ids, k=5, make=self.make,
                              measure=self.measure, seed=0)
         scores = ", ".join(f"{k} {v:.4f}" for k, v in inner.items())
-        if inner["learner"] <= inner["pipeline"]:
+        family = best_family(inner)
+        if family == "pipeline":
             out.print(f"on every query, the pipeline grid ({scores}): keeping its choice")
             return None
-        learner = fit_learner(self.pools, self.qrels, grid.query_ids, self.names, self.make)
+        learner = fit_learner(self.pools, self.qrels, grid.query_ids, self.names, self.make[family])
         out.print(f"on every query, the learner ({scores}): {escape(_describe_learner(learner))}")
         return learner
 

@@ -6,7 +6,8 @@ the learner and the pipeline grid made on the training folds alone.
   for every fold (:class:`LearnerCV` records each fold's training and test queries).
 * :func:`cross_validate_choice` is what ``dualvec tune --folds K`` reports: in each outer
   fold, an inner cross-validation on the training queries alone decides between the
-  pipeline grid's best choice (BM25, RM3, expansion, α) and the learner; the winner is
+  pipeline grid's best choice (BM25, RM3, expansion, α) and each learner
+  (:func:`default_learners`: coordinate ascent, and LambdaMART where LightGBM is installed); the winner is
   then fitted (chosen) on all the training queries and ranks the held-out fold. When the
   learner does not pay on the training folds, the fold falls back to the pipeline.
 * :func:`systems` returns a run per system (BM25, RM3, the defaults, ranx fusions, the
@@ -34,6 +35,15 @@ Run = dict[str, dict[str, float]]
 FUSIONS: dict[str, tuple[str, str]] = {"combsum": ("min-max", "sum"), "zscore": ("zmuv", "sum"),
                                        "combmnz": ("min-max", "mnz"), "rrf": ("min-max", "rrf")}
 FUSED_FEATURES = ("bm25", "rm3", "desm_in_out")
+
+
+def default_learners() -> dict[str, Callable[[], Any]]:
+    """What ``tune`` tries beside the pipeline grid by default: coordinate ascent, and LightGBM's
+    LambdaMART where LightGBM is installed (each kept only where an inner cross-validation says so)."""
+    from importlib.util import find_spec
+
+    names = ["coordinate_ascent"] + (["lightgbm"] if find_spec("lightgbm") is not None else [])
+    return {name: (lambda name=name: make_learner(name)) for name in names}
 
 
 def feature_pools(ranker: Any, queries: Mapping[str, str], k: int | None = None,
@@ -118,15 +128,25 @@ class ChoiceCV:
     folds: list[tuple[list[str], list[str]]]
 
 
+def _learners(make: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None) -> dict[str, Callable[[], Any]]:
+    """Learner factories by name (one factory is ``{"learner": make}``; none: coordinate ascent)."""
+    if make is None:
+        return {"coordinate_ascent": lambda: make_learner("coordinate_ascent")}
+    return dict(make) if isinstance(make, Mapping) else {"learner": make}
+
+
 def inner_scores(grid: Any, pools: Mapping[str, QueryFeatures], qrels: Qrels, names: Sequence[str],
-                 train: Sequence[str], *, k: int, make: Callable[[], Any], measure: str, seed: int,
-                 depth: int = 100) -> dict[str, float]:
-    """Each family's cross-validated ``measure`` over ``train`` alone (folds within it)."""
+                 train: Sequence[str], *, k: int, make: Callable[[], Any] | Mapping[str, Callable[[], Any]],
+                 measure: str, seed: int, depth: int = 100) -> dict[str, float]:
+    """Each family's cross-validated ``measure`` over ``train`` alone (folds within it): the
+    pipeline grid's, and each learner's (``make``: a factory, or factories by name)."""
+    makers = _learners(make)
     usable = [q for q in train if q in grid.query_ids]
     k = min(k, len(usable))
     if k < 2:
-        return {"pipeline": 0.0, "learner": -1.0}
-    pipe, learn = [], []
+        return {"pipeline": 0.0, **{name: -1.0 for name in makers}}
+    pipe: list[float] = []
+    learn: dict[str, list[float]] = {name: [] for name in makers}
     for test in folds(usable, k, seed + 1):
         held = set(test)
         inner_train = [q for q in usable if q not in held]
@@ -134,19 +154,26 @@ def inner_scores(grid: Any, pools: Mapping[str, QueryFeatures], qrels: Qrels, na
         p, a = grid.pipelines.index(choice.pipeline), grid.alphas.index(choice.alpha)
         cols = [grid.query_ids.index(q) for q in test]
         pipe.extend(grid.scores[p, a, cols].tolist())
-        learner = fit_learner(pools, qrels, inner_train, names, make)
-        learn.extend(_per_query(predict_run(learner, pools, test, depth), qrels, test, measure).tolist())
-    return {"pipeline": float(np.mean(pipe)), "learner": float(np.mean(learn))}
+        for name, maker in makers.items():
+            learner = fit_learner(pools, qrels, inner_train, names, maker)
+            learn[name].extend(_per_query(predict_run(learner, pools, test, depth), qrels, test, measure).tolist())
+    return {"pipeline": float(np.mean(pipe)), **{name: float(np.mean(v)) for name, v in learn.items()}}
+
+
+def best_family(inner: Mapping[str, float]) -> str:
+    """The family with the best inner score; ties go to the pipeline grid, then to the earlier learner."""
+    return max(inner, key=lambda name: (inner[name], name == "pipeline"))
 
 
 def cross_validate_choice(ranker: Any, grid: Any, pools: Mapping[str, QueryFeatures], qrels: Qrels, *, k: int = 5,
-                          make: Callable[[], Any] | None = None, measure: str = "nDCG@10", seed: int = 0,
-                          depth: int = 100) -> ChoiceCV:
-    """Outer K-fold cross-validation; in each fold, the learner or the pipeline grid, chosen by
-    an inner cross-validation on that fold's training queries (see the module docstring)."""
+                          make: Callable[[], Any] | Mapping[str, Callable[[], Any]] | None = None,
+                          measure: str = "nDCG@10", seed: int = 0, depth: int = 100) -> ChoiceCV:
+    """Outer K-fold cross-validation; in each fold, the pipeline grid or a learner (``make``: a
+    factory, or factories by name), chosen by an inner cross-validation on that fold's training
+    queries (see the module docstring)."""
     from .tuning import run_from
 
-    make = make or (lambda: make_learner("coordinate_ascent"))
+    makers = _learners(make)
     names = ranker.features().names
     judged = list(grid.query_ids)
     run: Run = {}
@@ -154,10 +181,11 @@ def cross_validate_choice(ranker: Any, grid: Any, pools: Mapping[str, QueryFeatu
     for test in folds(judged, k, seed):
         held = set(test)
         train = [q for q in judged if q not in held]
-        inner = inner_scores(grid, pools, qrels, names, train, k=k, make=make, measure=measure, seed=seed,
+        inner = inner_scores(grid, pools, qrels, names, train, k=k, make=makers, measure=measure, seed=seed,
                              depth=depth)
-        if inner["learner"] > inner["pipeline"]:
-            learner = fit_learner(pools, qrels, train, names, make)
+        family = best_family(inner)
+        if family != "pipeline":
+            learner = fit_learner(pools, qrels, train, names, makers[family])
             run.update(predict_run(learner, pools, test, depth))
             choices.append(FoldChoice("learner", f"learned {learner.name}", inner, learner))
         else:
@@ -243,5 +271,6 @@ def systems(ranker: Any, queries: Mapping[str, str], qrels: Qrels, *, k: int = 5
     pipes = pipeline_grid("in-out" if ranker.model.out_vectors is not None else "in-in")
     grid = score_grid(plain, judged, qrels, pipelines=pipes, progress=progress)
     runs["cv_pipeline"] = pipeline_cv_run(plain, grid, k=k, seed=seed)
-    runs["cv_tune"] = cross_validate_choice(plain, grid, pools, qrels, k=k, seed=seed).run
+    runs["cv_tune"] = cross_validate_choice(plain, grid, pools, qrels, k=k, seed=seed,
+                                            make=default_learners()).run
     return runs
