@@ -162,6 +162,38 @@ def test_a_genuine_version_1_model_is_migrated_and_its_old_files_removed(tmp_pat
     np.testing.assert_array_equal(dualvec.load(m).in_vectors.vectors, tiny_model(5).in_vectors.vectors)
 
 
+def _unmark(m: Path) -> Path:
+    """Make ``m`` look saved by a dualvec from before generations were marked."""
+    header = json.loads((m / "dualvec.json").read_text())
+    del header["data_token"]
+    (m / "dualvec.json").write_text(json.dumps(header))
+    gen = m / header["data"]
+    (gen / ".dualvec-generation").unlink()
+    (m / ".dualvec.pending").unlink(missing_ok=True)
+    return gen
+
+
+def test_a_generation_saved_before_marks_goes_only_with_its_own_proven_files(tmp_path):
+    m = tmp_path / "m"
+    tiny_model(1).save(m)
+    old = _unmark(m)
+    tiny_model(2).save(m)
+    assert not old.exists()  # its files load with the fingerprint its header records: ours
+    old = _unmark(m)
+    (old / "mine.txt").write_text("kept")
+    tiny_model(3).save(m)
+    assert sorted(p.name for p in old.iterdir()) == ["mine.txt"]  # the user's file and its folder stay
+    np.testing.assert_array_equal(dualvec.load(m).in_vectors.vectors, tiny_model(3).in_vectors.vectors)
+    old = _unmark(m)
+    np.save(old / "counts.npy", np.zeros(8, np.int64))  # content the header's fingerprint does not vouch for
+    header = json.loads((m / "dualvec.json").read_text())
+    header["fingerprint"] = "0" * 32
+    (m / "dualvec.json").write_text(json.dumps(header))
+    before = snapshot(old)
+    tiny_model(4).save(m)
+    assert snapshot(old) == before
+
+
 _SAVER = textwrap.dedent("""
     import sys, time, numpy as np
     from dualvec import DualVectors

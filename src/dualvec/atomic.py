@@ -253,9 +253,11 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
     header names, and generations listed as started in the pending list, each
     only if it holds the mark file with the token recorded for it (a save
     creates the directory itself, exclusively, then marks it, then lists it).
-    A user's folder that merely looks like a generation is never removed. A
-    version-1 directory's files are removed only if ``legacy_files`` (called
-    under the lock, before anything changes) vouches for them.
+    A user's folder that merely looks like a generation is never removed. The
+    files of a version-1 directory, or of a generation written before tokens,
+    are removed only if ``legacy_files`` (called under the lock, before anything
+    changes) vouches for them, and such a generation's directory only once
+    that leaves it empty.
 
     Savers take turns on a lock file, taken before the directory is examined;
     a directory whose header is not one of ours is refused unless it holds
@@ -279,7 +281,7 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
             raise DualvecError(refusal)
         old = read_header(target / header_name, target)
         old = old if old is not None and is_ours(old) else None
-        legacy = legacy_files(old, target) if old is not None and "data" not in old else []
+        legacy = legacy_files(old, target) if old is not None and "data_token" not in old else []
         data, token = _new_generation(target)
         tmp = target / data
         retired = [(old.get("data"), old.get("data_token"))] if old is not None else []
@@ -300,10 +302,18 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
         for name, tok in doomed:
             _remove_generation(target, name, tok)
         _write_pending(target, [(n, t) for n, t in doomed if os.path.lexists(target / n)], append=False)
-        for name in legacy:
+        old_data = old.get("data") if old is not None else None
+        for name in legacy:  # a version-1 directory's files, or an untokened generation's
+            parts = name.split("/")
+            if not (len(parts) == 1 or len(parts) == 2 and parts[0] == old_data and DATA_DIR.fullmatch(parts[0])) \
+                    or not safe_name(parts[-1]):
+                continue
             p = target / name
-            if safe_name(name) and p.is_file() and not p.is_symlink():
+            if p.is_file() and not p.is_symlink():
                 p.unlink(missing_ok=True)
+        if isinstance(old_data, str) and DATA_DIR.fullmatch(old_data) and legacy and _empty_dir(target / old_data):
+            with contextlib.suppress(OSError):
+                (target / old_data).rmdir()  # only if nothing but the files vouched for was in it
     return target
 
 

@@ -87,18 +87,23 @@ def write_model_dir(path: str | os.PathLike, header: dict[str, Any], words: list
         return dict(header, format=FORMAT_NAME, format_version=FORMAT_VERSION, files=files)
 
     def legacy_files(old: dict, target: Path) -> list[str]:
-        """A version-1 model's files, only if the header names just the files dualvec wrote and
-        they load as the complete model it describes: a forged header naming a user's file
-        (``{"files": {"x": "NOTES.md"}}``) vouches for nothing."""
+        """The files of a version-1 model, or of a generation saved before generations were
+        marked, only if the header names just the files dualvec wrote and they load as the model
+        it describes (for a generation: with the fingerprint it records). A forged header naming
+        a user's file (``{"files": {"x": "NOTES.md"}}``) vouches for nothing."""
         files = old.get("files")
         if not (isinstance(files, dict) and files and all(
                 stem in _V1_STEMS and name == f"{stem}.npy" for stem, name in files.items())):
             return []
+        data = old.get("data")
         try:
-            read_model(target)
+            parts = read_model(target)
+            if data is not None and (parts.fingerprint is None or parts_fingerprint(parts) != parts.fingerprint):
+                return []
         except DualvecError:
             return []
-        return [VOCAB, *files.values()]
+        names = [VOCAB, *files.values()]
+        return names if data is None else [f"{data}/{n}" for n in names]
 
     return write_versioned_dir(path, HEADER, fill, kind="dualvec model", is_ours=_is_model_header,
                                legacy_files=legacy_files)
