@@ -410,3 +410,11 @@ def test_serve_on_a_busy_port_is_one_error_line(tiny):
         port = str(busy.getsockname()[1])
         _one_line(_cli("serve", str(tiny / "m"), "--port", port), "in use", "--port")
         _one_line(_cli("demo", "--serve", "--port", port), "in use")
+
+
+def test_a_similarity_file_with_a_score_that_is_not_finite_is_refused(tmp_path):
+    from dualvec.evaluation.embeddings import word_similarity
+
+    (tmp_path / "sim.tsv").write_text("w1\tw2\t3.0\nw2\tw3\tnan\n")
+    with pytest.raises(DualvecError, match="'nan' is not a finite number"):
+        word_similarity(tiny_model(), tmp_path / "sim.tsv")

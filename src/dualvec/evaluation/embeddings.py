@@ -80,6 +80,8 @@ def word_similarity(model: DualVectors, path: str | os.PathLike, *, space: str =
             score = float(parts[2])
         except ValueError:
             raise DualvecError(f"{path}: score {parts[2]!r} is not a number") from None
+        if not np.isfinite(score):
+            raise DualvecError(f"{path}: score {parts[2].strip()!r} is not a finite number")
         if a not in qspace or b not in cspace:
             skipped += 1
             continue

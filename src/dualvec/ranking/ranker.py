@@ -33,7 +33,7 @@ from typing import Any, get_args, get_type_hints
 
 import numpy as np
 
-from ..errors import DualvecError, check_number, parse_json
+from ..errors import DualvecError, check_number
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
 from ..atomic import (inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
@@ -184,7 +184,10 @@ class DocumentTexts:
             return self._decode(row, fh.read(hi - lo))
 
     def _decode(self, row: int, line: bytes) -> str:
-        text = parse_json(line, f"{self._path}: document {row}")
+        try:
+            text = json.loads(line)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
+            raise DualvecError(f"{self._path}: document {row} is corrupt") from None
         if not isinstance(text, str):
             raise DualvecError(f"{self._path}: document {row} is not a string")
         return text
