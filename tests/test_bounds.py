@@ -373,11 +373,18 @@ def _model_with(words: list[str]):
                                np.ones((n, 4), np.float32), out_kind="negative-sampling")
 
 
-@pytest.mark.parametrize("binary", [True, False])
-def test_export_refuses_a_lone_surrogate_word_in_one_line(tmp_path, binary):
+@pytest.mark.parametrize("args", [["--binary"], ["--text"], ["--format", "projector"]])
+def test_export_refuses_a_lone_surrogate_word_in_one_line(tmp_path, args):
     _model_with(["ok", "x\ud800y"]).save(tmp_path / "m")
-    _one_line(_cli("export", str(tmp_path / "m"), str(tmp_path / "v.w2v"), *(["--binary"] if binary else [])),
-              "lone surrogate")
+    _one_line(_cli("export", str(tmp_path / "m"), str(tmp_path / "out"), *args), "lone surrogate")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_document_id_with_a_lone_surrogate_is_refused(small_index, tmp_path):
+    (tmp_path / "d.jsonl").write_text('{"_id": "a\\ud800", "text": "w1"}\n')
+    for engine in (["--engine", "local"], []):
+        _one_line(_cli("index", str(small_index / "model"), str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "i"),
+                       *engine), "lone surrogate")
 
 
 @pytest.mark.parametrize("binary", [True, False])

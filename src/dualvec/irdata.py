@@ -367,6 +367,9 @@ def _doc_id(value: object, where: object) -> str:
         raise DualvecError(f"{where}: a document id must be a string or a whole number, not {type(value).__name__}")
     if value == "":
         raise DualvecError(f"{where}: an empty document id")
+    if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
+        raise DualvecError(f"{where}: the document id {value!r} holds a lone surrogate (a \\ud800-\\udfff "
+                           "escape), which no run file can hold")
     return str(value)
 
 

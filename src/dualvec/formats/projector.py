@@ -19,6 +19,7 @@ import numpy as np
 from ..atomic import write_file_atomic
 from ..errors import DualvecError
 from ..model import OUT_HS_LINEARISED, DualVectors
+from .word2vec import utf8_words
 
 __all__ = ["save_projector"]
 
@@ -36,6 +37,7 @@ def save_projector(model: DualVectors, path: str | os.PathLike, *, limit: int | 
     bad = next((w for w in words if any(c in w for c in "\t\n\r")), None)
     if bad is not None:
         raise DualvecError(f"word {bad!r} holds a tab or a line break; a TSV file cannot hold it")
+    utf8_words(words, "a TSV file")  # before anything is written
     spaces = [("IN", model.in_vectors)]
     if model.out_vectors is not None:
         spaces.append(("OUT (approx.)" if model.out_kind == OUT_HS_LINEARISED else "OUT", model.out_vectors))

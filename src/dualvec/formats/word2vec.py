@@ -31,6 +31,18 @@ _READ = 1 << 20
 MAX_WORD_BYTES = 1 << 16
 
 
+def utf8_words(words: list[str], what: str) -> list[bytes]:
+    """Each word in UTF-8, for a text format; a word holding a lone surrogate (which a model read
+    from a file may) is one :class:`DualvecError` naming it, since UTF-8 cannot hold it."""
+    out = []
+    for w in words:
+        try:
+            out.append(w.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise DualvecError(f"word {w!r} holds a lone surrogate, which UTF-8 (and so {what}) cannot hold") from None
+    return out
+
+
 def save_word2vec_format(model: DualVectors, path: str | os.PathLike, *, which: str = "in",
                          binary: bool = False, limit: int | None = None) -> Path:
     """Write one space of ``model`` as a word2vec.c file (atomically)."""
@@ -40,12 +52,7 @@ def save_word2vec_format(model: DualVectors, path: str | os.PathLike, *, which: 
     if bad is not None:
         raise DualvecError(f"word {bad!r} is empty or contains whitespace; the word2vec format cannot hold it")
     encoded = []
-    for w in words:
-        try:
-            e = w.encode("utf-8")
-        except UnicodeEncodeError:
-            raise DualvecError(f"word {w!r} holds a lone surrogate, which UTF-8 (and so the word2vec format) "
-                               "cannot hold") from None
+    for w, e in zip(words, utf8_words(words, "the word2vec format")):
         if len(e) > MAX_WORD_BYTES:
             raise DualvecError(f"word {w[:40]!r}... is {len(e):,} bytes long; the word2vec files dualvec writes "
                                f"hold words of at most {MAX_WORD_BYTES:,} bytes")
