@@ -126,6 +126,8 @@ def inside_dir(path: str | os.PathLike, root: str | os.PathLike, what: str = "du
     if real != inside and inside not in real.parents:
         raise DualvecError(f"{p} points outside {root} (to {real}); refusing to read it")
     if not real.is_dir():
+        if not os.path.lexists(real):  # removed a moment ago by a concurrent save
+            raise MissingFile(f"{p} is missing: not a complete {what}")
         raise DualvecError(f"{p} is not a directory: not a complete {what}")
     return p
 
