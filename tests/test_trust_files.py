@@ -436,3 +436,22 @@ def test_a_600_shard_index_opens_under_a_1024_descriptor_limit(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split()[:2] == ["600", "5"] and "'d599'" in r.stdout
+
+
+def test_commands_refuse_a_foreign_output_before_their_work_and_leave_it_untouched(tmp_path):
+    tiny_model().save(tmp_path / "m")
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("\n".join(json.dumps({"_id": d, "text": t}) for d, t in DOCS.items()))
+    proj = tmp_path / "proj"
+    users = user_folder(proj)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("w1 w2 w3 w4\n" * 50)
+    vec = tmp_path / "v.txt"
+    vec.write_text("2 3\na 1 2 3\nb 4 5 6\n")
+    for args, kind in ((["index", str(tmp_path / "m"), str(docs), "-o", str(proj), "--no-in-domain"], "index"),
+                       (["train", str(corpus), "-o", str(proj), "--min-count", "1", "--epochs", "1"], "model"),
+                       (["import", str(vec), "-o", str(proj)], "model")):
+        r = run_cli(*args)
+        assert_one_error_line(r, f"not a dualvec {kind} directory")
+        assert "compiling" not in r.stderr and "saved" not in r.stderr  # refused before the work
+        assert snapshot(proj) == users and not (proj / ".dualvec.lock").exists()

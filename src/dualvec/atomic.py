@@ -240,6 +240,16 @@ def _foreign(target: Path, header_name: str, is_ours: Callable[[dict], bool], lo
     return False
 
 
+def check_writable(path: str | os.PathLike, header_name: str, *, kind: str, is_ours: Callable[[dict], bool]) -> None:
+    """Refuse a path that :func:`write_versioned_dir` would plainly refuse (a file, a directory
+    that is not ours), touching nothing: for commands to call before long work. The save checks
+    again, under the lock."""
+    target = Path(path)
+    if (target.is_symlink() and not target.exists() or target.exists() and not target.is_dir()
+            or target.is_dir() and _foreign(target, header_name, is_ours, locked_=False)):
+        raise DualvecError(f"{target} exists and is not a {kind} directory; refusing to overwrite it")
+
+
 def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callable[[Path], dict[str, Any]],
                         *, kind: str, is_ours: Callable[[dict], bool],
                         legacy_files: Callable[[dict, Path], list[str]] = lambda h, d: []) -> Path:
@@ -268,10 +278,7 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
     """
     target = Path(path)
     refusal = f"{target} exists and is not a {kind} directory; refusing to overwrite it"
-    if target.is_symlink() and not target.exists() or target.exists() and not target.is_dir():
-        raise DualvecError(refusal)
-    if target.is_dir() and _foreign(target, header_name, is_ours, locked_=False):
-        raise DualvecError(refusal)  # plainly foreign: refused before anything is created in it
+    check_writable(target, header_name, kind=kind, is_ours=is_ours)
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

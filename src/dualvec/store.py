@@ -36,6 +36,7 @@ import numpy as np
 
 from .atomic import (
     READ_LIMIT,
+    check_writable,
     open_inside,
     read_header,
     read_inside,
@@ -63,6 +64,11 @@ def is_model_dir(path: str | os.PathLike) -> bool:
 
 def _is_model_header(header: dict) -> bool:
     return header.get("format") == FORMAT_NAME
+
+
+def check_model_target(path: str | os.PathLike) -> None:
+    """Refuse, before any work, a path a model save would refuse (it touches nothing)."""
+    check_writable(path, HEADER, kind="dualvec model", is_ours=_is_model_header)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -81,6 +81,9 @@ def import_cmd(
     lowercase: LowercaseOpt = None,
 ) -> None:
     """Convert a model from another tool into a dualvec model directory (both spaces where it has them)."""
+    from ..store import check_model_target
+
+    check_model_target(output)  # before the work: a directory that is not a model is refused untouched
     model = import_model(source, format=format, out_path=out_file, mmap=False)
     tok = make_tokenizer(tokenizer, token_pattern, lowercase)
     if tok is not None:

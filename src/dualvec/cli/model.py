@@ -79,6 +79,9 @@ def train_cmd(
     if workers is not None:
         options["workers"] = workers
     from ..irdata import collection_kind
+    from ..store import check_model_target
+
+    check_model_target(output)  # before training: a directory that is not a model is refused untouched
 
     kind = collection_kind(corpus)
     if kind is not None:

@@ -122,6 +122,7 @@ def index_cmd(
                             progress=progress)
         err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}")
         return
+    Ranker.check_target(output)  # before the work: a directory that is not an index is refused untouched
     docs = read_collection(collection).docs
     if adapt:  # training copies the mapped matrices into memory itself
         model.train_more(list(docs.values()), epochs=adapt, progress=progress)

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import DualvecError, check_number
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
-from ..atomic import (inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
+from ..atomic import (check_writable, inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
                       write_versioned_dir)
 from ..store import HEADER as MODEL_HEADER
 from ..store import load_array, load_json, write_arrays, write_json
@@ -147,6 +147,10 @@ class RankerConfig:
             return cls(**kwargs)
         except TypeError as exc:
             raise DualvecError(f"corrupt ranker settings ({exc})") from None
+
+
+def _is_index_header(header: dict) -> bool:
+    return header.get("format") == INDEX_FORMAT
 
 
 def _stage_type(name: str) -> type | None:
@@ -578,8 +582,12 @@ class Ranker:
                 header["extra_models"] = {name: m.save(tmp, name) for name, m in self.extra_models.items()}
             return header
 
-        return write_versioned_dir(path, INDEX_HEADER, fill, kind="dualvec index",
-                                   is_ours=lambda h: h.get("format") == INDEX_FORMAT)
+        return write_versioned_dir(path, INDEX_HEADER, fill, kind="dualvec index", is_ours=_is_index_header)
+
+    @staticmethod
+    def check_target(path: str | os.PathLike) -> None:
+        """Refuse, before any work, a path :meth:`save` would refuse (it touches nothing)."""
+        check_writable(path, INDEX_HEADER, kind="dualvec index", is_ours=_is_index_header)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = True, **overrides) -> Ranker:
