@@ -126,7 +126,9 @@ def tune_cmd(
 
     Without --folds: BM25's k1 and b (BM25 alone), then pipeline and alpha, on SPLIT.
     With --folds K: K-fold cross-validation over SPLIT's queries, never ranking a
-    query with a choice made on it; --run writes that run.
+    query with a choice made on it; --run writes that run. Beside the grid, learned rankers
+    over the BM25 and RM3 pools (--learner) compete in each fold, chosen by an inner
+    cross-validation on its training queries alone; --save stores a winning one in the index.
     """
     from ..evaluation import tune_bm25
     from ..evaluation.pipelines import (
