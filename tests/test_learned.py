@@ -201,3 +201,27 @@ def test_a_saved_learned_ranker_reloads_and_ranks_identically(topical_ranker, tm
     assert ex["learned_score"] == pytest.approx(back.search(queries["q0"], k=1)[0][1])
     # an explicit alpha still asks for the mixture
     assert back.search(queries["q0"], k=3, alpha=0.0) == ranker.search(queries["q0"], k=3, alpha=0.0)
+
+
+def test_empty_pools_are_left_out_and_a_learner_with_nothing_to_learn_cannot_win():
+    pools, qrels = planted(n_queries=12)
+    by_id = {p.query_id: p for p in pools}
+    empty = QueryFeatures(_query("qe"), np.zeros(0, np.int64), [], np.zeros((0, len(NAMES))))
+    by_id["qe"], qrels["qe"] = empty, {"somewhere": 1}
+    learner = learning.fit_learner(by_id, qrels, list(by_id), NAMES, lambda: CoordinateAscent(n_iter=2))
+    assert learner.predict(np.zeros((0, len(NAMES)))).shape == (0,)
+    assert learning.predict_run(learner, by_id, ["qe"]) == {"qe": {}}
+
+    class Grid:  # the one pipeline scores 0.5 on every query
+        pipelines, alphas, query_ids = ["p"], [0.0], [f"e{i}" for i in range(6)]
+        scores = np.full((1, 1, 6), 0.5)
+
+        def best(self, ids):
+            from types import SimpleNamespace
+            return SimpleNamespace(pipeline="p", alpha=0.0)
+
+    nothing = {f"e{i}": QueryFeatures(_query(f"e{i}"), np.zeros(0, np.int64), [], np.zeros((0, len(NAMES))))
+               for i in range(6)}
+    inner = learning.inner_scores(Grid(), nothing, {q: {"x": 1} for q in nothing}, NAMES, list(nothing), k=3,
+                                  make=lambda: CoordinateAscent(), measure="nDCG@10", seed=0)
+    assert learning.best_family(inner) == "pipeline" and inner["learner"] < 0

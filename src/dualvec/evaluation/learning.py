@@ -73,7 +73,7 @@ def ranked_run(pools: Sequence[QueryFeatures], scores: Sequence[np.ndarray], dep
 def fit_learner(pools: Mapping[str, QueryFeatures], qrels: Qrels, query_ids: Sequence[str], names: Sequence[str],
                 make: Callable[[], Any]) -> Any:
     """A new learner fitted on the pools of ``query_ids``."""
-    X, y, group, _ = learning_data([pools[q] for q in query_ids], qrels)
+    X, y, group, _ = learning_data([pools[q] for q in query_ids if len(pools[q].rows)], qrels)
     return make().fit(X, y, group, feature_names=names)
 
 
@@ -155,7 +155,11 @@ def inner_scores(grid: Any, pools: Mapping[str, QueryFeatures], qrels: Qrels, na
         cols = [grid.query_ids.index(q) for q in test]
         pipe.extend(grid.scores[p, a, cols].tolist())
         for name, maker in makers.items():
-            learner = fit_learner(pools, qrels, inner_train, names, maker)
+            try:
+                learner = fit_learner(pools, qrels, inner_train, names, maker)
+            except DualvecError:  # nothing to learn from (no pool holds a row): the learner cannot compete
+                learn[name].extend([-1.0] * len(test))
+                continue
             learn[name].extend(_per_query(predict_run(learner, pools, test, depth), qrels, test, measure).tolist())
     return {"pipeline": float(np.mean(pipe)), **{name: float(np.mean(v)) for name, v in learn.items()}}
 
