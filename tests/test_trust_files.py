@@ -386,18 +386,18 @@ def test_manifest_spaces_must_be_in_or_out(tmp_path, spaces, fragment):
 
 
 def test_a_fifo_manifest_or_shard_never_hangs(tmp_path):
-    from dualvec.scale import CentroidIndex
-
     _, _, idx, _ = _centroid_index(tmp_path)
+    run, queries = tmp_path / "run.trec", tmp_path / "q.tsv"
+    run.write_text("q1 Q0 d1 1 3.0 bm25\n")
+    queries.write_text("q1\tw1 w2\n")
+    rerank = ("rerank", str(idx), str(queries), "--run", str(run), "-o", str(tmp_path / "o"))
     shard = idx / "shards" / "shard-000001.out.npy"
     shard.unlink()
     os.mkfifo(shard)
-    with pytest.raises(DualvecError, match="not a regular file"):
-        CentroidIndex.load(idx)
+    assert_one_error_line(run_cli(*rerank, timeout=60), "not a regular file")
     (idx / "manifest.json").unlink()
     os.mkfifo(idx / "manifest.json")
-    with pytest.raises(DualvecError, match="not a regular file"):
-        CentroidIndex.load(idx)
+    assert_one_error_line(run_cli(*rerank, timeout=60), "not a regular file")
 
 
 _MANY_SHARDS = textwrap.dedent("""
