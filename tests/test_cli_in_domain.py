@@ -89,3 +89,36 @@ def test_a_collection_too_small_for_an_in_domain_model_is_indexed_without_one(se
     out = _index([root / "model1", docs, "-o", tmp_path / "idx"])
     assert "too little text" in out
     assert Ranker.load(tmp_path / "idx").extra_models == {}
+
+
+def test_rerank_of_an_in_domain_index_mixes_both_models_as_rank_does(setup, tmp_path):
+    """`dualvec rerank` on a ranker index with an in-domain model: the run's scores are the first
+    stage and DESM is the index's own mixture of its two models (not the general model's alone)."""
+    from dualvec.irdata import read_run, write_run
+    from dualvec.ranking.ranker import normalize
+
+    root, coll, docs = setup
+    if not (root / "idx1").exists():
+        _index([root / "model1", coll, "-o", root / "idx1"])
+    ranker = Ranker.load(root / "idx1")
+    assert ranker.extra_models
+    texts = list(docs.values())
+    queries = {"q0": " ".join(texts[0].split()[:3]), "q1": " ".join(texts[7].split()[:2])}
+    rng = np.random.default_rng(0)
+    first = {q: {d: float(s) for d, s in zip(list(docs)[:40], rng.normal(size=40))} for q in queries}
+    write_run(first, tmp_path / "first.trec")
+    (tmp_path / "q.tsv").write_text("".join(f"{q}\t{t}\n" for q, t in queries.items()))
+    r = runner.invoke(app, ["rerank", str(root / "idx1"), str(tmp_path / "q.tsv"), "--run", str(tmp_path / "first.trec"),
+                            "-o", str(tmp_path / "out.trec"), "--desm-weight", "0.5"])
+    assert r.exit_code == 0, r.output
+    got = read_run(tmp_path / "out.trec")
+    for q, text in queries.items():
+        cand = ranker.candidates(text, doc_ids=list(first[q]))
+        mixed = 0.5 * normalize(cand.desm) + 0.5 * normalize(np.array(list(first[q].values())))
+        want = {d: s for d, s in zip(first[q], mixed)}
+        assert set(got[q]) == set(want)
+        for d, s in got[q].items():
+            assert abs(s - want[d]) < 1e-5, (q, d)
+        # the general model's DESM alone (what rerank read before) orders these documents differently
+        own = Ranker.load(root / "idx1", desm_models="own").candidates(text, doc_ids=list(first[q])).desm
+        assert not np.allclose(normalize(own), normalize(cand.desm), atol=1e-3)

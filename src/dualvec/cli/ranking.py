@@ -280,18 +280,44 @@ def rerank_cmd(
         err.print(f"re-ranked {len(out_run):,} queries by the index's learned ranker into {output}")
         return
     desm_weight = RANK.alpha if desm_weight is None else desm_weight
+    if _has_extra_models(index_path):  # a ranker index with an in-domain model: mix its DESM as rank does
+        from ..ranking import Ranker
+
+        ranker = Ranker.load(index_path)
+        missing = [q for q in first if q not in queries]
+        if missing:
+            raise DualvecError(f"the run has {len(missing)} query id(s) with no query text, "
+                               f"e.g. {', '.join(map(repr, missing[:5]))}")
+        out_run = {q: dict(ranker.rerank_scored(queries[q], docs, alpha=desm_weight, space=space,
+                                                normalization=normalization)[:depth]) for q, docs in first.items()}
+        write_run(out_run, output, tag=tag)
+        err.print(f"re-ranked {len(out_run):,} queries by the index's models into {output}")
+        return
     index = CentroidIndex.open(index_path)
     out_run = index.rerank(queries, first, alpha=desm_weight, space=space, normalization=normalization, depth=depth)
     write_run(out_run, output, tag=tag)
     err.print(f"re-ranked {len(out_run):,} queries into {output}")
 
 
-def _learned_index(path: Path) -> bool:
-    """Is ``path`` a ranker index that holds a learned ranker (tune --save)?"""
+def _ranker_header(path: Path) -> dict:
+    """The ranker index header at ``path`` (bounded, a regular file), or ``{}`` when there is none."""
     from ..atomic import read_header
 
-    header = read_header(path / "ranker.json", path)  # bounded, a regular file, None if unreadable or not JSON
-    return isinstance(header, dict) and isinstance(header.get("config"), dict) and bool(header["config"].get("learned"))
+    header = read_header(path / "ranker.json", path)  # None if unreadable or not JSON
+    return header if isinstance(header, dict) else {}
+
+
+def _learned_index(path: Path) -> bool:
+    """Is ``path`` a ranker index that holds a learned ranker (tune --save)?"""
+    config = _ranker_header(path).get("config")
+    return isinstance(config, dict) and bool(config.get("learned"))
+
+
+def _has_extra_models(path: Path) -> bool:
+    """Is ``path`` a ranker index whose mixture's DESM uses models beside its own (an in-domain one)?"""
+    header = _ranker_header(path)
+    config = header.get("config")
+    return bool(header.get("extra_models")) and not (isinstance(config, dict) and config.get("desm_models") == "own")
 
 
 @app.command("rank")

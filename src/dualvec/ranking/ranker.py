@@ -505,6 +505,22 @@ class Ranker:
             return self._learned_ranked(query, list(candidates), None)
         return self._ranked(self.candidates(query, doc_ids=candidates, space=space), alpha, None)
 
+    def rerank_scored(self, query: str, scored: Mapping[str, float], *, alpha: float | None = None,
+                      space: str | None = None, normalization: str | None = None) -> list[tuple[str, float]]:
+        """Re-order another system's scored candidates: its scores are the first stage, mixed with
+        this index's DESM (however the index mixes its models) as :meth:`rerank` mixes BM25.
+
+        What ``dualvec rerank`` does with a ranker index; ties keep index-row order."""
+        self._require_index()
+        docs = list(scored)
+        first = np.fromiter(scored.values(), np.float64, len(docs))
+        if not np.isfinite(first).all():
+            raise DualvecError("the first stage's scores are not all finite numbers")
+        cand = self.candidates(query, doc_ids=docs, space=space)
+        cand = Candidates(cand.query, cand.rows, {"bm25": first, "desm": cand.desm})
+        ranked = cand.ranked(self.config.alpha if alpha is None else alpha, normalization or self.config.normalization)
+        return [(self.doc_ids[r], s) for r, s in ranked]
+
     def score(self, query: str, doc_ids: Sequence[str], *, alpha: float | None = None,
               space: str | None = None) -> np.ndarray:
         """Mixture scores of ``doc_ids`` in their given order (normalised over them); the learned
