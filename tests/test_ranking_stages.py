@@ -75,12 +75,12 @@ def test_expansion_finds_a_relevant_document_that_shares_no_word_with_the_query(
 
 
 def test_expansion_maps_every_model_word_to_its_collection_term(topical):
-    from dualvec.ranking.expansion import _stems_in_collection
+    from dualvec.ranking.expansion import stems_in_collection
 
     sents = [["the", "runners", "ran", "and", "the", "jumpers", "jumped"]] * 30
     model = dualvec.train(sents, sg=True, min_count=1, epochs=2, vector_size=8, workers=1, progress=False)
     ranker = Ranker(model).index({"d": "a runner jumped over the fence"})
-    stems = _stems_in_collection(ranker.stage_index())
+    stems = stems_in_collection(ranker.stage_index(), ranker.model.words)
     assert len(stems) == len(model)
     row = dict(zip(model.words, stems))
     assert row["the"] == -1 and row["and"] == -1  # stop words are never expansion terms

@@ -28,15 +28,15 @@ The documents' texts must be in the index (``Ranker.index`` keeps them).
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from ..errors import DualvecError, check_number
 from ..model import parse_space
-from .desm import query_vector
-from .stages import interpolate
+from .expansion import nearest_collection_terms, stems_in_collection
+from .stages import expand
 
 if TYPE_CHECKING:
     from ..model import DualVectors
@@ -136,7 +136,7 @@ class LocalEmbedding:
             raise
         stems = None
         if self.start == "general" and local.words == index.model.words:  # the vocabulary stayed fixed
-            stems = index.bm25.cached("local-stems", lambda: _stems(index, index.model.words)).copy()
+            stems = index.bm25.cached("local-stems", lambda: stems_in_collection(index, index.model.words)).copy()
             # Only words of the local corpus: the others kept their general vectors.
             seen = {w for t in texts for w in index.analyzer.tokenizer(t)}
             stems[[w not in seen for w in local.words]] = -1
@@ -144,10 +144,7 @@ class LocalEmbedding:
 
     def apply(self, index: StageIndex, query: Query) -> Query:
         added = self.expansion_terms(index, query)
-        if not added:
-            return query
-        return replace(query, weights=interpolate(query.weights, added, self.original_query_weight),
-                       added={**query.added, self.name: added})
+        return expand(query, self.name, added, self.original_query_weight)
 
 
 def _collection_stats(bm25) -> tuple[np.ndarray, np.ndarray]:
@@ -180,46 +177,3 @@ def _term_counts(bm25, rows: np.ndarray, term_ids: np.ndarray) -> np.ndarray:
     for d, t, c in zip(doc[hit], terms[hit], counts[hit]):
         out[d, col[int(t)]] += c
     return out
-
-
-def _stems(index: StageIndex, words: list[str]) -> np.ndarray:
-    """Word -> BM25 term id of its stem, or -1 (a stop word, or a stem not in the collection)."""
-    vocab = index.bm25.term_ids
-    return np.array([vocab.get(t, -1) if t is not None else -1 for t in index.analyzer.bm25_term_of(words)],
-                    dtype=np.int64)
-
-
-def nearest_collection_terms(index: StageIndex, model: DualVectors, query: Query, space: str,
-                             n_terms: int, stems: np.ndarray | None = None) -> dict[str, float]:
-    """BM25 term -> weight (summing to 1) of the ``n_terms`` words of ``model`` nearest the query's
-    mean unit vector in ``space`` whose BM25 term occurs in the collection (not a stop word, not
-    the query's own); weights are the cosines' margins over the best word left out."""
-    qspace, cspace = parse_space(space)
-    q = query_vector(model, query.terms, qspace)
-    if not q.any():
-        return {}
-    if stems is None:
-        stems = _stems(index, model.words)
-    cos = np.where(stems >= 0, model.space(cspace).unit @ q, -np.inf)
-    own, skip = set(query.weights), set(query.terms)
-    k = min(len(cos), 4 * n_terms + len(skip) + 8)
-    top = np.argpartition(-cos, k - 1)[:k]
-    picked: dict[str, float] = {}
-    floor = -np.inf
-    for row in top[np.argsort(-cos[top], kind="stable")]:
-        if not np.isfinite(cos[row]):
-            break
-        term = index.bm25.term(int(stems[row]))
-        if term in own or model.words[row] in skip:
-            continue
-        if len(picked) == n_terms and term not in picked:
-            floor = float(cos[row])
-            break
-        picked[term] = max(picked.get(term, -np.inf), float(cos[row]))
-    if not picked:
-        return {}
-    if not np.isfinite(floor):
-        floor = min(picked.values()) - 1e-3
-    margins = {t: c - floor for t, c in picked.items()}
-    total = sum(margins.values())
-    return {t: m / total for t, m in margins.items()} if total > 0 else {t: 1.0 / len(picked) for t in picked}

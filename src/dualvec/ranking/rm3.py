@@ -16,13 +16,13 @@ terms in more than 10% of the documents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from ..errors import check_number
-from .stages import interpolate
+from .stages import expand
 
 if TYPE_CHECKING:
     from .analysis import Query
@@ -76,7 +76,4 @@ class RM3:
 
     def apply(self, index: StageIndex, query: Query) -> Query:
         rm = self.relevance_model(index, query)
-        if not rm:
-            return query
-        return replace(query, weights=interpolate(query.weights, rm, self.original_query_weight),
-                       added={**query.added, self.name: rm})
+        return expand(query, self.name, rm, self.original_query_weight)

@@ -14,7 +14,7 @@ of those fields, before BM25 retrieves the candidates that DESM re-ranks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -46,6 +46,15 @@ def unit_l1(weights: Mapping[str, float]) -> dict[str, float]:
     """Weights scaled to sum to 1 (an empty or all-zero query stays as it is)."""
     total = sum(abs(w) for w in weights.values())
     return {t: w / total for t, w in weights.items()} if total > 0 else dict(weights)
+
+
+def expand(query: Query, stage: str, added: Mapping[str, float], original_weight: float) -> Query:
+    """``query`` with ``added`` terms mixed in (:func:`interpolate`) and recorded under ``stage``
+    in ``Query.added``; unchanged when nothing was added. What every expansion stage returns."""
+    if not added:
+        return query
+    return replace(query, weights=interpolate(query.weights, added, original_weight),
+                   added={**query.added, stage: added})
 
 
 def interpolate(original: Mapping[str, float], added: Mapping[str, float], original_weight: float) -> dict[str, float]:
