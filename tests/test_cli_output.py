@@ -143,11 +143,11 @@ def test_demo_and_train_say_when_the_kernels_compile(tmp_path, monkeypatch):
 
     (tmp_path / "c.txt").write_text("\n".join(f"w{i % 7} w{i % 5} w{i % 3} w{i % 11}" for i in range(400)))
     args = ["train", str(tmp_path / "c.txt"), "-o", str(tmp_path / "m"), "--min-count", "1", "--epochs", "1",
-            "--vector-size", "8", "--workers", "1", "--no-progress"]
+            "--vector-size", "8", "--workers", "1", "--progress"]  # a status line, shown with the bars
     monkeypatch.setattr(driver, "kernels_cached", lambda *a, **k: False)
     r = runner.invoke(app, args)
     assert r.exit_code == 0 and "compiling the training kernels (first run only, ~10 s)" in r.output
-    r = runner.invoke(app, ["demo", str(tmp_path / "c.txt"), "--epochs", "1", "-w", "w1", "--no-progress"])
+    r = runner.invoke(app, ["demo", str(tmp_path / "c.txt"), "--epochs", "1", "-w", "w1", "--progress"])
     assert r.exit_code == 0 and "compiling the training kernels (first run only, ~10 s)" in r.output
     monkeypatch.undo()
     r = runner.invoke(app, args)  # compiled now, in this process and in numba's cache

@@ -200,3 +200,13 @@ def queries_and_qrels(source: Path, split: str | None, number_by_order: bool = F
     if number_by_order:
         return read_smart(source, fields="W", number_by_order=True), None
     return read_texts(source), None
+
+
+def say_if_compiling(vector_size: int, sg: bool, batch: bool, progress: bool | None) -> None:
+    """Say so when training is about to wait ~10 s for numba to compile its kernel (first run of a
+    dimension). A status line, like the progress bars: shown when they are (a terminal, or --progress)."""
+    from ..progress import wants_progress
+    from ..training.numba_driver import kernels_cached
+
+    if wants_progress(progress) and not kernels_cached(vector_size, sg=sg, batch=batch):
+        err.print("compiling the training kernels (first run only, ~10 s)")

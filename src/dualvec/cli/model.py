@@ -14,13 +14,14 @@ from ..errors import DualvecError
 from ..formats import FORMATS, detect_format, import_model
 from ..model import SPACES, DualVectors
 from ..trainer import train
+from ..training import TrainingParams
 from ._common import (
+    MODEL_HELP,
     TRAIN,
     LowercaseOpt,
     ProgressOpt,
     TokenizerOpt,
     TokenPatternOpt,
-    MODEL_HELP,
     app,
     count_option,
     err,
@@ -29,6 +30,7 @@ from ._common import (
     open_model,
     out,
     printable,
+    say_if_compiling,
     spaces_arg,
 )
 
@@ -86,13 +88,11 @@ def train_cmd(
     kind = collection_kind(corpus)
     if kind is not None:
         err.print(f"corpus: {kind}, training on the title and text of each document", highlight=False)
-    from ..training.numba_driver import kernels_cached
-
-    if not kernels_cached(vector_size, sg=bool(sg), batch=batch):
-        err.print("compiling the training kernels (first run only, ~10 s)")
+    tok = make_tokenizer(tokenizer, token_pattern, lowercase)  # bad options fail before any status line
+    TrainingParams(**options).validate()
+    say_if_compiling(vector_size, bool(sg), batch, progress)
     start = time.perf_counter()
-    model = train(corpus, tokenizer=make_tokenizer(tokenizer, token_pattern, lowercase),
-                  encoding_errors=encoding_errors, progress=progress, **options)
+    model = train(corpus, tokenizer=tok, encoding_errors=encoding_errors, progress=progress, **options)
     trained = time.perf_counter()
     model.save(output)
     saved = time.perf_counter()

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..trainer import train
-from ._common import TRAIN, ProgressOpt, app, count_option, err, friendly, open_model, out
+from ._common import TRAIN, ProgressOpt, app, count_option, err, friendly, open_model, out, say_if_compiling
 from .model import _neighbour_table
 
 DEMO_WORDS = ["socket", "thread", "exception", "encoding", "dictionary", "file"]
@@ -68,10 +68,7 @@ def demo_cmd(
         source = list(stdlib_docs())
     else:
         source = corpus
-    from ..training.numba_driver import kernels_cached
-
-    if not kernels_cached(TRAIN.vector_size, sg=True, batch=TRAIN.batch):
-        err.print("compiling the training kernels (first run only, ~10 s)")
+    say_if_compiling(TRAIN.vector_size, True, TRAIN.batch, progress)
     model = train(source, sg=True, epochs=epochs, min_count=5, progress=progress)
     last = model.history[-1]
     err.print(f"trained {model}: {model.vocab.total_words:,} words, last epoch {last.words_per_second:,.0f} words/s, "
