@@ -50,7 +50,7 @@ def _index(args):
 
 def test_index_model_collection_keeps_an_in_domain_model_trained_on_the_collection_alone(setup, monkeypatch):
     root, coll, docs = setup
-    monkeypatch.setitem(IN_DOMAIN_OPTIONS, "workers", 1)  # one thread: the same text gives the same vectors
+    assert IN_DOMAIN_OPTIONS["workers"] == 1  # the default: one thread, so the same text gives the same vectors
     out = _index([root / "model1", coll, "-o", root / "idx1"])
     assert "in-domain model" in out
     _index([root / "model2", coll, "-o", root / "idx2"])

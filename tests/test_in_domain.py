@@ -38,6 +38,17 @@ def test_the_in_domain_model_is_trained_from_the_collection_text_alone(setting):
     assert domain.vector_size == 16 != general.vector_size
 
 
+def test_the_default_in_domain_model_is_the_same_every_time(setting):
+    """Without a workers option (what `dualvec index` passes): one thread, a fixed seed, so two
+    builds of one collection's index hold the same model and rank alike."""
+    general, docs, _, _ = setting
+    opts = {k: v for k, v in SMALL.items() if k != "workers"}
+    one = train_in_domain(docs.values(), tokenizer=general.tokenizer, **opts)
+    two = train_in_domain(docs.values(), tokenizer=general.tokenizer, **opts)
+    np.testing.assert_array_equal(one.in_vectors.vectors, two.in_vectors.vectors)
+    np.testing.assert_array_equal(one.out_vectors.vectors, two.out_vectors.vectors)
+
+
 def test_no_text_to_train_on_is_one_error_line():
     with pytest.raises(DualvecError, match="no document text"):
         train_in_domain(["", "   "])
