@@ -122,3 +122,23 @@ def test_rerank_of_an_in_domain_index_mixes_both_models_as_rank_does(setup, tmp_
         # the general model's DESM alone (what rerank read before) orders these documents differently
         own = Ranker.load(root / "idx1", desm_models="own").candidates(text, doc_ids=list(first[q])).desm
         assert not np.allclose(normalize(own), normalize(cand.desm), atol=1e-3)
+
+
+def test_explain_and_search_show_the_raw_desm_and_the_weight_asked_for(setup):
+    """With an in-domain model, the mixture's DESM is normalised over the ranked documents (0 for
+    one document alone); explain gives each model's raw DESM instead, and search's title the weight used."""
+    root, coll, docs = setup
+    if not (root / "idx1").exists():
+        _index([root / "model1", coll, "-o", root / "idx1"])
+    ranker = Ranker.load(root / "idx1")
+    text = " ".join(list(docs.values())[3].split()[:3])
+    doc = ranker.search(text, 1)[0][0]
+    ex = ranker.explain(text, doc)
+    q = ranker.analyze(text)
+    row = ranker.rows([doc])
+    assert ex["desm"] == pytest.approx(float(ranker.desm(None).scores(q.terms, row)[0])) and ex["desm"] != 0
+    assert ex["desm_by_model"][IN_DOMAIN] == pytest.approx(
+        float(ranker.extra_models[IN_DOMAIN].desm(ranker.config.space).scores(q.terms, row)[0]))
+    r = runner.invoke(app, ["search", str(root / "idx1"), text, "--desm-weight", "1", "-k", "3"])
+    assert r.exit_code == 0, r.output
+    assert "DESM weight 1.0" in r.output

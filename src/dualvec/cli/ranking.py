@@ -19,9 +19,9 @@ from ._common import (
     QUERIES_HELP,
     RANK,
     AlphaAlias,
-    SplitOpt,
     LowercaseOpt,
     ProgressOpt,
+    SplitOpt,
     TokenPatternOpt,
     app,
     count_option,
@@ -179,11 +179,13 @@ def _nothing_to_rank(ranker, text: str) -> str:
     return f"{text!r}: no query word is in the collection or the model; nothing to rank"
 
 
-def _result_table(ranker, query, results, explain: bool, learned: bool = False) -> Table:
+def _result_table(ranker, query, results, explain: bool, learned: bool = False,
+                  desm_weight: float | None = None) -> Table:
     stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
     learned = learned and ranker.learned is not None
+    weight = ranker.config.alpha if desm_weight is None else desm_weight  # the weight the results used
     how = (f"learned {ranker.learned.name} over the BM25 and RM3 pools" if learned else
-           f"{stages}; desm {ranker.config.space}, DESM weight {ranker.config.alpha}")
+           f"{stages}; desm {ranker.config.space}, DESM weight {weight}")
     table = Table(title=f"{escape(repr(query.text))}  ({how})")
     for col, just in [("#", "right"), ("document", "left"), ("score", "right"), ("BM25", "right"),
                       ("DESM", "right")]:
@@ -239,7 +241,8 @@ def search_cmd(
         q = ranker.analyze(text)
         results = ranker.search(q, k, mode=mode, alpha=desm_weight)
         if results:
-            out.print(_result_table(ranker, q, results, explain, learned=desm_weight is None and mode == "rerank"))
+            out.print(_result_table(ranker, q, results, explain, learned=desm_weight is None and mode == "rerank",
+                                    desm_weight=desm_weight))
         else:
             err.print(escape(printable(_nothing_to_rank(ranker, text))), highlight=False)
 

@@ -537,10 +537,16 @@ class Ranker:
         row = int(self.rows([doc_id])[0])
         cand = self.candidates(query, doc_ids=[doc_id], space=space)
         q = cand.query
+        rows = np.array([row])
+        # Raw DESM per model: the mixture's DESM of two models is normalised over the documents
+        # ranked, which for one document alone is always 0 and says nothing.
+        extra = {name: float(m.desm(space or self.config.space).scores(q.terms, rows)[0])
+                 for name, m in self.extra_models.items() if parse_space(space or self.config.space)[1] in m.centroids}
         return {
             "doc_id": doc_id,
             "bm25": float(cand.bm25[0]),
-            "desm": float(cand.desm[0]),
+            "desm": float(self.desm(space).scores(q.terms, rows)[0]),  # the index's own model, as desm_terms
+            **({"desm_by_model": extra} if extra else {}),
             "bm25_terms": self.bm25.term_scores(q.weights, row),
             "desm_terms": self.desm(space).term_contributions(q.terms, row),
             "expansion": q.added,
