@@ -152,8 +152,11 @@ class _Dask:
             # which stops the build and closes the cluster, instead of every worker printing a traceback.
             before = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
             try:
+                # No dashboard, and the scheduler's HTTP server (health, metrics) on a free port:
+                # its default, 8787, is taken by any other cluster on the machine.
                 self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR)
+                                             dashboard_address=None, silence_logs=logging.ERROR,
+                                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
                 self.client = Client(self._cluster)
             finally:
                 if before is not None:
@@ -165,23 +168,50 @@ class _Dask:
                 raise DualvecError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); give an "
                                    "address such as tcp://127.0.0.1:8786") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self._defer_interrupts()  # last: build_index's finally (close) restores the handler
+
+    def _defer_interrupts(self) -> None:
+        """While the build runs, a Ctrl-C only sets a flag, which the build loop turns into
+        KeyboardInterrupt between Dask calls: raised inside one of distributed's blocking calls,
+        it made distributed's event loop log a traceback of its own (a NameError in ``sync``)."""
+        import signal
+
+        self._interrupted = False
+        self._sigint = None
+        if _main_thread():
+            def note(signum, frame):
+                self._interrupted = True
+
+            self._sigint = signal.signal(signal.SIGINT, note)
+
+    def _check_interrupt(self) -> None:
+        if self._interrupted:
+            raise KeyboardInterrupt
 
     def ship(self, data: Any) -> Any:
         """Send a chunk to a worker ahead of its task (not inside the task graph)."""
+        self._check_interrupt()
         return self.client.scatter(data)
 
     def submit(self, fn: Callable, *args: Any) -> Any:
+        self._check_interrupt()
         return self.client.submit(fn, *args, pure=False)
 
     def drain(self, pending: list, keep: int) -> list:
-        """Wait until at most ``keep`` builds are in flight (bounded memory); raise the first failure."""
+        """Wait until at most ``keep`` builds are in flight (bounded memory); raise the first failure.
+        Waits in short steps, so that a Ctrl-C is seen within a quarter of a second."""
         from dask.distributed import wait
 
         while len(pending) > keep:
-            done, rest = wait(pending, return_when="FIRST_COMPLETED")
+            self._check_interrupt()
+            try:
+                done, rest = wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # distributed's TimeoutError is the builtin one
+                continue
             for f in done:
                 f.result()
             pending = list(rest)
+        self._check_interrupt()
         return pending
 
     def close(self) -> None:
@@ -190,12 +220,17 @@ class _Dask:
         import contextlib
         import logging
 
+        import signal
+
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         with contextlib.suppress(Exception):
             self.client.close()
         if self._cluster is not None:
             with contextlib.suppress(Exception):
                 self._cluster.close()
+        if getattr(self, "_sigint", None) is not None:
+            signal.signal(signal.SIGINT, self._sigint)
+            self._sigint = None
 
 
 def build_index(model: DualVectors, collection: str | os.PathLike, output: str | os.PathLike, *,
