@@ -432,3 +432,24 @@ def test_a_loaded_index_saves_its_document_texts_again(tmp_path):
     path.write_bytes(path.read_bytes().replace(b'"w5"', b'{"5}'))
     with pytest.raises(DualvecError, match="document 2 is corrupt"):
         Ranker.load(tmp_path / "b").save(tmp_path / "c")
+
+
+@pytest.mark.parametrize("damage", ["index out of range", "negative index", "pointers out of order"])
+def test_a_damaged_bm25_matrix_is_one_error_line_not_an_index_error(tmp_path, damage):
+    """A flipped bit in bm25s's CSC arrays (found by the fuzz test on a fresh machine): the
+    matrix is checked at load, so search says which part is corrupt instead of failing deep inside."""
+    from dualvec.ranking import Ranker
+
+    Ranker(tiny_model(), stopwords=None).index({"d1": "w1 w2 w3", "d2": "w4 w5 w1"}).save(tmp_path / "idx")
+    bm25 = next((tmp_path / "idx").glob("data-*/bm25"))
+    name = "indptr.csc.index.npy" if damage == "pointers out of order" else "indices.csc.index.npy"
+    arr = np.load(bm25 / name)
+    arr = arr.copy()
+    if damage == "index out of range":
+        arr[0] = 65537
+    elif damage == "negative index":
+        arr[-1] = -1
+    else:
+        arr[1], arr[2] = arr[2] + 1, arr[1]
+    np.save(bm25 / name, arr)  # same dtype and shape: the same size on disk
+    assert_one_error_line(run_cli("search", str(tmp_path / "idx"), "w1 w2"), "term-document matrix is corrupt")

@@ -87,6 +87,25 @@ class BM25:
         for t, i in self._vocab.items():
             self._terms[i] = t
 
+    def _check_matrix(self, path: str | os.PathLike) -> None:
+        """The term-document matrix bm25s loaded is a well-formed CSC matrix over ``n_docs``
+        documents (one vectorised pass): a flipped bit in ``indices`` otherwise became an
+        IndexError deep in scoring."""
+        s = self._index.scores
+        try:
+            n = int(s["num_docs"])
+            data, indices, indptr = (np.asarray(s[k]) for k in ("data", "indices", "indptr"))
+        except (KeyError, TypeError, ValueError):
+            raise DualvecError(f"{path}: the BM25 index is missing its term-document matrix") from None
+        ok = (n >= 0 and data.ndim == indices.ndim == indptr.ndim == 1 and len(indptr) >= 1
+              and indptr[0] == 0 and len(data) == len(indices) == indptr[-1]
+              and not np.any(np.diff(indptr) < 0)
+              and (len(indices) == 0 or (indices.min() >= 0 and indices.max() < n))
+              and np.isfinite(data).all())
+        if not ok:
+            raise DualvecError(f"{path}: the BM25 index's term-document matrix is corrupt (it does not "
+                               f"match its {n} documents)")
+
     @property
     def n_docs(self) -> int:
         return 0 if self._index is None else int(self._index.scores["num_docs"])
@@ -190,6 +209,7 @@ class BM25:
         except Exception as exc:  # bm25s and numpy raise many kinds on a damaged index
             raise DualvecError(f"{path}: the BM25 index is missing or corrupt ({type(exc).__name__}: {exc})") from None
         self._set_vocab()
+        self._check_matrix(path)
         if not (Path(path) / "forward_offsets.npy").exists():  # an index from before the forward view
             self.forward_terms = self.forward_counts = self.forward_offsets = None
             return self
