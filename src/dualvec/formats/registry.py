@@ -20,6 +20,7 @@ from ..model import DualVectors, load
 from ..store import is_model_dir
 from .fasttext import is_fasttext_bin, load_fasttext, load_fasttext_vec
 from .gensim import is_pickle, load_gensim, to_gensim
+from .glove import is_glove_binary, load_glove
 from .projector import save_projector
 from .word2vec import load_word2vec_format, save_word2vec_format
 
@@ -38,6 +39,8 @@ class Format:
     save: Callable[..., Any] | None = None
     #: Takes a second file with the OUT vectors.
     separate_out: bool = False
+    #: Takes a file naming its rows (GloVe's ``vocab.txt``).
+    separate_vocab: bool = False
 
 
 def _load_dualvec(path, *, mmap, **_):
@@ -66,6 +69,10 @@ def _load_word2vec(path, *, out_path, limit, encoding_errors, **_):
     return load_word2vec_format(path, out_path, limit=limit, encoding_errors=encoding_errors)
 
 
+def _load_glove(path, *, vocab_path=None, limit, encoding_errors, **_):
+    return load_glove(path, vocab_path, limit=limit, encoding_errors=encoding_errors)
+
+
 def _save_word2vec(model, path, *, which="in", binary=False, **_):
     save_word2vec_format(model, path, which=which, binary=binary)
 
@@ -82,7 +89,10 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
            _load_fasttext),
     Format("gensim", "gensim Word2Vec/KeyedVectors pickle, any version (a gensim 4 .model on export)",
            lambda p: p.is_file() and is_pickle(p), _load_gensim, _save_gensim),
-    Format("word2vec", "word2vec.c text or binary file (one space)", lambda p: p.is_file(), _load_word2vec,
+    Format("glove", "Stanford GloVe with both spaces (IN = word vectors W, OUT = context vectors W̃): "
+           "-model 0 text, or vectors.bin with its vocab.txt", lambda p: is_glove_binary(p), _load_glove,
+           separate_vocab=True),
+    Format("word2vec", "word2vec.c text or binary file (one space; GloVe's -model 1/2 text too)", lambda p: p.is_file(), _load_word2vec,
            _save_word2vec, separate_out=True),
     Format("desm", "DESM's published IN and OUT files", None, _load_word2vec, separate_out=True),
     Format("projector", "TensorFlow Embedding Projector directory: vectors.tsv and metadata.tsv, IN and OUT "
@@ -111,15 +121,25 @@ def get_format(name: str, *, writable: bool = False) -> Format:
 
 
 def import_model(path: str | os.PathLike, *, format: str = "auto", out_path: str | os.PathLike | None = None,
-                 mmap: bool = True, limit: int | None = None, encoding_errors: str = "strict") -> DualVectors:
+                 mmap: bool = True, limit: int | None = None, encoding_errors: str = "strict",
+                 vocab_path: str | os.PathLike | None = None) -> DualVectors:
     """Open any supported model as :class:`DualVectors`; ``format="auto"`` detects it.
 
-    ``out_path`` (word2vec and DESM formats) is a second file with the OUT vectors.
+    ``out_path`` (word2vec and DESM formats) is a second file with the OUT vectors; ``vocab_path``
+    (GloVe's ``vectors.bin``) the file naming its rows, by default the ``vocab.txt`` beside it.
+    GloVe's ``-model 0`` text is told from word2vec text only by name: ``format="glove"``.
     """
+    if format == "auto" and vocab_path is not None:
+        format = "glove"
     fmt = get_format(detect_format(path) if format == "auto" else format)
     if out_path is not None and not fmt.separate_out:
-        raise DualvecError(f"a separate OUT file goes with word2vec or desm files, not {fmt.name}")
-    return fmt.load(path, out_path=out_path, mmap=mmap, limit=limit, encoding_errors=encoding_errors)
+        raise DualvecError(f"a separate OUT file goes with {' or '.join(n for n, f in FORMATS.items() if f.separate_out)} "
+                           f"files, not {fmt.name}")
+    if vocab_path is not None and not fmt.separate_vocab:
+        raise DualvecError(f"a vocabulary file goes with {' or '.join(n for n, f in FORMATS.items() if f.separate_vocab)} "
+                           f"files, not {fmt.name}")
+    return fmt.load(path, out_path=out_path, mmap=mmap, limit=limit, encoding_errors=encoding_errors,
+                    vocab_path=vocab_path)
 
 
 def export_model(model: DualVectors, path: str | os.PathLike, *, format: str = "dualvec", which: str = "in",
