@@ -160,6 +160,10 @@ class _Learner:
         g = _check_group(X, group)
         return per_query_normalize(X, g, self._doc_columns(self.feature_names_)), g
 
+    def normalized(self, X, group: Sequence[int] | None = None) -> np.ndarray:
+        """The features as the ranker reads them: each document feature z-scored within its query."""
+        return self._prepare(X, group)[0]
+
     def to_dict(self) -> dict[str, Any]:
         self._require_fitted()
         return {"format": LEARNED_FORMAT, "format_version": LEARNED_VERSION, "learner": self.name,

@@ -27,7 +27,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
@@ -236,6 +236,9 @@ class Candidates:
     query: Query
     rows: np.ndarray
     scores: dict[str, np.ndarray]
+    #: Where ``scores["desm"]`` mixes several models: each model's raw DESM, by name ("" the
+    #: index's own model), which the mixture normalised and averaged. Empty for one model.
+    desm_parts: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def query_id(self) -> str:
@@ -255,6 +258,21 @@ class Candidates:
         if alpha == 1.0:
             return normalize(self.desm, normalization)
         return alpha * normalize(self.desm, normalization) + (1 - alpha) * normalize(self.bm25, normalization)
+
+    def components(self, alpha: float, normalization: str) -> dict[str, dict[str, np.ndarray]]:
+        """What :meth:`mix` adds up, per row, by stage (``"bm25"``, ``"desm"``): the raw score,
+        its normalised value, its weight and its contribution (weight x normalised value); the
+        contributions sum to :meth:`mix`. A DESM mixed from several models also gives each
+        model's raw and normalised DESM (``"models"``), whose mean was normalised again."""
+        parts: dict[str, dict[str, np.ndarray]] = {}
+        for stage, weight in (("bm25", 1.0 - alpha), ("desm", alpha)):
+            normed = normalize(self.scores[stage], normalization)
+            parts[stage] = {"raw": self.scores[stage], "normalized": normed,
+                            "weight": np.full(len(normed), weight), "contribution": weight * normed}
+        if self.desm_parts:
+            parts["desm"]["models"] = {name: {"raw": raw, "normalized": normalize(raw, normalization)}
+                                       for name, raw in self.desm_parts.items()}
+        return parts
 
     def ranked(self, alpha: float, normalization: str, k: int | None = None) -> list[tuple[int, float]]:
         """(index row, mixed score), best first, ties by row: the one place results are sorted."""
@@ -280,6 +298,7 @@ class Ranker:
         self.bm25: BM25 | None = None
         self.texts: DocumentTexts | None = None  # the documents' text, for showing them
         self._desm: dict[str, DESM] = {}
+        self._generation = None  # a loaded index's generation, held while the ranker lives (see load)
         #: Models beside the index's own (the in-domain model), by name, with their centroids.
         self.extra_models: dict[str, IndexedModel] = {}
 
@@ -426,19 +445,23 @@ class Ranker:
             k = min(self.config.first_stage_k, len(self.doc_ids))
             rows = np.argpartition(-bm25_all, k - 1)[:k]
             rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
-        return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": self._mixed_desm(desm, q, rows, space)})
+        mixed, parts = self._mixed_desm(desm, q, rows, space)
+        return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": mixed}, parts)
 
-    def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray, space: str | None) -> np.ndarray:
+    def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray,
+                    space: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The mixture's DESM: the index's own model's, or (``desm_models="all"`` with an in-domain
-        model in the index) the mean of each model's DESM normalised over ``rows``."""
+        model in the index) the mean of each model's DESM normalised over ``rows``; and, for a
+        mean, each model's raw DESM by name (``""`` the index's own)."""
         own = desm.scores(q.terms, rows)
         space = space or self.config.space
-        others = [m.desm(space).scores(q.terms, rows) for m in self.extra_models.values()
-                  if parse_space(space)[1] in m.centroids]
+        others = {name: m.desm(space).scores(q.terms, rows) for name, m in self.extra_models.items()
+                  if parse_space(space)[1] in m.centroids}
         if self.config.desm_models == "own" or not others or len(rows) == 0:
-            return own
+            return own, {}
         how = self.config.normalization
-        return np.mean([normalize(s, how) for s in [own, *others]], axis=0)
+        parts = {"": own, **others}
+        return np.mean([normalize(s, how) for s in parts.values()], axis=0), parts
 
     @property
     def learned(self):
@@ -569,6 +592,61 @@ class Ranker:
         return {"learned": learner.name, "learned_score": float(contrib.sum()),
                 "features": [(n, float(v), float(w), float(c)) for n, v, w, c in
                              zip(feats.names, f.X[i], learner.weights_, contrib)]}
+
+    def explain_ranking(self, query: str | Query, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
+                        space: str | None = None) -> dict[str, Any]:
+        """The top ``k`` as :meth:`search` ranks them, each with the components its score adds up from.
+
+        ``ranker`` is ``"mixture"`` (``alpha`` x norm(DESM) + (1 - ``alpha``) x norm(BM25), each
+        normalised by ``normalization`` over the ``pool`` documents; with several ``models`` DESM is
+        the mean of each model's normalised DESM, normalised again) or ``"learned"`` (``learner``'s
+        score of the ``features``, z-scored over the pool: a sum of per-feature contributions plus
+        the learner's constant ``bias``, 0 for a linear one). Each result is ``{"doc_id", "score",
+        "components": [{"name", "raw", "normalized", "weight", "contribution", "models"?}]}``; the
+        contributions (and ``bias``) add up to ``score``. A learner without per-feature
+        contributions gives ``weight`` and ``contribution`` as ``None``.
+        """
+        q = self.analyze(query)
+        out: dict[str, Any] = {"mode": mode, "stages": [st.name for st in self.config.stages()],
+                               "first_stage_k": self.config.first_stage_k, "documents": len(self.doc_ids)}
+        if self._uses_learned(mode, alpha):
+            self._require_index()
+            f, scores = self._learned_scores(q, None)
+            learner = self.learned
+            order = np.lexsort((f.rows, -scores))[: k or len(scores)]
+            has = hasattr(learner, "contributions") and len(f.rows) > 0
+            Xn = learner.normalized(f.X) if len(f.rows) else f.X
+            contrib = learner.contributions(f.X) if has else None
+            weights = getattr(learner, "weights_", None)
+            bias = float(np.mean(scores - contrib.sum(axis=1))) if has else 0.0
+            results = [{"doc_id": self.doc_ids[int(f.rows[i])], "score": float(scores[i]), "components": [
+                {"name": name, "raw": float(f.X[i, j]), "normalized": float(Xn[i, j]),
+                 "weight": None if weights is None else float(weights[j]),
+                 "contribution": None if contrib is None else float(contrib[i, j])}
+                for j, name in enumerate(learner.feature_names_)]} for i in order]
+            return {**out, "ranker": "learned", "learner": learner.name, "pool": len(f.rows), "bias": bias,
+                    "features": list(learner.feature_names_), "results": results}
+        a = self.config.alpha if alpha is None else alpha
+        if not 0.0 <= a <= 1.0:
+            raise DualvecError(f"alpha must be in [0, 1], not {a}")
+        how = self.config.normalization
+        cand = self.candidates(q, mode=mode, space=space)
+        parts = cand.components(a, how)
+        results = []
+        for row, score in cand.ranked(a, how, k):
+            i = int(np.flatnonzero(cand.rows == row)[0])
+            comps = []
+            for stage, part in parts.items():
+                comp = {"name": stage, **{key: float(part[key][i]) for key in ("raw", "normalized", "weight",
+                                                                                  "contribution")}}
+                if "models" in part:
+                    comp["models"] = [{"name": name, "raw": float(m["raw"][i]), "normalized": float(m["normalized"][i])}
+                                      for name, m in part["models"].items()]
+                comps.append(comp)
+            results.append({"doc_id": self.doc_ids[row], "score": score, "components": comps})
+        return {**out, "ranker": "mixture", "alpha": a, "normalization": how, "pool": len(cand.rows),
+                "space": space or self.config.space, "models": list(cand.desm_parts) or [""], "bias": 0.0,
+                "results": results}
 
     def run(self, queries: Mapping[str, str], *, k: int = 100, mode: str = "rerank", alpha: float | None = None,
             space: str | None = None, progress: bool | None = None) -> dict[str, dict[str, float]]:
