@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dualvec import import_model
 from dualvec.evaluation.pipelines import Pipeline, score_grid
-from dualvec.irdata import read_collection
+from dualvec.text.collections import read_collection
 from dualvec.ranking import Ranker
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -58,7 +58,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from dualvec.evaluation import evaluate, paired_randomization_test  # noqa: E402
-from dualvec.irdata import read_collection, read_run  # noqa: E402
+from dualvec.text.collections import read_collection, read_run  # noqa: E402
 from dualvec.ranking import RM3, Ranker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 import dualvec  # noqa: E402
 from dualvec.evaluation import evaluate, paired_randomization_test  # noqa: E402
 from dualvec.evaluation.tuning import folds  # noqa: E402
-from dualvec.irdata import read_collection  # noqa: E402
+from dualvec.text.collections import read_collection  # noqa: E402
 from dualvec.ranking import RM3, Ranker, normalize  # noqa: E402
 from dualvec.evaluation.learning import cross_validate_learner, feature_pools  # noqa: E402
 from dualvec.ranking.in_domain import IN_DOMAIN, IndexedModel, train_in_domain  # noqa: E402

@@ -14,7 +14,7 @@ import time
 
 from dualvec.evaluation import evaluate, paired_randomization_test
 from dualvec.evaluation.learning import systems
-from dualvec.irdata import read_collection
+from dualvec.text.collections import read_collection
 from dualvec.ranking import Ranker
 
 MEASURES = ("nDCG@10", "AP", "R@100")

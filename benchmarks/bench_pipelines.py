@@ -37,7 +37,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import dualvec  # noqa: E402
 from dualvec.evaluation import evaluate, paired_randomization_test  # noqa: E402
 from dualvec.evaluation.pipelines import cross_validate_pipelines  # noqa: E402
-from dualvec.irdata import read_collection  # noqa: E402
+from dualvec.text.collections import read_collection  # noqa: E402
 from dualvec.ranking import RM3, Expansion, Ranker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

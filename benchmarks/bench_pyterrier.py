@@ -35,7 +35,7 @@ def main() -> None:
     import pyterrier as pt
 
     from dualvec.evaluation import evaluate
-    from dualvec.irdata import read_collection, read_run
+    from dualvec.text.collections import read_collection, read_run
     from dualvec.pyterrier import DESMReranker, DualvecIndex, DualvecRetriever, qrels, topics
     from dualvec.ranking import Ranker, RankerConfig
 

@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 import dualvec  # noqa: E402
 from dualvec.evaluation import evaluate, paired_randomization_test, tune_alpha, tune_bm25  # noqa: E402
 from dualvec.evaluation.tuning import collect, cross_validate, run_from  # noqa: E402
-from dualvec.irdata import read_collection  # noqa: E402
+from dualvec.text.collections import read_collection  # noqa: E402
 from dualvec.ranking import Ranker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -155,7 +155,7 @@ def warm_up(opts: dict) -> float:
 
 def child_dualvec(corpus: Path, opts: dict) -> dict:
     import dualvec
-    from dualvec.corpus import RegexTokenizer
+    from dualvec.text.tokenize import RegexTokenizer
 
     compile_s = warm_up(opts)
     t = time.perf_counter()
@@ -173,7 +173,7 @@ def child_gensim(corpus: Path, opts: dict) -> dict:
     from gensim.models.word2vec import LineSentence
 
     import dualvec
-    from dualvec.vocab import Vocabulary
+    from dualvec.text.vocab import Vocabulary
 
     model = Word2Vec(**opts)
     t = time.perf_counter()

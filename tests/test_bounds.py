@@ -15,7 +15,7 @@ import pytest
 
 import dualvec
 from dualvec import DualvecError
-from dualvec.corpus import RegexTokenizer, check_pattern
+from dualvec.text.tokenize import RegexTokenizer, check_pattern
 from test_trust import _cli, _edit_header, _one_line, tiny_model
 
 
@@ -173,7 +173,7 @@ def test_rerank_refuses_a_run_with_a_score_that_is_not_finite(small_index, tmp_p
 
 
 def test_a_run_listing_a_document_twice_for_a_query_is_refused(tmp_path):
-    from dualvec.irdata import read_run
+    from dualvec.text.collections import read_run
 
     (tmp_path / "run.txt").write_text("q1 Q0 d1 1 3.5 x\nq1 Q0 d1 2 2.0 x\n")
     with pytest.raises(DualvecError, match="line 2.*'d1' a second time"):
@@ -193,7 +193,7 @@ def test_duplicate_document_ids_are_refused_by_both_indexes(small_index, tmp_pat
 
 
 def test_a_huge_one_line_document_is_refused_without_being_read_whole(small_index, tmp_path, monkeypatch):
-    from dualvec import irdata
+    from dualvec.text import collections as irdata
 
     monkeypatch.setattr(irdata, "MAX_LINE_CHARS", 10_000)
     (tmp_path / "docs.jsonl").write_text('{"_id": "a", "text": "w1"}\n{"_id": "b", "text": "' + "w1 " * 20_000 + '"}\n')
@@ -252,7 +252,7 @@ def explorer():
 
     from dualvec import DualVectors
     from dualvec.serve import create_app
-    from dualvec.vocab import Vocabulary
+    from dualvec.text.vocab import Vocabulary
 
     rng = np.random.default_rng(0)
     words = ["alpha", "beta", "gam\ud800ma", "delta"]  # a word with a lone surrogate, as a file may hold
@@ -362,11 +362,11 @@ def test_zero_dimensional_vectors_are_refused(tmp_path):
     _gensim_looking_pickle(tmp_path / "z.model", syn0=np.zeros((2, 0), np.float32), index2word=["a", "b"])
     _one_line(_cli("info", str(tmp_path / "z.model")), "0 dimensions")
     with pytest.raises(DualvecError, match="0 dimensions"):
-        dualvec.DualVectors(dualvec.vocab.Vocabulary(["a"], np.array([1])), np.zeros((1, 0), np.float32))
+        dualvec.DualVectors(dualvec.text.vocab.Vocabulary(["a"], np.array([1])), np.zeros((1, 0), np.float32))
 
 
 def _model_with(words: list[str]):
-    from dualvec.vocab import Vocabulary
+    from dualvec.text.vocab import Vocabulary
 
     n = len(words)
     return dualvec.DualVectors(Vocabulary(words, np.arange(n, 0, -1)), np.arange(4 * n, dtype=np.float32).reshape(n, 4),

@@ -47,8 +47,8 @@ def test_python_m_dualvec_trains_and_says_where_the_time_went(corpus_file, tmp_p
     assert r.returncode == 0, r.stderr
     m = re.search(r"read the corpus in [\d.]+ s; 2 epoch\(s\) in [\d.]+ s \(([\d,]+) words/s", r.stderr)
     assert m and int(m[1].replace(",", "")) > 0, r.stderr
-    from dualvec.corpus import RegexTokenizer
-    from dualvec.encoded import scan_corpus
+    from dualvec.text.tokenize import RegexTokenizer
+    from dualvec.text.encoded import scan_corpus
 
     python_path = scan_corpus(corpus_file, lambda text: RegexTokenizer(r"\w+")(text))  # not the compiled scan
     vocab = dualvec.load(out).vocab
@@ -124,7 +124,7 @@ def test_demo_without_arguments_trains_on_the_standard_library_docs():
 
 
 def test_stdlib_docs_corpus_is_real_prose():
-    from dualvec.datasets import stdlib_docs
+    from dualvec.text.datasets import stdlib_docs
 
     docs = []
     for doc in stdlib_docs():

@@ -94,7 +94,7 @@ def test_a_collection_too_small_for_an_in_domain_model_is_indexed_without_one(se
 def test_rerank_of_an_in_domain_index_mixes_both_models_as_rank_does(setup, tmp_path):
     """`dualvec rerank` on a ranker index with an in-domain model: the run's scores are the first
     stage and DESM is the index's own mixture of its two models (not the general model's alone)."""
-    from dualvec.irdata import read_run, write_run
+    from dualvec.text.collections import read_run, write_run
     from dualvec.ranking.ranker import normalize
 
     root, coll, docs = setup

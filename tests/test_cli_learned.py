@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import dualvec
 from dualvec.cli import app
-from dualvec.irdata import read_run
+from dualvec.text.collections import read_run
 from synthetic import topical_corpus
 
 runner = CliRunner()

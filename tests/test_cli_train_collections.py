@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 import dualvec
 from dualvec.cli import app
-from dualvec.encoded import scan_corpus
-from dualvec.irdata import collection_kind, iter_document_texts
+from dualvec.text.encoded import scan_corpus
+from dualvec.text.collections import collection_kind, iter_document_texts
 
 runner = CliRunner()
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from dualvec import DualvecError
-from dualvec.irdata import (read_beir, read_collection, read_cranfield, read_qrels, read_run,
+from dualvec.text.collections import (read_beir, read_collection, read_cranfield, read_qrels, read_run,
                                          read_smart, read_texts, write_run)
 
 

@@ -4,8 +4,8 @@ import gzip
 import numpy as np
 import pytest
 
-from dualvec.corpus import MAX_SENTENCE_LENGTH, RegexTokenizer, iter_sentences
-from dualvec.encoded import scan_corpus
+from dualvec.text.tokenize import MAX_SENTENCE_LENGTH, RegexTokenizer, iter_sentences
+from dualvec.text.encoded import scan_corpus
 from dualvec.errors import DualvecError
 
 
@@ -147,7 +147,7 @@ def _awkward_text(rng) -> str:
 def test_compiled_scan_equals_the_python_tokeniser(tmp_path, tokenizer):
     """The compiled scan of a file (a one-class pattern) finds exactly the words, counts, sentence
     cuts and id stream that the tokeniser itself finds, on text full of edge cases."""
-    from dualvec.encoded import _compiled_class
+    from dualvec.text.encoded import _compiled_class
 
     assert _compiled_class(tokenizer) is not None
     rng = np.random.default_rng(7)
@@ -166,7 +166,7 @@ def test_compiled_scan_equals_the_python_tokeniser(tmp_path, tokenizer):
     (r"\b\w+", False), (r"a|b", False),
 ])
 def test_only_single_class_patterns_take_the_compiled_scan(pattern, compiled):
-    from dualvec.encoded import _compiled_class
+    from dualvec.text.encoded import _compiled_class
 
     assert (_compiled_class(RegexTokenizer(pattern)) is not None) == compiled
 

@@ -3,7 +3,7 @@ import pytest
 
 from dualvec import DualVectors, DualvecError
 from dualvec.evaluation import analogy_accuracy, spearman, word_similarity
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 
 def test_spearman_matches_scipy_with_ties():

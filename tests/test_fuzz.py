@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import dualvec
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 CASES_PER_FILE = 24
 CASE_SECONDS = 30  # the most one damaged file may take to load or fail

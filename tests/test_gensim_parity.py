@@ -10,9 +10,9 @@ import pytest
 
 import dualvec
 from helpers import gensim_test_file
-from dualvec.corpus import iter_sentences
+from dualvec.text.tokenize import iter_sentences
 from dualvec.evaluation import word_similarity
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 OPTIONS = dict(negative=5, window=5, min_count=5, vector_size=50, epochs=20, sample=1e-3)
 #: dualvec's trainers, each compared with gensim's run of the same architecture.

@@ -3,7 +3,7 @@ import pytest
 
 import dualvec
 from dualvec import DualVectors, DualvecError, UnknownWordError
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 
 def tiny(out=True):

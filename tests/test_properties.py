@@ -92,7 +92,7 @@ def _write(tmp: Path, name: str, data: bytes) -> Path:
 @QUICK
 @given(data=jsonl_files)
 def test_jsonl_collections_load_or_fail_in_one_line(tmp_path, data):
-    from dualvec.irdata import iter_documents, read_texts
+    from dualvec.text.collections import iter_documents, read_texts
 
     path = _write(tmp_path, "docs.jsonl", data)
     docs = loads_or_one_error(lambda: list(iter_documents(path)))
@@ -107,7 +107,7 @@ def test_jsonl_collections_load_or_fail_in_one_line(tmp_path, data):
 @QUICK
 @given(data=mostly(st.tuples(ids, st.text(max_size=10)).map(list), "\t"))
 def test_tsv_collections_load_or_fail_in_one_line(tmp_path, data):
-    from dualvec.irdata import iter_documents, read_tsv
+    from dualvec.text.collections import iter_documents, read_tsv
     from dualvec.scale import iter_chunks
 
     path = _write(tmp_path, "docs.tsv", data)
@@ -122,7 +122,7 @@ def test_tsv_collections_load_or_fail_in_one_line(tmp_path, data):
 @QUICK
 @given(data=mostly(run_lines, " "))
 def test_trec_runs_load_or_fail_in_one_line(tmp_path, data):
-    from dualvec.irdata import read_run
+    from dualvec.text.collections import read_run
 
     run = loads_or_one_error(read_run, _write(tmp_path, "run.txt", data))
     if run is not None:
@@ -133,7 +133,7 @@ def test_trec_runs_load_or_fail_in_one_line(tmp_path, data):
 @QUICK
 @given(data=mostly(qrels_lines, " "))
 def test_qrels_load_or_fail_in_one_line(tmp_path, data):
-    from dualvec.irdata import read_qrels
+    from dualvec.text.collections import read_qrels
 
     qrels = loads_or_one_error(read_qrels, _write(tmp_path, "qrels.txt", data))
     if qrels is not None:
@@ -241,7 +241,7 @@ def test_word2vec_files_load_or_fail_in_one_line(tmp_path, header, body, binary)
 def test_what_the_word2vec_writer_writes_the_reader_reads(tmp_path, words, binary):
     from dualvec import DualVectors
     from dualvec.formats.word2vec import read_word2vec_file, save_word2vec_format
-    from dualvec.vocab import Vocabulary
+    from dualvec.text.vocab import Vocabulary
 
     words = [w for w in words if not any(c.isspace() for c in w)] or ["x"]
     model = DualVectors(Vocabulary(words, np.ones(len(words), np.int64)),

@@ -169,7 +169,7 @@ def test_retriever_with_alpha_none_is_the_whole_ranking(setup):
 
 def test_experiment_equals_dualvec_evaluate(setup):
     from dualvec.evaluation import evaluate
-    from dualvec.irdata import read_qrels, read_run
+    from dualvec.text.collections import read_qrels, read_run
     from dualvec.pyterrier import DESMReranker, DualvecRetriever, qrels, topics
 
     root, coll = setup
@@ -363,7 +363,7 @@ def test_repr_eq_hash_and_the_factory(setup):
 
 
 def test_topics_and_qrels_from_dualvec_readers(setup, tmp_path):
-    from dualvec.irdata import read_beir
+    from dualvec.text.collections import read_beir
     from dualvec.pyterrier import qrels, topics
 
     _, coll = setup
@@ -386,7 +386,7 @@ def test_topics_and_qrels_from_dualvec_readers(setup, tmp_path):
 def test_an_index_with_a_learned_ranker(setup):
     """With a learned ranker in the index, the retriever's candidates are its pool and the
     reranker applies it: the pipeline is still `dualvec rank`, document for document."""
-    from dualvec.irdata import read_qrels
+    from dualvec.text.collections import read_qrels
     from dualvec.pyterrier import DESMReranker, DualvecRetriever, topics
     from dualvec.ranking import Ranker
 
@@ -428,7 +428,7 @@ def test_an_index_with_two_models(setup):
     reranker does the same, from the index and from the frame's text."""
     import inspect
 
-    from dualvec.irdata import read_beir
+    from dualvec.text.collections import read_beir
     from dualvec.pyterrier import DESMReranker, DualvecRetriever, topics
     from dualvec.ranking import Ranker
 

@@ -6,7 +6,7 @@ import pytest
 import dualvec
 from helpers import data_dir
 from dualvec import DualVectors, DualvecError
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 ODD_WORDS = ["plain", "with space", "tab\there", "new\nline", "ünïcödé", "emoji 🙂", '"quoted"', "\\back"]
 

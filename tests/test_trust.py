@@ -14,7 +14,7 @@ import pytest
 
 import dualvec
 from dualvec import DualVectors, DualvecError
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 from helpers import data_dir
 
 try:
@@ -154,7 +154,7 @@ def test_resaving_keeps_the_users_own_files_and_cleans_up_only_ours(tmp_path):
 _SAVER = """
 import sys, numpy as np
 from dualvec import DualVectors
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 path, value, n = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 words = [f"w{i}" for i in range(2000)]
 for i in range(n):
@@ -231,7 +231,7 @@ def test_an_index_whose_model_was_swapped_is_refused(tmp_path):
 
 
 def test_a_collection_listing_a_document_twice_is_an_error(tmp_path):
-    from dualvec.irdata import read_collection
+    from dualvec.text.collections import read_collection
 
     (tmp_path / "docs.tsv").write_text("d1\tfirst text\nd2\tother\nd1\tsecond text\n")
     with pytest.raises(DualvecError, match="'d1' appears twice"):

@@ -17,7 +17,7 @@ import pytest
 
 import dualvec
 from dualvec import DualVectors, DualvecError
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 from helpers import data_dir
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, symlinks and flock are POSIX")
@@ -197,7 +197,7 @@ def test_a_generation_saved_before_marks_goes_only_with_its_own_proven_files(tmp
 _SAVER = textwrap.dedent("""
     import sys, time, numpy as np
     from dualvec import DualVectors
-    from dualvec.vocab import Vocabulary
+    from dualvec.text.vocab import Vocabulary
     path, value, start = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     words = [f"w{i}" for i in range(500)]
     m = DualVectors(Vocabulary(words, np.ones(500, np.int64)), np.full((500, 16), value, np.float32),

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dualvec.errors import DualvecError, UnknownWordError
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 
 def vocab(counts):

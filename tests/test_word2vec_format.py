@@ -4,7 +4,7 @@ import pytest
 import dualvec
 from dualvec import DualVectors, DualvecError
 from dualvec.formats import read_word2vec_file
-from dualvec.vocab import Vocabulary
+from dualvec.text.vocab import Vocabulary
 
 WORDS = ["the", "cat", "ünï", "sat"]
 

@@ -3,10 +3,10 @@
 Layers, lowest first (a layer imports only those below it)::
 
     errors, progress, atomic            shared helpers
-    corpus, vocab, encoded, irdata      read text, count words, encode ids once; IR test collections
-    training                            options, tables, numba kernels and the backends that run them
+    text                                sources, tokenise, count words, encode ids once; IR test collections
+    training (options ... kernels)      options, tables, numba kernels and the backends that run them
     vectors, store, model               string-keyed IN/OUT vectors, native format, DualVectors
-    trainer                             train() and train_more(): corpus -> DualVectors
+    training.word2vec                   train() and train_more(): corpus -> DualVectors
     formats                             one table of formats: word2vec.c, gensim (any version), fastText
     ranking                             analysis, BM25 (bm25s), DESM, stages, the Ranker
     evaluation                 word similarity, analogies, IR metrics, tuning
@@ -15,12 +15,12 @@ Layers, lowest first (a layer imports only those below it)::
 Start with :func:`train` and :func:`load`.
 """
 
-from .corpus import RegexTokenizer
 from .errors import DualvecError, UnknownWordError
 from .formats import from_gensim, import_model, load_word2vec_format, save_word2vec_format, to_gensim
 from .model import SPACES, DualVectors, load
-from .trainer import train
+from .text.tokenize import RegexTokenizer
 from .training import TrainingParams
+from .training.word2vec import train  # also registers train_more with the model
 from .vectors import Vectors
 
 __all__ = [

@@ -14,19 +14,19 @@ import os
 from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 import numpy as np
 
-from .corpus import Tokenizer
 from .errors import DualvecError
 from .store import ModelParts, read_model, write_model
-from .training import EpochStats, TrainingParams
+from .text.tokenize import Tokenizer
+from .text.vocab import HuffmanTree, Vocabulary
+from .training.options import EpochStats, TrainingParams
 from .vectors import Vectors
-from .vocab import HuffmanTree, Vocabulary
 
 if TYPE_CHECKING:
-    from .corpus import CorpusLike
+    from .text.sources import CorpusLike
 
 SPACES = ("in-in", "in-out", "out-in", "out-out")
 #: What the OUT matrix is, recorded in the model's metadata.
@@ -35,6 +35,16 @@ OUT_HS_LINEARISED = "hs-linearised (approximate)"
 OUT_IMPORTED = "imported"
 
 Query = Union[str, np.ndarray]
+
+#: ``train_more(model, corpus, **options) -> DualVectors``, set by :mod:`dualvec.training.word2vec` when it is
+#: imported (``import dualvec`` does): the objective sits above the model it builds, so the model never imports it.
+_train_more: Callable[..., DualVectors] | None = None
+
+
+def register_trainer(train_more: Callable[..., DualVectors]) -> None:
+    """Let :meth:`DualVectors.train_more` delegate to ``train_more`` (the word2vec objective's)."""
+    global _train_more
+    _train_more = train_more
 
 
 def parse_space(space: str) -> tuple[str, str]:
@@ -465,11 +475,11 @@ class DualVectors:
 
         ``options``: ``epochs``, ``update_vocab``, ``alpha``, ``min_alpha``,
         ``workers``, ``tokenizer``, ``encoding_errors``, ``progress``; see
-        :func:`dualvec.trainer.train_more`.
+        :func:`dualvec.training.word2vec.train_more`.
         """
-        from .trainer import train_more  # the trainer sits above the model it builds
-
-        trained = train_more(self, corpus, **options)
+        if _train_more is None:  # pragma: no cover (``import dualvec`` registers it)
+            raise DualvecError("no trainer is registered: import dualvec.training.word2vec first")
+        trained = _train_more(self, corpus, **options)
         self.vocab, self.in_vectors, self.out_vectors = trained.vocab, trained.in_vectors, trained.out_vectors
         self.params, self.out_kind, self.hs_nodes, self.tree = (trained.params, trained.out_kind,
                                                                 trained.hs_nodes, trained.tree)

@@ -46,7 +46,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise PyTerrierMissing(f"dualvec.pyterrier needs PyTerrier ({exc.name or exc}): "
                            "pip install 'dualvec[pyterrier]'") from exc
 
-from .irdata import Collection, read_collection, read_qrels, read_texts
+from .text.collections import Collection, read_collection, read_qrels, read_texts
 from .model import DualVectors, parse_space
 from .model import load as load_model
 from .ranking import MODES, RM3, Analyzer, Candidates, Ranker, RankerConfig, normalize
@@ -643,7 +643,7 @@ def topics(coll: str | os.PathLike | Collection, split: str | None = None) -> pd
     """The queries of a collection as a PyTerrier topics frame (``qid``, ``query``).
 
     ``coll``: a collection directory (BEIR, Cranfield, LISA), a queries file (``.jsonl``, SMART,
-    ``id<TAB>text``) or a :class:`~dualvec.irdata.Collection`. A collection with judgments gives
+    ``id<TAB>text``) or a :class:`~dualvec.text.collections.Collection`. A collection with judgments gives
     the queries judged in ``split`` (default ``test``, else its first split), as ``dualvec rank`` does.
     """
     if isinstance(coll, (str, os.PathLike)) and Path(coll).is_file():
@@ -659,7 +659,7 @@ def qrels(coll: str | os.PathLike | Collection, split: str | None = None, *,
           all_queries: bool = False) -> pd.DataFrame:
     """The judgments of a collection as a PyTerrier qrels frame (``qid``, ``docno``, ``label``).
 
-    ``coll``: a collection directory or :class:`~dualvec.irdata.Collection` (``split`` as in
+    ``coll``: a collection directory or :class:`~dualvec.text.collections.Collection` (``split`` as in
     :func:`topics`), or a TREC / BEIR / Cranfield qrels file. Queries with no relevant document
     are left out unless ``all_queries``: ``dualvec evaluate`` does not count them, while
     ``pt.Experiment`` would count each one as 0.

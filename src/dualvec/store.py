@@ -45,10 +45,10 @@ from .atomic import (
     write_file,
     write_versioned_dir,
 )
-from .corpus import RegexTokenizer, Tokenizer, check_pattern
+from .text.tokenize import RegexTokenizer, Tokenizer, check_pattern
 from .errors import DualvecError
 from .training import EpochStats, TrainingParams
-from .vocab import HuffmanTree
+from .text.vocab import HuffmanTree
 
 FORMAT_NAME = "dualvec"
 FORMAT_VERSION = 2  # 2: the data in a data-<hex> subdirectory the header names

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .errors import DualvecError, UnknownWordError
-from .vocab import Vocabulary, unknown_word_message
+from .text.vocab import Vocabulary, unknown_word_message
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..corpus import TOKENIZER_PRESETS, RegexTokenizer
+from ..text.tokenize import TOKENIZER_PRESETS, RegexTokenizer
 from ..errors import DualvecError
 
 try:  # typer >= 0.26 carries its own copy of click
@@ -186,7 +186,7 @@ def spaces_arg(space: str) -> list[str]:
 
 def queries_and_qrels(source: Path, split: str | None, number_by_order: bool = False):
     """Queries (and judgments, if any) from a collection directory or a queries file."""
-    from ..irdata import read_collection, read_smart, read_texts
+    from ..text.collections import read_collection, read_smart, read_texts
 
     if source.is_dir():
         coll = read_collection(source)

@@ -16,7 +16,7 @@ from ._common import INDEX_HELP, ProgressOpt, SplitOpt, app, err, friendly, out,
 
 
 def _qrels(path: Path, split: Optional[str]):
-    from ..irdata import read_qrels
+    from ..text.collections import read_qrels
 
     if path.is_dir():
         _, qrels = queries_and_qrels(path, split)
@@ -73,7 +73,7 @@ def evaluate_cmd(
 ) -> None:
     """Metrics of one or more runs, with a paired randomisation test of each against the first."""
     from ..evaluation import evaluate, paired_randomization_test
-    from ..irdata import read_run
+    from ..text.collections import read_run
 
     names = [m.strip() for m in measures.split(",") if m.strip()]
     if not names:
@@ -138,7 +138,7 @@ def tune_cmd(
         pipeline_grid,
         score_grid,
     )
-    from ..irdata import read_collection, write_run
+    from ..text.collections import read_collection, write_run
     from ..ranking import Ranker
 
     run = renamed("--run", run, "--output", output)

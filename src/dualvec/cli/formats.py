@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..corpus import TOKENIZER_PRESETS
+from ..text.tokenize import TOKENIZER_PRESETS
 from ..errors import DualvecError
 from ..formats import FORMATS, export_model, get_format, import_model
 from ..model import OUT_HS_LINEARISED

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..errors import DualvecError
 from ..formats import FORMATS, detect_format, import_model
 from ..model import SPACES, DualVectors
-from ..trainer import train
+from ..training.word2vec import train
 from ..training import TrainingParams
 from ._common import (
     MODEL_HELP,
@@ -80,7 +80,7 @@ def train_cmd(
                    min_alpha=min_alpha, seed=seed)
     if workers is not None:
         options["workers"] = workers
-    from ..irdata import collection_kind
+    from ..text.collections import collection_kind
     from ..store import check_model_target
 
     check_model_target(output)  # before training: a directory that is not a model is refused untouched

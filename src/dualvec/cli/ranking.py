@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..corpus import TOKENIZER_PRESETS
+from ..text.tokenize import TOKENIZER_PRESETS
 from ..errors import DualvecError
 from ..model import parse_space
 from ..ranking.in_domain import IN_DOMAIN_BY_DEFAULT, IN_DOMAIN_OPTIONS
@@ -96,7 +96,7 @@ def index_cmd(
 
     With MODEL, an in-domain model trained on the collection is kept beside it (--no-in-domain:
     not); without MODEL, the in-domain model is the index's only model."""
-    from ..irdata import read_collection
+    from ..text.collections import read_collection
     from ..ranking import RM3, Expansion, Ranker
     from ..ranking.in_domain import IN_DOMAIN, MIN_TOKENS, count_tokens, train_in_domain
     from ..ranking.local import LocalEmbedding
@@ -154,7 +154,7 @@ SNIPPET_CHARS = 160
 
 def _document_cell(ranker, doc: str) -> str:
     """A result's id, then its title (bold) and the start of its text, where the index keeps the texts."""
-    from ..irdata import split_title
+    from ..text.collections import split_title
 
     cell = escape(printable(doc))
     if ranker.texts is None:
@@ -266,7 +266,7 @@ def rerank_cmd(
     tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec-rerank",
 ) -> None:
     """Re-order another engine's run (Anserini, Elasticsearch, bm25s) by the DESM mixture."""
-    from ..irdata import read_collection, read_run, write_run
+    from ..text.collections import read_collection, read_run, write_run
     from ..scale import CentroidIndex
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
@@ -341,7 +341,7 @@ def rank_cmd(
     progress: ProgressOpt = None,
 ) -> None:
     """Rank a file of queries into a TREC run file."""
-    from ..irdata import write_run
+    from ..text.collections import write_run
     from ..ranking import Ranker
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..trainer import train
+from ..training.word2vec import train
 from ._common import TRAIN, ProgressOpt, app, count_option, err, friendly, open_model, out, say_if_compiling
 from .model import _neighbour_table
 
@@ -62,7 +62,7 @@ def demo_cmd(
 
         sock = listening_socket("127.0.0.1", port)
     if corpus is None:
-        from ..datasets import stdlib_docs
+        from ..text.datasets import stdlib_docs
 
         err.print("corpus: docstrings and comments of the installed Python standard library")
         source = list(stdlib_docs())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DualvecError
-from ..irdata import Qrels, Run
+from ..text.collections import Qrels, Run
 
 DEFAULT_MEASURES = ("nDCG@1", "nDCG@3", "nDCG@10", "AP", "RR@10", "R@100")
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DualvecError
-from ..irdata import Qrels
+from ..text.collections import Qrels
 from ..progress import Progress, wants_progress
 from ..ranking.features import QueryFeatures, learning_data
 from ..ranking.learned import make_learner

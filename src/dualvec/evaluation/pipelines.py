@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DualvecError
-from ..irdata import Qrels
+from ..text.collections import Qrels
 from ..progress import Progress, wants_progress
 from ..ranking import RM3, Expansion, Ranker
 from .ir import evaluate

@@ -33,7 +33,7 @@ from ..errors import DualvecError
 from .fasttext_kernels import word_vectors
 from ..model import OUT_NEGATIVE_SAMPLING, DualVectors
 from ..training import TrainingParams
-from ..vocab import Vocabulary
+from ..text.vocab import Vocabulary
 from .word2vec import read_word2vec_file
 
 MAGIC = 793712314

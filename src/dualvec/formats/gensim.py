@@ -47,7 +47,7 @@ from ..errors import DualvecError
 from ..model import OUT_IMPORTED, OUT_NEGATIVE_SAMPLING, DualVectors, hs_linearised_out
 from ..store import check_huffman, load_array
 from ..training import TrainingParams
-from ..vocab import HuffmanTree, Vocabulary
+from ..text.vocab import HuffmanTree, Vocabulary
 
 
 class GensimObject:

@@ -23,7 +23,7 @@ import numpy as np
 from ..atomic import write_file_atomic
 from ..errors import DualvecError
 from ..model import OUT_IMPORTED, DualVectors
-from ..vocab import Vocabulary
+from ..text.vocab import Vocabulary
 
 _READ = 1 << 20
 #: The longest word, in UTF-8 bytes, the writer writes and the readers read (gensim has no bound;

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..corpus import Tokenizer, default_tokenizer
+from ..text.tokenize import Tokenizer, default_tokenizer
 from ..errors import DualvecError
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..corpus import Tokenizer
+from ..text.tokenize import Tokenizer
 from ..errors import DualvecError
 from ..atomic import inside_dir, read_header, safe_name
 from ..model import DualVectors, load, parse_space
@@ -45,7 +45,7 @@ MIN_TOKENS = 20_000
 
 
 def count_tokens(texts: Iterable[str], tokenizer: Tokenizer | None = None) -> int:
-    from ..corpus import default_tokenizer
+    from ..text.tokenize import default_tokenizer
 
     tok = tokenizer or default_tokenizer()
     return sum(len(tok(t)) for t in texts)
@@ -68,7 +68,7 @@ def train_in_domain(texts: Iterable[str], *, tokenizer: Tokenizer | None = None,
     ``options`` override :data:`IN_DOMAIN_OPTIONS` (gensim's names: ``vector_size``,
     ``epochs``, ``min_count``, ...).
     """
-    from ..trainer import train
+    from ..training.word2vec import train
 
     texts = [t for t in texts if isinstance(t, str) and t.strip()]
     if not texts:

@@ -108,7 +108,7 @@ class LocalEmbedding:
     # -- 3: the local model -------------------------------------------------------------
 
     def local_model(self, index: StageIndex, texts: list[str]) -> DualVectors:
-        from ..trainer import train, train_more
+        from ..training.word2vec import train, train_more
 
         general = index.model
         if self.start == "general":

@@ -8,7 +8,7 @@
 :func:`iter_chunks` yields lists of ``(id, text)`` of ``chunk_size`` documents (the last may be
 shorter), always in the file's order, so chunk i is the same documents however the chunks are
 later processed. A directory is read file by file in sorted order; a BEIR directory, its
-``corpus.jsonl`` only. The readers are :func:`dualvec.irdata.iter_documents`, which training on a
+``corpus.jsonl`` only. The readers are :func:`dualvec.text.collections.iter_documents`, which training on a
 collection reads too.
 """
 
@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 
 from ..errors import DualvecError
-from ..irdata import ID_KEYS, TEXT_KEYS, iter_documents  # noqa: F401  (the readers live in irdata, shared with training)
+from ..text.collections import ID_KEYS, TEXT_KEYS, iter_documents  # noqa: F401  (the readers live in text.collections, shared with training)
 
 
 def iter_chunks(path: str | os.PathLike, chunk_size: int) -> Iterator[list[tuple[str, str]]]:

@@ -364,7 +364,7 @@ class Explorer:
 
 
 def _default_tokenizer():
-    from ..corpus import default_tokenizer
+    from ..text.tokenize import default_tokenizer
 
     return default_tokenizer()
 

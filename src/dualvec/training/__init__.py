@@ -1,15 +1,26 @@
-"""Training on arrays: options, the starting vocabulary and weights, the
-tables every trainer reads, and the trainers themselves (chosen by name).
+"""Training: options, the starting vocabulary and weights, the tables every
+trainer reads, the kernels and the backends that run them (chosen by name),
+and, one layer up, the objectives that turn a corpus into a model.
 
-Nothing here knows about string-keyed vectors; :mod:`dualvec.trainer` wraps
-a run into a :class:`~dualvec.model.DualVectors`.
+The package spans two layers (tests/test_layers.py):
+
+* below the model, on arrays only: :mod:`.options`, :mod:`.state`,
+  :mod:`.tables`, :mod:`.kernels`, :mod:`.backends`, :mod:`.numba_driver`
+  and :mod:`.driver` (the thread driver any objective's kernels run on);
+* above the model, one module per objective: :mod:`.word2vec`
+  (:func:`~dualvec.training.word2vec.train`, ``train_more``), and a second
+  objective as its sibling (``contrastive``), sharing the text layer's scan and
+  encoding (:mod:`dualvec.text`), the thread driver and the progress reporting.
+
+This ``__init__`` imports only the lower part, so the model can import
+options from here; import an objective from its own module.
 """
 
 from __future__ import annotations
 
-from ..encoded import EncodedCorpus
 from ..progress import Progress
-from ..vocab import HuffmanTree, Vocabulary
+from ..text.encoded import EncodedCorpus
+from ..text.vocab import HuffmanTree, Vocabulary
 from .backends import BACKENDS, get_backend
 from .options import EpochStats, TrainingParams, Weights
 from .state import grow_weights, init_rows, init_weights, select_vocabulary

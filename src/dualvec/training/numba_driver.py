@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from ..encoded import EncodedCorpus
 from ..errors import DualvecError
+from ..text.encoded import EncodedCorpus
 from ..progress import Progress
 from .kernels import CBOW_GROUP, kernels_for
 from .options import EpochStats, TrainingParams, Weights

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..encoded import ScannedCorpus
 from ..errors import DualvecError
-from ..vocab import Vocabulary
+from ..text.encoded import ScannedCorpus
+from ..text.vocab import Vocabulary
 from .options import TrainingParams, Weights
 
 

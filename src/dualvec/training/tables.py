@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..vocab import HuffmanTree, Vocabulary
+from ..text.vocab import HuffmanTree, Vocabulary
 from .kernels import sigmoid_tables
 from .options import TrainingParams
 

@@ -1,0 +1,241 @@
+"""Tokenisation: text -> tokens, the second step of the text layer (:mod:`dualvec.text`).
+
+:class:`RegexTokenizer` lowercases and returns every match of its pattern;
+:func:`check_pattern` vets patterns (those from files above all).
+:func:`iter_sentences` turns a corpus (:mod:`.sources`) into token lists.
+Lines longer than ``max_sentence_length`` tokens are cut into pieces of that
+length, so text8-style files that are one huge line train like word2vec.c
+trains them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..errors import DualvecError
+from .sources import CorpusLike, check_encoding_errors, corpus_files, iter_file_text
+
+try:  # the regular-expression parser, to vet patterns that come from files
+    import re._parser as _sre_parse  # Python >= 3.11
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+#: Default word pattern: runs of Unicode letters, digits and underscores, so that
+#: ``covid19``, ``mp3`` and gensim ``Phrases`` output (``new_york``) survive.
+DEFAULT_TOKEN_PATTERN = r"\w+"
+#: word2vec.c's and gensim ``LineSentence``'s splitting: whitespace-separated, case kept.
+WHITESPACE_TOKEN_PATTERN = r"\S+"
+#: Named tokenisers: name -> (pattern, lowercase).
+TOKENIZER_PRESETS = {"default": (DEFAULT_TOKEN_PATTERN, True), "whitespace": (WHITESPACE_TOKEN_PATTERN, False)}
+_MAX_PATTERN = 1000
+#: Lines are cut into sentences of at most this many tokens (gensim and
+#: word2vec.c use the same bound).
+MAX_SENTENCE_LENGTH = 10_000
+
+Tokenizer = Callable[[str], list[str]]
+
+
+
+_SINGLE_CHAR_OPS = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY"}
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def one_class_run(pattern: re.Pattern) -> bool:
+    """Whether ``findall(pattern)`` returns the maximal runs of one character class: the pattern
+    is a single-character item (a literal, a set, a category, ``.``) repeated one or more times,
+    greedily (``\\w+``, ``[a-z]+``, ``\\S+``, ``[^\\W\\d_]++``). ``\\w+?``, ``\\w{2,}`` or
+    anything with groups and alternatives is not. Such a pattern tokenises in time linear in the
+    text: it is the shape of both presets, and the only shape dualvec accepts from a file."""
+    try:
+        items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
+    except (re.error, RecursionError, OverflowError):
+        return False
+    if len(items) != 1:
+        return False
+    op, arg = items[0]
+    if str(op) not in ("MAX_REPEAT", "POSSESSIVE_REPEAT"):
+        return False
+    lo, hi, sub = arg
+    sub = list(sub)
+    return lo == 1 and hi is _sre_parse.MAXREPEAT and len(sub) == 1 and str(sub[0][0]) in _SINGLE_CHAR_OPS
+
+
+def check_pattern(pattern: object, from_file: bool = False) -> re.Pattern:
+    """Compile a token pattern, refusing ones that could hang on adversarial text.
+
+    Everywhere: a repeat whose body holds another quantifier or an alternation (``(a+)+``,
+    ``(\\w*)*``, ``(?:\\w|\\w\\w)*``, ``(?:\\w\\w?)*``) can backtrack exponentially, and a
+    backreference makes matching NP-hard, so they are refused, as are very long patterns. From a
+    file (``from_file=True``: a model's header), only a one-class run (:func:`one_class_run`,
+    ``\\w+``, ``\\S+``, ``[a-z]+``) is accepted: any other shape can cost time quadratic in a
+    line (``\\w+#`` on a long run of letters), and a file must not be able to hang a search.
+    """
+    if not isinstance(pattern, str) or not pattern or len(pattern) > _MAX_PATTERN:
+        raise DualvecError(f"the token pattern must be a regular expression of 1 to {_MAX_PATTERN} characters")
+    try:
+        compiled = re.compile(pattern)
+        parsed = _sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise DualvecError(f"the token pattern {pattern!r} is not a valid regular expression ({exc})") from None
+    if from_file:
+        if not one_class_run(compiled):
+            raise DualvecError(f"the token pattern {pattern!r} is not one dualvec accepts from a file: only one "
+                               "character class repeated (\\w+, \\S+, [a-z]+), since other shapes can take "
+                               "quadratic or exponential time on crafted text; give it with --token-pattern")
+        return compiled
+    why = _risky(parsed, False)
+    if why:
+        raise DualvecError(f"the token pattern {pattern!r} {why}, which can take exponential time; "
+                           "write it without that")
+    return compiled
+
+
+def _risky(items, inside: bool) -> str | None:
+    """Why a parsed pattern can backtrack exponentially (``None`` when it cannot): a quantifier or an
+    alternation inside a repeat, or a backreference."""
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            lo, hi, sub = arg
+            if inside and hi != lo:
+                return "nests a repeat inside a repeat"
+            repeats = hi is _sre_parse.MAXREPEAT or hi > 1
+            why = _risky(sub, inside or repeats)
+            if why:
+                return why
+        elif name == "SUBPATTERN":
+            why = _risky(arg[-1], inside)
+            if why:
+                return why
+        elif name == "BRANCH":
+            if inside:
+                return "repeats an alternation"
+            for branch in arg[1]:
+                why = _risky(branch, inside)
+                if why:
+                    return why
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            why = _risky(arg[1], inside)
+            if why:
+                return why
+        elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return "uses a backreference"
+        elif name == "ATOMIC_GROUP":
+            why = _risky(arg, inside)
+            if why:
+                return why
+    return None
+
+
+class RegexTokenizer:
+    """Lowercase the text (unless ``lowercase=False``), then return every match of ``pattern``.
+
+    The default pattern keeps runs of Unicode letters, digits and underscores,
+    so ``"Café-au-lait, 2019 new_york"`` becomes ``["café", "au", "lait",
+    "2019", "new_york"]``. :meth:`whitespace` is word2vec.c's splitting; use
+    ``pattern=r"[a-z]+"`` for the classic text8 tokenisation.
+    """
+
+    def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, lowercase: bool = True):
+        self.pattern = pattern
+        self.lowercase = bool(lowercase)
+        self.regex = check_pattern(pattern)
+        self._findall = self.regex.findall
+
+    @classmethod
+    def from_file(cls, pattern: object, lowercase: bool) -> RegexTokenizer:
+        """The tokeniser a file (a model's header) describes: only a one-class pattern
+        (:func:`check_pattern` with ``from_file=True``), so a file cannot hang dualvec."""
+        check_pattern(pattern, from_file=True)
+        return cls(pattern, lowercase)  # type: ignore[arg-type]
+
+    @classmethod
+    def preset(cls, name: str) -> RegexTokenizer:
+        """A named tokeniser: ``"default"`` or ``"whitespace"`` (word2vec.c: split on whitespace, keep case)."""
+        if name not in TOKENIZER_PRESETS:
+            raise DualvecError(f"unknown tokenizer {name!r}; use one of {', '.join(TOKENIZER_PRESETS)}")
+        pattern, lowercase = TOKENIZER_PRESETS[name]
+        return cls(pattern, lowercase)
+
+    @classmethod
+    def whitespace(cls) -> RegexTokenizer:
+        return cls.preset("whitespace")
+
+    def __call__(self, text: str) -> list[str]:
+        return self._findall(text.lower() if self.lowercase else text)
+
+    def __repr__(self) -> str:
+        return f"RegexTokenizer(pattern={self.pattern!r}, lowercase={self.lowercase})"
+
+
+def default_tokenizer() -> RegexTokenizer:
+    """The tokeniser used when none is given: lowercase runs of letters, digits and underscores."""
+    return RegexTokenizer()
+
+
+def _cut(tokens: list[str], max_len: int) -> Iterator[list[str]]:
+    for start in range(0, len(tokens), max_len):
+        yield tokens[start : start + max_len]
+
+
+def iter_file_sentences(
+    path: Path,
+    tokenizer: Tokenizer,
+    max_sentence_length: int = MAX_SENTENCE_LENGTH,
+    encoding_errors: str = "strict",
+) -> Iterator[list[str]]:
+    """Yield the token lists of one file, line by line, in bounded memory."""
+    pending: list[str] = []  # tokens of the line not yet ended
+    for text, closes in iter_file_text(path, encoding_errors):
+        lines = text.split("\n")
+        last = lines.pop()  # the part after the last newline: its line goes on unless ``closes``
+        for line in lines:
+            pending.extend(tokenizer(line))
+            if pending:
+                yield from _cut(pending, max_sentence_length)
+            pending = []
+        if last:
+            pending.extend(tokenizer(last))
+        full = len(pending) if closes else len(pending) - len(pending) % max_sentence_length
+        if full:
+            yield from _cut(pending[:full], max_sentence_length)
+            pending = pending[full:]
+
+
+def iter_sentences(
+    corpus: CorpusLike,
+    tokenizer: Tokenizer | None = None,
+    max_sentence_length: int = MAX_SENTENCE_LENGTH,
+    encoding_errors: str = "strict",
+) -> Iterator[list[str]]:
+    """Yield a corpus's sentences as token lists (see the module docstring)."""
+    check_encoding_errors(encoding_errors)
+    tok = tokenizer or default_tokenizer()
+    if isinstance(corpus, (str, os.PathLike)):
+        for f in corpus_files(corpus):
+            yield from iter_file_sentences(f, tok, max_sentence_length, encoding_errors)
+        return
+    if isinstance(corpus, (bytes, bytearray)):
+        raise DualvecError("corpus must be a path or an iterable of token lists or strings, not bytes")
+    try:
+        items = iter(corpus)
+    except TypeError:
+        raise DualvecError(
+            f"corpus must be a path or an iterable of token lists or strings, not {type(corpus).__name__}"
+        ) from None
+    for n, item in enumerate(items):
+        if isinstance(item, str):
+            tokens = tok(item)
+        elif isinstance(item, (list, tuple)):
+            tokens = list(item)
+            if tokens and not all(isinstance(t, str) for t in tokens):
+                raise DualvecError(f"corpus sentence {n} holds a token that is not a string")
+        else:
+            raise DualvecError(
+                f"corpus sentence {n} is a {type(item).__name__}; expected a list of tokens or a string"
+            )
+        if tokens:
+            yield from _cut(tokens, max_sentence_length)
