@@ -57,9 +57,9 @@ def test_python_m_dualvec_trains_and_says_where_the_time_went(corpus_file, tmp_p
 
 
 def test_neighbors_info_similarity(model_dir):
-    r = runner.invoke(app, ["neighbors", str(model_dir), "t0a", "--space", "in-out", "--topn", "3"])
+    r = runner.invoke(app, ["neighbors", str(model_dir), "t0a", "--space", "in-out", "--topn", "3", "--format", "table"])
     assert r.exit_code == 0 and "IN-OUT" in r.output and "t0b" in r.output
-    r = runner.invoke(app, ["neighbors", str(model_dir), "g0m0", "--space", "all", "--topn", "2"])
+    r = runner.invoke(app, ["neighbors", str(model_dir), "g0m0", "--space", "all", "--topn", "2", "--format", "table"])
     assert r.exit_code == 0 and all(s in r.output for s in ("IN-IN", "IN-OUT", "OUT-IN", "OUT-OUT"))
     r = runner.invoke(app, ["info", str(model_dir)])
     assert r.exit_code == 0 and "negative-sampling" in r.output and "epoch 4" in r.output

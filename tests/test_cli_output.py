@@ -60,7 +60,8 @@ def test_tune_warns_when_few_judged_documents_are_indexed(ranked, tmp_path):
 
 def test_search_shows_titles_and_snippets(ranked):
     idx, _, truth = ranked
-    r = CliRunner(env={"COLUMNS": "160"}).invoke(app, ["search", str(idx), truth["words"][0][0], "-k", "2"])
+    r = CliRunner(env={"COLUMNS": "160"}).invoke(app, ["search", str(idx), truth["words"][0][0], "-k", "2",
+                                                       "--format", "table"])
     assert r.exit_code == 0, r.output
     assert "about0  Topic 0 paper." in r.output  # id, then the title the collection gave it
     assert " ".join(truth["words"][0][:4]) in r.output  # then the start of its text
@@ -82,7 +83,7 @@ def test_tune_pipeline_names_are_whole_at_120_columns(ranked):
 
     idx, coll, _ = ranked
     r = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["tune", str(idx), str(coll), "--mode", "full",
-                                                       "--learner", "none", "--no-progress"])
+                                                       "--learner", "none", "--no-progress", "--format", "table"])
     assert r.exit_code == 0, r.output
     assert "…" not in r.output and max(len(line) for line in r.output.splitlines()) <= 120
     rows = [line.split("│")[0].strip() for line in r.output.splitlines() if "│" in line][1:]
@@ -118,7 +119,7 @@ def test_tune_progress_moves_per_query(ranked, monkeypatch):
 
 def test_neighbors_large_k_and_one_space_files(ranked, tmp_path):
     model = ranked[0].parent / "model"
-    r = runner.invoke(app, ["neighbors", str(model), ranked[2]["names"][0], "--topn", "100000"])
+    r = runner.invoke(app, ["neighbors", str(model), ranked[2]["names"][0], "--topn", "100000", "--format", "table"])
     assert r.exit_code == 0
     rows = [line for line in r.output.splitlines() if line.startswith("│")]
     import dualvec
@@ -128,11 +129,12 @@ def test_neighbors_large_k_and_one_space_files(ranked, tmp_path):
     for space in ("in", "out"):
         target = tmp_path / f"{space}.txt"
         assert runner.invoke(app, ["export", str(model), "-o", str(target), "--space", space]).exit_code == 0
-        r = runner.invoke(app, ["neighbors", str(target), ranked[2]["names"][0], "--space", "all", "-k", "3"])
+        r = runner.invoke(app, ["neighbors", str(target), ranked[2]["names"][0], "--space", "all", "-k", "3",
+                                "--format", "table"])
         assert r.exit_code == 0, r.output
         assert "holds one space" in " ".join(r.output.split()) and "IN-IN" in r.output and "IN-OUT" not in r.output
         r = runner.invoke(app, ["similarity", str(target), ranked[2]["names"][0], ranked[2]["names"][1]])
-        assert r.exit_code == 0 and re.search(r"^in-in\s+-?[\d.]+$", r.output, re.M) and "out-" not in r.output
+        assert r.exit_code == 0 and re.search(r"^in-in\t.*\t-?[\d.]+$", r.output, re.M) and "out-" not in r.output
 
 
 def test_demo_and_train_say_when_the_kernels_compile(tmp_path, monkeypatch):

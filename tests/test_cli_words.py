@@ -78,15 +78,15 @@ def test_analogy_command_and_neighbors_positive_negative(trained):
     model, path, truth = trained
     a, b, c = truth["groups"][0][0], truth["contexts"][1][0], truth["contexts"][0][0]
     expected = [w for w, _ in model.most_similar([a, b], [c], space="in-in", topn=3)]
-    r = runner.invoke(app, ["analogy", str(path), a, b, c, "-k", "3"])
+    r = runner.invoke(app, ["analogy", str(path), a, b, c, "-k", "3", "--format", "table"])
     assert r.exit_code == 0, r.output
     assert f"neighbours of '{a}' + '{b}' - '{c}'" in " ".join(r.output.split())
     assert [line.split("│")[2].split()[0] for line in r.output.splitlines() if line.startswith("│")] == expected
     r2 = runner.invoke(app, ["neighbors", str(path), "--plus", a, "--plus", b, "--minus", c,
-                             "--space", "in-in", "--topn", "3"])
+                             "--space", "in-in", "--topn", "3", "--format", "table"])
     assert r2.exit_code == 0 and r2.output == r.output
     cosmul = [w for w, _ in model.most_similar_cosmul([a, b], [c], topn=3)]
-    r = runner.invoke(app, ["analogy", str(path), a, b, c, "-k", "3", "--cosmul"])
+    r = runner.invoke(app, ["analogy", str(path), a, b, c, "-k", "3", "--cosmul", "--format", "table"])
     assert r.exit_code == 0 and "3CosMul" in r.output
     assert [line.split("│")[2].split()[0] for line in r.output.splitlines() if line.startswith("│")] == cosmul
     r = runner.invoke(app, ["analogy", str(path), a, b, "nosuchword"])
@@ -96,7 +96,7 @@ def test_analogy_command_and_neighbors_positive_negative(trained):
 def test_neighbors_shows_counts(trained):
     model, path, truth = trained
     word = truth["pairs"][0][0]
-    r = runner.invoke(app, ["neighbors", str(path), word, "-k", "3"])
+    r = runner.invoke(app, ["neighbors", str(path), word, "-k", "3", "--format", "table"])
     assert r.exit_code == 0
     count = int(model.vocab.counts[model.vocab.index[word]])
     assert f"({count:,} occurrences)" in " ".join(r.output.split())
@@ -123,7 +123,11 @@ def test_evaluate_words(trained, tmp_path):
     for s in dualvec.SPACES:
         assert f"{word_similarity(model, pairs, space=s).spearman:.4f}" in r.output
         assert f"{analogy_accuracy(model, questions, space=s).accuracy:.4f}" in r.output
-    assert "12 / 1" in r.output and "13 / 1" in r.output and "groups" in r.output
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    assert rows[0][-3:] == ["evaluated", "unknown word", "outside 300,000 most frequent"]
+    assert rows[1][:3] == ["pairs.tsv", "", "Spearman rho"] and rows[1][-3:] == ["12", "1", ""]
+    assert rows[2][:3] == ["questions.txt", "", "accuracy"] and rows[2][-3:] == ["13", "1", "0"]
+    assert rows[3][:2] == ["questions.txt", "groups"]
     r = runner.invoke(app, ["evaluate-words", str(path), "--pairs", str(pairs), "--space", "in-out"])
     assert r.exit_code == 0 and "IN-OUT" in r.output and "IN-IN" not in r.output
     r = runner.invoke(app, ["evaluate-words", str(path)])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from ..text.tokenize import TOKENIZER_PRESETS, RegexTokenizer
 from ..errors import DualvecError
@@ -171,8 +175,49 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     err.print(f"[yellow]warning:[/] {escape(printable(str(message)))}", highlight=False, soft_wrap=True)
 
 
-def open_model(path: Path) -> DualVectors:
-    """Any model dualvec reads: its own directory, gensim, fastText, word2vec.c files."""
+def index_kind(path: Path) -> str | None:
+    """``"ranker"`` (dualvec index), ``"centroids"`` (dualvec index --engine) or ``None`` (not an index),
+    from the directory's bounded header alone."""
+    from ..atomic import read_header
+    from ..ranking.ranker import INDEX_FORMAT, INDEX_HEADER
+    from ..scale.index import FORMAT as CENTROIDS_FORMAT
+    from ..scale.index import MANIFEST
+
+    if not path.is_dir():
+        return None
+    if ((read_header(path / INDEX_HEADER, path) or {}).get("format")) == INDEX_FORMAT:
+        return "ranker"
+    if ((read_header(path / MANIFEST, path) or {}).get("format")) == CENTROIDS_FORMAT:
+        return "centroids"
+    return None
+
+
+def index_model_dir(path: Path, kind: str) -> Path:
+    """The model directory inside an index (a ranker index's current generation holds it)."""
+    from ..atomic import read_header, safe_name
+    from ..ranking.ranker import INDEX_HEADER
+
+    if kind == "centroids":
+        return path / "model"
+    data = (read_header(path / INDEX_HEADER, path) or {}).get("data")
+    return path / data / "model" if safe_name(data) else path / "model"
+
+
+def refuse_index(path: Path, hint: str | None = None) -> None:
+    """Where a model is wanted, an index is refused with what to pass instead (``hint``, or the model
+    inside it)."""
+    kind = index_kind(Path(path))
+    if kind is not None:
+        inner = index_model_dir(Path(path), kind)
+        raise DualvecError(f"{path} is a dualvec index, not a model: "
+                           + (hint or f"pass a model, such as the index's own, {inner}")
+                           + f" ('dualvec info {path}' describes the index)")
+
+
+def open_model(path: Path, hint: str | None = None) -> DualVectors:
+    """Any model dualvec reads: its own directory, gensim, fastText, word2vec.c files (an index is
+    refused, see :func:`refuse_index`)."""
+    refuse_index(path, hint)
     return import_model(path)
 
 
@@ -184,12 +229,39 @@ def spaces_arg(space: str) -> list[str]:
     return [space]
 
 
-def queries_and_qrels(source: Path, split: str | None, number_by_order: bool = False):
-    """Queries (and judgments, if any) from a collection directory or a queries file."""
+#: Below this share of matching document ids, a collection is not the one an index was built from.
+MIN_SHARED_DOCS = 0.5
+
+
+def check_same_documents(collection_ids, indexed_ids, collection: str, index: str) -> None:
+    """Refuse a collection whose documents are not an index's (fewer than :data:`MIN_SHARED_DOCS` of the
+    smaller of the two share an id): its queries would be ranked against another collection's documents.
+    Warn when some, but most, differ."""
+    import warnings
+
+    indexed = indexed_ids if isinstance(indexed_ids, (set, frozenset, dict)) else set(indexed_ids)
+    ids = set(collection_ids)
+    shared = sum(1 for d in ids if d in indexed)
+    smaller = min(len(ids), len(indexed))
+    if smaller and shared < MIN_SHARED_DOCS * smaller:
+        raise DualvecError(f"{collection} is not the collection {index} was built from: {shared:,} of its "
+                           f"{len(ids):,} document ids are among the index's {len(indexed):,}; rank a "
+                           "collection's queries against its own index")
+    if shared < smaller:
+        warnings.warn(f"{smaller - shared:,} document ids of {collection} are not in {index} (or the other way "
+                      "round): was it built from another version of the collection?", stacklevel=1)
+
+
+def queries_and_qrels(source: Path, split: str | None, number_by_order: bool = False, *, indexed=None,
+                      index: str = "the index"):
+    """Queries (and judgments, if any) from a collection directory or a queries file. ``indexed``: the
+    document ids of the index they are for, which a collection directory's must match."""
     from ..text.collections import read_collection, read_smart, read_texts
 
     if source.is_dir():
         coll = read_collection(source)
+        if indexed is not None:
+            check_same_documents(coll.docs, indexed, str(source), index)
         if split is None:
             split = "test" if "test" in coll.qrels else next(iter(coll.qrels), None)
         if split is None:
@@ -210,3 +282,143 @@ def say_if_compiling(vector_size: int, sg: bool, batch: bool, progress: bool | N
 
     if wants_progress(progress) and not kernels_cached(vector_size, sg=sg, batch=batch):
         err.print("compiling the training kernels (first run only, ~10 s)")
+
+
+# -- tables: one helper for every command that prints one ------------------------------------------------
+
+#: The forms a table is printed in (``--format``); help and error messages are built from this table.
+OUTPUT_FORMATS = {
+    "table": "aligned columns for reading",
+    "tsv": "tab-separated: a header line, then one line per row",
+    "json": "one JSON object per table (title, columns, rows, notes; one per line when several)",
+}
+OutputFormatOpt = Annotated[Optional[str], typer.Option("--format", help=(
+    "Output: " + "; ".join(f"{k} ({v})" for k, v in OUTPUT_FORMATS.items())
+    + ". Default: table in a terminal, tsv when stdout is a pipe or a file."))]
+
+
+def output_format(name: str | None) -> str:
+    """The format ``--format`` names, checked; ``None``: a table in a terminal, tsv for a pipe or a file."""
+    if name is None:
+        return "table" if out.is_terminal else "tsv"
+    if name not in OUTPUT_FORMATS:
+        raise DualvecError(f"unknown --format {name!r}: use one of {', '.join(OUTPUT_FORMATS)}")
+    return name
+
+
+@dataclasses.dataclass(frozen=True)
+class Col:
+    """A column of a printed table: text, or a number shown with ``digits`` decimals (JSON keeps every
+    digit). Numbers are never wrapped or cut, at any width; text folds."""
+
+    name: str
+    digits: int | None = None  # a float with this many decimals; None: not a float
+    integer: bool = False  # a count (thousands separated in a table)
+
+    def cell(self, value, tsv: bool = False) -> str:
+        if value is None:
+            return "" if tsv else "-"
+        if self.integer:
+            return str(int(value)) if tsv else f"{int(value):,}"
+        if self.digits is not None:
+            return f"{float(value):.{self.digits}f}"
+        return printable(value) if tsv else escape(printable(value))
+
+    @property
+    def numeric(self) -> bool:
+        return self.integer or self.digits is not None
+
+
+def json_value(value):
+    """A value as JSON holds it (numpy numbers as Python ones)."""
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def print_rich(table) -> None:
+    """A rich table on stdout, never cutting a cell: where the screen is too narrow for its numbers (and
+    its text's longest words) the lines are left long (the terminal wraps them) rather than cropped."""
+    from rich.measure import Measurement
+    from rich.segment import Segments
+
+    needed = Measurement.get(out, out.options.update_width(1 << 16), table).minimum
+    width = max(out.width, needed)
+    out.print(Segments(out.render(table, out.options.update_width(width))), crop=False)
+
+
+class Report:
+    """What a command prints: tables (and the notes beside them) in the ``--format`` chosen.
+
+    ``table``: rich tables (numbers whole, text folded), notes as lines under them. ``tsv``: for each
+    table a header line (once per command for the same columns) and one line per row; titles and notes
+    go to stderr, so stdout holds rows alone. ``json``: one object per table, with its notes, written at
+    :meth:`flush` (one per line when there are several).
+    """
+
+    def __init__(self, fmt: str | None):
+        self.format = output_format(fmt)
+        self._headers: set[tuple[str, ...]] = set()
+        self._pending: list[dict] = []
+        self._notes: list[str] = []
+
+    def table(self, columns: list[Col], rows, title: str = "", *, caption: str = "", rich_table=None) -> None:
+        """Print rows (sequences of values, one per column). ``rich_table``: a table built for the
+        terminal instead of the plain one (the same data, laid out otherwise)."""
+        rows = [list(r) for r in rows]
+        if self.format == "json":
+            self._pending.append({"title": title, "columns": [c.name for c in columns],
+                                  "rows": [{c.name: json_value(v) for c, v in zip(columns, r)} for r in rows],
+                                  **({"caption": caption} if caption else {})})
+            return
+        if self.format == "tsv":
+            if title:
+                err.print(escape(printable(title)), highlight=False, soft_wrap=True)
+            header = tuple(c.name for c in columns)
+            if header not in self._headers:
+                self._headers.add(header)
+                print("\t".join(printable(h) for h in header), flush=False)
+            for r in rows:
+                print("\t".join(c.cell(v, tsv=True) for c, v in zip(columns, r)))
+            sys.stdout.flush()
+            if caption:
+                err.print(escape(printable(caption)), highlight=False, soft_wrap=True)
+            return
+        if rich_table is None:
+            rich_table = Table(title=escape(printable(title)) if title else None,
+                               caption=escape(printable(caption)) if caption else None)
+            for i, c in enumerate(columns):
+                rich_table.add_column(escape(c.name), **number_column(c.name, [c.cell(r[i]) for r in rows])
+                                      if c.numeric else {"overflow": "fold"})
+            for r in rows:
+                rich_table.add_row(*(c.cell(v) for c, v in zip(columns, r)))
+        print_rich(rich_table)
+
+    def note(self, text: str) -> None:
+        """A line of result beside the tables (a choice, a total): under them in a table, on stderr
+        with tsv, in the JSON object's ``notes``."""
+        if self.format == "json":
+            self._notes.append(text)
+        elif self.format == "tsv":
+            err.print(escape(printable(text)), highlight=False, soft_wrap=True)
+        else:
+            out.print(escape(printable(text)), highlight=False, soft_wrap=True)
+
+    def flush(self) -> None:
+        """Write what JSON output holds (the notes go with the last table)."""
+        if self.format != "json" or not (self._pending or self._notes):
+            return
+        if not self._pending:
+            self._pending.append({"title": "", "columns": [], "rows": []})
+        self._pending[-1]["notes"] = self._pending[-1].get("notes", []) + self._notes
+        for obj in self._pending:
+            print(json.dumps(obj, ensure_ascii=False, allow_nan=True))
+        sys.stdout.flush()
+        self._pending, self._notes = [], []
+
+
+def number_column(header: str, cells) -> dict:
+    """rich column settings for numbers: right-aligned, never wrapped, never narrower than they (or the
+    header) are."""
+    return {"justify": "right", "no_wrap": True, "min_width": max([len(header)] + [len(c) for c in cells])}
+

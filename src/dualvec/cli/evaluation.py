@@ -12,7 +12,20 @@ from rich.table import Table
 
 from ..errors import DualvecError
 from ..evaluation.ir import DEFAULT_MEASURES
-from ._common import INDEX_HELP, ProgressOpt, SplitOpt, app, err, friendly, out, queries_and_qrels, renamed
+from ._common import (
+    INDEX_HELP,
+    Col,
+    OutputFormatOpt,
+    ProgressOpt,
+    Report,
+    SplitOpt,
+    number_column,
+    app,
+    err,
+    friendly,
+    queries_and_qrels,
+    renamed,
+)
 
 
 def _qrels(path: Path, split: Optional[str]):
@@ -70,11 +83,13 @@ def evaluate_cmd(
                                                                   "handled) or a TREC/BEIR qrels file.")],
     split: SplitOpt = None,
     measures: Annotated[str, typer.Option(help="Comma-separated ir-measures names.")] = ",".join(DEFAULT_MEASURES),
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Metrics of one or more runs, with a paired randomisation test of each against the first."""
     from ..evaluation import evaluate, paired_randomization_test
     from ..text.collections import read_run
 
+    report = Report(fmt)
     names = [m.strip() for m in measures.split(",") if m.strip()]
     if not names:
         raise DualvecError("--measures names no measure (e.g. nDCG@10,AP)")
@@ -83,20 +98,20 @@ def evaluate_cmd(
     for p, run in zip(run_paths, runs):
         check_run(run, qrels, str(p), str(qrels_path))
     results = [evaluate(run, qrels, names) for run in runs]
-    table = Table(title=f"{len(next(iter(results[0].per_query.values()))):,} judged queries")
-    table.add_column("run")
+    columns = [Col("run")]
     for m in names:
-        table.add_column(m, justify="right")
+        columns += [Col(m, digits=4), Col(f"p {m}", digits=3)]
+    rows = []
     for p, res in zip(run_paths, results):
-        cells = []
+        row: list = [p.name]
         for m in names:
-            cell = f"{res.aggregate[m]:.4f}"
-            if res is not results[0]:
-                pval = paired_randomization_test(res.per_query[m], results[0].per_query[m])
-                cell += f" (p={pval:.3f})"
-            cells.append(cell)
-        table.add_row(p.name, *cells)
-    out.print(table)
+            base = res is results[0]
+            row += [res.aggregate[m],
+                    None if base else paired_randomization_test(res.per_query[m], results[0].per_query[m])]
+        rows.append(row)
+    report.table(columns, rows, f"{len(next(iter(results[0].per_query.values()))):,} judged queries",
+                 caption=f"p: paired randomisation test against {run_paths[0].name}" if len(runs) > 1 else "")
+    report.flush()
 
 
 @app.command("tune")
@@ -121,12 +136,13 @@ def tune_cmd(
                                               "pays: auto (coordinate_ascent, and lightgbm where installed), "
                                               "coordinate_ascent, lightgbm, or none.")] = "auto",
     progress: ProgressOpt = None,
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Choose the pipeline (BM25, RM3, embedding expansion, the DESM mixture) and its parameters on judged queries.
 
     Without --folds: BM25's k1 and b (BM25 alone), then pipeline and alpha, on SPLIT.
     With --folds K: K-fold cross-validation over SPLIT's queries, never ranking a
-    query with a choice made on it; --run writes that run. Beside the grid, learned rankers
+    query with a choice made on it; -o/--output writes that run. Beside the grid, learned rankers
     over the BM25 and RM3 pools (--learner) compete in each fold, chosen by an inner
     cross-validation on its training queries alone; --save stores a winning one in the index.
     """
@@ -142,6 +158,7 @@ def tune_cmd(
     from ..ranking import Ranker
 
     run = renamed("--run", run, "--output", output)
+    report = Report(fmt)
     coll = read_collection(collection)
     if split is None:
         split = "test" if "test" in coll.qrels else next(iter(coll.qrels), "test")
@@ -149,13 +166,6 @@ def tune_cmd(
     ranker = Ranker.load(index_path, mmap=False)
     check_judged(qrels, ranker.doc_ids, f"{collection} ('{split}')", f"the index {index_path}")
     pipelines = pipeline_grid("in-out" if ranker.model.out_vectors is not None else "in-in")
-    # Light borders and one space between columns leave the pipeline names room at 120 columns; they
-    # wrap at their parts, never cut (rows that differ only at the end were indistinguishable).
-    table = Table(title=f"mean {measure} over {len(queries):,} '{split}' queries, by DESM weight alpha",
-                  box=box.MINIMAL_HEAVY_HEAD, show_edge=False, padding=(0, 0, 0, 1), collapse_padding=True)
-    table.add_column("pipeline", overflow="fold")
-    for a in ALPHAS:
-        table.add_column(f"{a}", justify="right")
     if folds is None:
         if run is not None:
             raise DualvecError("--output writes a cross-validated run: give --folds too")
@@ -168,25 +178,37 @@ def tune_cmd(
         cv = cross_validate_pipelines(ranker, queries, qrels, k=folds, pipelines=pipelines, mode=mode,
                                       measure=measure, progress=progress)
         grid, choice = cv.grid, cv.choices[0]
-    for name, row in iter_table(grid):
-        table.add_row(escape(_wrappable(name)), *(f"{v:.4f}" for v in row))
-    out.print(table)
-    learning = _Learning(ranker, queries, qrels, learner, mode, measure, progress)
+    title = f"mean {measure} over {len(queries):,} '{split}' queries, by DESM weight alpha"
+    rows = list(iter_table(grid))
+    columns = [Col("pipeline"), *(Col(f"{a}", digits=4) for a in ALPHAS)]
+    table = None
+    if report.format == "table":
+        # Light borders and one space between columns leave the pipeline names room at 120 columns; they
+        # wrap at their parts, never cut (rows that differ only at the end were indistinguishable).
+        table = Table(title=title, box=box.MINIMAL_HEAVY_HEAD, show_edge=False, padding=(0, 0, 0, 1),
+                      collapse_padding=True)
+        table.add_column("pipeline", overflow="fold")
+        for a in ALPHAS:
+            table.add_column(f"{a}", **number_column(f"{a}", [f"{v:.4f}" for _, r in rows for v in r]))
+        for name, row in rows:
+            table.add_row(escape(_wrappable(name)), *(f"{v:.4f}" for v in row))
+    report.table(columns, [(name, *row) for name, row in rows], title, rich_table=table)
+    learning = _Learning(ranker, queries, qrels, learner, mode, measure, progress, report)
     if folds is None:
-        out.print(f"chosen: {choice.describe()}  ({measure} {choice.score:.4f}); alpha {choice.alpha}")
+        report.note(f"chosen: {choice.describe()}  ({measure} {choice.score:.4f}); alpha {choice.alpha}")
     else:
         from ..evaluation import evaluate
 
         for f, c in enumerate(cv.choices, start=1):
-            out.print(f"fold {f}: {c.describe()}  ({measure} {c.score:.4f} on the other folds)")
+            report.note(f"fold {f}: {c.describe()}  ({measure} {c.score:.4f} on the other folds)")
         if cv.at_edge:
-            out.print(f"[yellow]at the edge of the grid (the best may lie beyond):[/] {', '.join(cv.at_edge)}")
+            report.note(f"at the edge of the grid (the best may lie beyond): {', '.join(cv.at_edge)}")
         score = evaluate(cv.run, qrels, [measure]).aggregate[measure]
         if learning.on:
-            out.print(f"cross-validated {measure} of the pipeline grid alone: {score:.4f}")
+            report.note(f"cross-validated {measure} of the pipeline grid alone: {score:.4f}")
             cv.run = learning.cross_validate(ranker, grid, folds)
             score = evaluate(cv.run, qrels, [measure]).aggregate[measure]
-        out.print(f"cross-validated {measure}: {score:.4f}")
+        report.note(f"cross-validated {measure}: {score:.4f}")
         if run is not None:
             write_run(cv.run, run, tag="dualvec-cv")
             err.print(f"wrote the cross-validated run to {run}")
@@ -202,19 +224,20 @@ def tune_cmd(
             ranker.config.learned, what = final.to_dict(), _describe_learner(final)
         ranker.save(index_path)
         err.print(f"saved {what} (k1={ranker.config.k1}, b={ranker.config.b}) into {index_path}")
+    report.flush()
 
 
 class _Learning:
     """tune's learned ranker: the features of every judged query (computed once), the
     learner-or-pipeline choice per fold, and the final decision on every query."""
 
-    def __init__(self, ranker, queries, qrels, learner: str, mode: str, measure: str, progress):
+    def __init__(self, ranker, queries, qrels, learner: str, mode: str, measure: str, progress, report: Report):
         from ..ranking.learned import LEARNERS, make_learner
 
         if learner not in ("auto", "none") and learner not in LEARNERS:
             raise DualvecError(f"unknown learner {learner!r}; use one of auto, {', '.join(LEARNERS)}, none")
         self.on = learner != "none" and mode == "rerank"
-        self.qrels, self.measure = qrels, measure
+        self.qrels, self.measure, self.report = qrels, measure, report
         if not self.on:
             return
         from ..evaluation.learning import default_learners, feature_pools
@@ -236,7 +259,7 @@ class _Learning:
         for f, c in enumerate(cv.choices, start=1):
             inner = ", ".join(f"{k} {v:.4f}" for k, v in c.inner.items())
             what = _describe_learner(c.learner) if c.learner is not None else c.description
-            out.print(f"fold {f}, chosen by inner cross-validation ({inner}): {escape(what)}")
+            self.report.note(f"fold {f}, chosen by inner cross-validation ({inner}): {what}")
         return cv.run
 
     def decide(self, grid):
@@ -249,10 +272,10 @@ class _Learning:
         scores = ", ".join(f"{k} {v:.4f}" for k, v in inner.items())
         family = best_family(inner)
         if family == "pipeline":
-            out.print(f"on every query, the pipeline grid ({scores}): keeping its choice")
+            self.report.note(f"on every query, the pipeline grid ({scores}): keeping its choice")
             return None
         learner = fit_learner(self.pools, self.qrels, grid.query_ids, self.names, self.make[family])
-        out.print(f"on every query, the learner ({scores}): {escape(_describe_learner(learner))}")
+        self.report.note(f"on every query, the learner ({scores}): {_describe_learner(learner)}")
         return learner
 
 

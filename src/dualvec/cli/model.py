@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import DualvecError
+from ..evaluation.embeddings import RESTRICT_VOCAB
 from ..formats import FORMATS, detect_format, import_model
 from ..model import SPACES, DualVectors
 from ..training.word2vec import train
@@ -18,6 +19,9 @@ from ..training import TrainingParams
 from ._common import (
     MODEL_HELP,
     TRAIN,
+    Col,
+    OutputFormatOpt,
+    Report,
     LowercaseOpt,
     ProgressOpt,
     TokenizerOpt,
@@ -26,7 +30,9 @@ from ._common import (
     count_option,
     err,
     friendly,
+    index_kind,
     make_tokenizer,
+    number_column,
     open_model,
     out,
     printable,
@@ -85,6 +91,7 @@ def train_cmd(
 
     check_model_target(output)  # before training: a directory that is not a model is refused untouched
 
+    _refuse_judgments(corpus)
     kind = collection_kind(corpus)
     if kind is not None:
         err.print(f"corpus: {kind}, training on the title and text of each document", highlight=False)
@@ -102,6 +109,19 @@ def train_cmd(
     err.print(f"read the corpus in {trained - start - train_s:.2f} s; {len(model.history)} epoch(s) in {train_s:.2f} s "
               f"({words / max(train_s, 1e-9):,.0f} words/s, last loss {model.history[-1].loss:.4f}); "
               f"saved in {saved - trained:.2f} s", soft_wrap=True)
+
+
+def _refuse_judgments(corpus: Path) -> None:
+    """Relevance judgments (a qrels file or folder, a run) are not text: training on them made a model of
+    a few dozen ids and numbers."""
+    from ..text.collections import collection_kind, judgments_kind
+
+    judged = judgments_kind(corpus)
+    if judged is None:
+        return
+    home = next((p for p in corpus.resolve().parents[:2] if collection_kind(p) is not None), None)
+    raise DualvecError(f"{corpus} holds {judged}, not text to train on"
+                       + (f": train on the collection's documents, 'dualvec train {home} -o MODEL'" if home else ""))
 
 
 def _space_label(model: DualVectors, space: str) -> str:
@@ -125,29 +145,39 @@ def _query_title(model: DualVectors, positive: list[str], negative: list[str], w
     return title
 
 
-def _neighbour_table(model: DualVectors, word, spaces: list[str], topn: int, negative=(),
-                     cosmul: bool = False) -> Table:
-    """Neighbours of ``word`` (a word, or a list of words added up, less ``negative``) in each pairing,
-    side by side, each word with its count."""
+def _show_neighbours(report: Report, model: DualVectors, word, spaces: list[str], topn: int, negative=(),
+                     cosmul: bool = False) -> None:
+    """Neighbours of ``word`` (a word, or a list of words added up, less ``negative``) in each pairing:
+    side by side in a table, each word with its count; one row per (pairing, rank) in tsv and JSON."""
     positive = [word] if isinstance(word, str) else list(word)
     negative = list(negative)
     what = "3CosMul neighbours of" if cosmul else "neighbours of"
-    table = Table(title=_query_title(model, positive, negative, what), show_lines=False)
+    measure = "3CosMul" if cosmul else "cos"
     find = model.most_similar_cosmul if cosmul else model.most_similar
     results = [find(positive, negative, space=s, topn=min(topn, len(model))) for s in spaces]
-    table.add_column("#", justify="right", style="dim")
-    for s in spaces:
-        table.add_column(_space_label(model, s), no_wrap=True)
-        table.add_column("cos" if not cosmul else "3CosMul", justify="right", style="dim")
-    if any(model.is_approximate(s) for s in spaces):
-        table.caption = ("OUT here is hierarchical softmax's linearised approximation; "
-                         "'dualvec probable' ranks by the exact HS probability")
-    for i in range(max((len(r) for r in results), default=0)):  # never a row with nothing in it
-        row = [str(i + 1)]
-        for res in results:
-            row += [_with_count(model, res[i][0]), f"{res[i][1]:.3f}"] if i < len(res) else ["", ""]
-        table.add_row(*row)
-    return table
+    query = " + ".join(positive) + "".join(f" - {w}" for w in negative)
+    caption = ("OUT here is hierarchical softmax's linearised approximation; 'dualvec probable' ranks by the "
+               "exact HS probability") if any(model.is_approximate(s) for s in spaces) else ""
+
+    def count(w: str):
+        return int(model.vocab.counts[model.vocab.index[w]]) if model.counts_known else None
+
+    columns = [Col("query"), Col("space"), Col("rank", integer=True), Col("word"), Col("count", integer=True),
+               Col(measure, digits=3)]
+    rows = [(query, s, i, w, count(w), c) for s, res in zip(spaces, results) for i, (w, c) in enumerate(res, 1)]
+    table = None
+    if report.format == "table":
+        table = Table(title=_query_title(model, positive, negative, what), caption=caption or None)
+        table.add_column("#", **number_column("#", [str(max((len(r) for r in results), default=1))]), style="dim")
+        for s, res in zip(spaces, results):
+            table.add_column(_space_label(model, s), overflow="fold")
+            table.add_column(measure, **number_column(measure, [f"{c:.3f}" for _, c in res]), style="dim")
+        for i in range(max((len(r) for r in results), default=0)):  # never a row with nothing in it
+            row = [str(i + 1)]
+            for res in results:
+                row += [_with_count(model, res[i][0]), f"{res[i][1]:.3f}"] if i < len(res) else ["", ""]
+            table.add_row(*row)
+    report.table(columns, rows, f"{what} {query}", caption=caption, rich_table=table)
 
 
 def _spaces_of(model: DualVectors, space: str) -> list[str]:
@@ -158,6 +188,9 @@ def _spaces_of(model: DualVectors, space: str) -> list[str]:
         err.print("note: this model holds one space (a word2vec file is read as IN): showing IN-IN only",
                   highlight=False)
         return ["in-in"]
+    if model.out_vectors is None and any("out" in s for s in spaces):
+        raise DualvecError(f"--space {space} needs OUT vectors, and this model holds IN vectors only (a word2vec "
+                           "file is read as IN; import it with --out-file for both): use --space in-in")
     return spaces
 
 
@@ -174,6 +207,7 @@ def neighbors_cmd(
     negative: Annotated[Optional[list[str]], typer.Option(
         "--minus", help="A word subtracted from that query (repeatable; gensim's negative; not --negative, "
                         "which is train's negative samples).")] = None,
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Nearest neighbours of WORD in any pairing of the IN and OUT spaces, with each word's count.
 
@@ -184,10 +218,12 @@ def neighbors_cmd(
         raise DualvecError("give a WORD, or --plus/--minus words")
     model = open_model(model_path)
     spaces = _spaces_of(model, space)
+    report = Report(fmt)
     for word in words or []:
-        out.print(_neighbour_table(model, word, spaces, topn))
+        _show_neighbours(report, model, word, spaces, topn)
     if positive or negative:
-        out.print(_neighbour_table(model, positive or [], spaces, topn, negative=negative or []))
+        _show_neighbours(report, model, positive or [], spaces, topn, negative=negative or [])
+    report.flush()
 
 
 @app.command("analogy")
@@ -201,12 +237,15 @@ def analogy_cmd(
     topn: Annotated[int, count_option("How many answers.")] = 10,
     cosmul: Annotated[bool, typer.Option("--cosmul/--cosadd", help="Rank by 3CosMul (Levy and Goldberg) "
                                          "instead of 3CosAdd (the summed vector).")] = False,
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Analogies: the words nearest A + B - C, so 'king woman man' answers 'C is to A as B is to ?'
     (queen); gensim's most_similar(positive=[A, B], negative=[C])."""
     model = open_model(model_path)
-    out.print(_neighbour_table(model, [word_a, word_b], _spaces_of(model, space), topn, negative=[word_c],
-                               cosmul=cosmul))
+    report = Report(fmt)
+    _show_neighbours(report, model, [word_a, word_b], _spaces_of(model, space), topn, negative=[word_c],
+                     cosmul=cosmul)
+    report.flush()
 
 
 @app.command("evaluate-words")
@@ -219,40 +258,42 @@ def evaluate_words_cmd(
         "--analogies", help="Analogy questions ('a b c d' lines, ': section' headers: questions-words.txt; "
                             "repeatable).")] = None,
     space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all'.")] = "all",
-    restrict_vocab: Annotated[int, typer.Option(help="Analogies: answer among this many most frequent words "
-                                                     "(gensim's default).", min=1)] = 30_000,
+    restrict_vocab: Annotated[int, typer.Option(help=(
+        "Analogies: answer among this many most frequent words, skipping questions with a word outside them "
+        f"(gensim's default, {RESTRICT_VOCAB:,}); counted apart from questions with an unknown word."),
+        min=1)] = RESTRICT_VOCAB,
     sections: Annotated[bool, typer.Option("--sections/--no-sections", help="Analogies: accuracy per "
                                            "section too.")] = False,
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Word-similarity (Spearman's rho against human scores) and analogy accuracy, in each pairing, with
     gensim's file formats and its rules (words lowercased; pairs and questions with an unknown word skipped
-    and counted)."""
+    and counted; analogy questions outside --restrict-vocab counted apart)."""
     from ..evaluation.embeddings import analogy_accuracy, word_similarity
 
     if not pairs and not analogies:
         raise DualvecError("give --pairs FILE and/or --analogies FILE")
+    report = Report(fmt)
     model = open_model(model_path)
     spaces = _spaces_of(model, space)
-    table = Table(title=escape(printable(f"{model_path}: word similarity and analogies")))
-    table.add_column("benchmark")
-    table.add_column("measure")
-    for s in spaces:
-        table.add_column(_space_label(model, s), justify="right")
-    table.add_column("evaluated / skipped", justify="right", style="dim")
+    columns = [Col("benchmark"), Col("section"), Col("measure"), *(Col(_space_label(model, s), digits=4)
+                                                                   for s in spaces),
+               Col("evaluated", integer=True), Col("unknown word", integer=True),
+               Col(f"outside {restrict_vocab:,} most frequent", integer=True)]
+    rows = []
     for path in pairs or []:
         res = [word_similarity(model, path, space=s) for s in spaces]
-        table.add_row(escape(printable(path.name)), "Spearman rho", *(f"{r.spearman:.4f}" for r in res),
-                      f"{res[0].pairs:,} / {res[0].skipped:,}")
+        rows.append([path.name, "", "Spearman rho", *(r.spearman for r in res), res[0].pairs, res[0].skipped, None])
     for path in analogies or []:
         res = [analogy_accuracy(model, path, space=s, restrict_vocab=restrict_vocab) for s in spaces]
-        table.add_row(escape(printable(path.name)), "accuracy", *(f"{r.accuracy:.4f}" for r in res),
-                      f"{res[0].evaluated:,} / {res[0].skipped:,}")
+        rows.append([path.name, "", "accuracy", *(r.accuracy for r in res), res[0].evaluated, res[0].unknown,
+                     res[0].restricted])
         if sections:
             for name in res[0].sections:
-                cells = [f"{c / n:.4f}" if n else "-" for c, n in (r.sections[name] for r in res)]
-                table.add_row(f"  {escape(printable(name))}", "accuracy", *cells,
-                              f"{res[0].sections[name][1]:,}")
-    out.print(table)
+                cells = [c / n if n else None for c, n in (r.sections[name] for r in res)]
+                rows.append([path.name, name, "accuracy", *cells, res[0].sections[name][1], None, None])
+    report.table(columns, rows, f"{model_path}: word similarity and analogies")
+    report.flush()
 
 
 @app.command("probable")
@@ -261,18 +302,17 @@ def probable_cmd(
     model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="A hierarchical-softmax model.")],
     words: Annotated[list[str], typer.Argument(metavar="WORD...", help="Query word(s).")],
     topn: Annotated[int, count_option("How many words.")] = 10,
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Words most likely near WORD under hierarchical softmax: the exact log P(w | IN[word])."""
+    report = Report(fmt)
     model = open_model(model_path)
     topn = min(topn, len(model))
+    columns = [Col("query"), Col("rank", integer=True), Col("word"), Col("log P", digits=3)]
     for word in words:
-        table = Table(title=escape(printable(f"most probable near {word!r} (exact HS)")))
-        table.add_column("#", justify="right", style="dim")
-        table.add_column("word")
-        table.add_column("log P", justify="right")
-        for i, (w, lp) in enumerate(model.most_probable(word, topn=topn), start=1):
-            table.add_row(str(i), escape(printable(w)), f"{lp:.3f}")
-        out.print(table)
+        rows = [(word, i, w, lp) for i, (w, lp) in enumerate(model.most_probable(word, topn=topn), start=1)]
+        report.table(columns, rows, f"most probable near {word!r} (exact HS)")
+    report.flush()
 
 
 @app.command("similarity")
@@ -282,28 +322,150 @@ def similarity_cmd(
     word_a: Annotated[str, typer.Argument(metavar="A", help="First word (looked up in the pairing's first space).")],
     word_b: Annotated[str, typer.Argument(metavar="B", help="Second word (in the pairing's second space).")],
     space: Annotated[str, typer.Option(help=f"One of {', '.join(SPACES)}, or 'all'.")] = "all",
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Cosine similarity of A (in the first space) and B (in the second)."""
+    report = Report(fmt)
     model = open_model(model_path)
-    spaces = _spaces_of(model, space)
-    for s in spaces:
-        out.print(f"{s}\t{model.similarity(word_a, word_b, space=s):.4f}")
+    rows = [(s, word_a, word_b, model.similarity(word_a, word_b, space=s)) for s in _spaces_of(model, space)]
+    report.table([Col("space"), Col("A"), Col("B"), Col("cosine", digits=4)], rows,
+                 f"cosine similarity of {word_a!r} and {word_b!r}")
+    report.flush()
 
 
 @app.command("info")
 @friendly
-def info_cmd(model_path: Annotated[Path, typer.Argument(metavar="MODEL", help=MODEL_HELP)]) -> None:
-    """Vocabulary size, dimensions, what the OUT space is and how the model was trained."""
-    fmt = detect_format(model_path)
-    model = import_model(model_path, format=fmt)
-    table = Table(show_header=False, title=str(model_path))
-    table.add_row("format", FORMATS[fmt].description)
+def info_cmd(
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL_OR_INDEX", help=MODEL_HELP + " Or an index "
+                                               "(dualvec index, with or without --engine).")],
+    fmt: OutputFormatOpt = None,
+) -> None:
+    """Vocabulary size, dimensions, what the OUT space is and how the model was trained; for an index, its
+    documents, models (each with its fingerprint and training), BM25 and DESM settings, stages, learned
+    ranker and size on disk."""
+    report = Report(fmt)
+    kind = index_kind(model_path)
+    if kind == "ranker":
+        rows = _ranker_index_rows(model_path)
+    elif kind == "centroids":
+        rows = _centroid_index_rows(model_path)
+    else:
+        detected = detect_format(model_path)
+        model = import_model(model_path, format=detected)
+        rows = [("format", FORMATS[detected].description), *_model_rows("", model)]
+        for h in model.history:
+            rows.append((f"epoch {h.epoch}", f"loss {h.loss:.4f}, {h.words_per_second:,.0f} words/s"))
+    report.table([Col("field"), Col("value")], rows, str(model_path))
+    report.flush()
+
+
+def _model_rows(prefix: str, model: DualVectors) -> list[tuple[str, object]]:
+    """A model's summary as (field, value) rows, each field starting with ``prefix``."""
     info = model.info()
     params = info.pop("params") or {}
-    for k, v in info.items():
-        table.add_row(k, "-" if v is None else str(v))
-    for k, v in params.items():
-        table.add_row(f"  {k}", str(v))
-    for h in model.history:
-        table.add_row(f"  epoch {h.epoch}", f"loss {h.loss:.4f}, {h.words_per_second:,.0f} words/s")
-    out.print(table)
+    rows: list[tuple[str, object]] = [(f"{prefix}{k}", v) for k, v in info.items()]
+    rows.append((f"{prefix}fingerprint", model.fingerprint))
+    if params:
+        rows.append((f"{prefix}trained with", ", ".join(f"{k}={v}" for k, v in params.items())))
+    return rows
+
+
+def _disk_sizes(root: Path, parts) -> list[tuple[str, int]]:
+    """Bytes on disk under ``root``: in total, then of each part (``(label, test(relative path))``, the
+    first that matches); symbolic links are not followed."""
+    import os
+
+    totals = {label: 0 for label, _ in parts}
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = Path(folder, name)
+            try:
+                size = path.lstat().st_size
+            except OSError:
+                continue
+            total += size
+            rel = path.relative_to(root).parts
+            label = next((label for label, test in parts if test(rel)), None)
+            if label is not None:
+                totals[label] += size
+    return [("size on disk (bytes)", total)] + [(f"  {label} (bytes)", n) for label, n in totals.items() if n]
+
+
+def _ranker_index_rows(path: Path) -> list[tuple[str, object]]:
+    """``dualvec info`` of a ranker index (``dualvec index``)."""
+    from dataclasses import asdict
+
+    from ..atomic import read_header
+    from ..ranking import Ranker
+    from ..ranking.ranker import INDEX_HEADER
+
+    header = read_header(path / INDEX_HEADER, path) or {}
+    ranker = Ranker.load(path)  # every part checked: a corrupt index is refused here, in one line
+    config = ranker.config
+    rows: list[tuple[str, object]] = [
+        ("format", f"{header.get('format')} version {header.get('format_version')} (ranker index: BM25 + DESM; "
+                   "dualvec search, rank, rerank, tune, serve --index)"),
+        ("documents", len(ranker.doc_ids)),
+        ("document texts kept", ranker.texts is not None),
+        *_model_rows("model: ", ranker.model),
+    ]
+    for name, extra in ranker.extra_models.items():
+        rows += _model_rows(f"model {name!r}: ", extra.model)
+    stages = " + ".join(["bm25"] + [s.name for s in config.stages()])
+    rows += [
+        ("BM25 k1", config.k1), ("BM25 b", config.b), ("BM25 method", config.bm25_method),
+        ("stop words", config.stopwords), ("stemmer", config.stemmer),
+        ("DESM weight", config.alpha), ("DESM space", config.space), ("DESM normalization", config.normalization),
+        ("DESM models", config.desm_models + ("" if not ranker.extra_models else
+                                              f" (the index's own and {', '.join(ranker.extra_models)})")),
+        ("first-stage depth", config.first_stage_k),
+        ("stages", stages),
+        *((f"stage {s.name}", ", ".join(f"{k}={v}" for k, v in asdict(s).items())) for s in config.stages()),
+    ]
+    if ranker.learned is not None:
+        from ..evaluation.learning import describe_learner
+
+        rows.append(("learned ranker", describe_learner(ranker.learned)))
+    else:
+        rows.append(("learned ranker", None))
+    data = header.get("data") if isinstance(header.get("data"), str) else ""
+
+    def part(*names):
+        return lambda rel: len(rel) > 1 and rel[0] == data and any(
+            rel[1] == n or rel[1].startswith(n + "_") or rel[1].startswith(n + ".") for n in names)
+
+    parts = [("model", part("model")),
+             *((f"model {name!r}", part(f"model-{name}", f"centroids-{name}")) for name in ranker.extra_models),
+             ("BM25", part("bm25")), ("centroids", part("centroids")), ("document texts", part("texts"))]
+    return rows + _disk_sizes(path, parts)
+
+
+def _centroid_index_rows(path: Path) -> list[tuple[str, object]]:
+    """``dualvec info`` of a sharded centroid index (``dualvec index --engine``)."""
+    from ..scale import CentroidIndex
+    from ..scale.index import MANIFEST
+    from ..store import load_json
+
+    index = CentroidIndex.load(path)  # checked whole: a corrupt index is refused here
+    manifest = load_json(path / MANIFEST, max_bytes=1 << 28, root=path)
+    analysis = manifest.get("analysis") or {}
+    rows: list[tuple[str, object]] = [
+        ("format", f"{manifest.get('format')} version {manifest.get('format_version')} (sharded centroid index: "
+                   "dualvec rerank)"),
+        ("documents", len(index)),
+        ("shards", len(manifest.get("shards", []))),
+        ("documents per shard", manifest.get("chunk_size")),
+        ("spaces", ", ".join(manifest.get("spaces", []))),
+        ("stop words", analysis.get("stopwords")),
+        ("built from", manifest.get("source")),
+        *_model_rows("model: ", index.model),
+    ]
+    for name, extra in index.extra_models.items():
+        rows += _model_rows(f"model {name!r}: ", extra.model)
+    if index.extra_models:
+        rows.append(("DESM models", index.desm_models))
+    parts = [("model", lambda rel: rel[0] == "model"),
+             *((f"model {name!r}", lambda rel, d=f"model-{name}": rel[0] == d) for name in index.extra_models),
+             ("shards", lambda rel: rel[0] == "shards")]
+    return rows + _disk_sizes(path, parts)

@@ -19,8 +19,11 @@ from ._common import (
     QUERIES_HELP,
     RANK,
     AlphaAlias,
+    Col,
     LowercaseOpt,
+    OutputFormatOpt,
     ProgressOpt,
+    Report,
     SplitOpt,
     TokenPatternOpt,
     app,
@@ -28,6 +31,7 @@ from ._common import (
     err,
     friendly,
     make_tokenizer,
+    number_column,
     one_of,
     open_model,
     out,
@@ -40,18 +44,20 @@ from ._common import (
 @app.command("index")
 @friendly
 def index_cmd(
-    model_path: Annotated[Path, typer.Argument(metavar="[MODEL]", help="dualvec model (its tokeniser is used); "
-                                                "leave it out to index with an in-domain model alone.")],
+    model_path: Annotated[Optional[Path], typer.Argument(
+        metavar="MODEL", help="dualvec model (its tokeniser is used); leave it out to index with an "
+                                "in-domain model alone.", show_default=False)] = None,
     collection: Annotated[Optional[Path], typer.Argument(
         metavar="COLLECTION", help="BEIR or Cranfield directory, or a documents file "
-                                   "(.jsonl, SMART, or id<TAB>text).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Index directory to write.")] = ...,
+                                   "(.jsonl, SMART, or id<TAB>text).", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Index directory to write.")] = None,
     space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = RANK.space,
     desm_weight: Annotated[Optional[float], typer.Option(
-        help=f"DESM weight in the BM25 mixture (0 = BM25, 1 = DESM; default {RANK.alpha}).")] = None,
+        help=f"DESM weight in the BM25 mixture (0 = BM25, 1 = DESM; default {RANK.alpha}).", min=0.0, max=1.0)
+                                      ] = None,
     alpha: AlphaAlias = None,
-    k1: Annotated[float, typer.Option(help="BM25 k1.")] = RANK.k1,
-    b: Annotated[float, typer.Option(help="BM25 b.")] = RANK.b,
+    k1: Annotated[float, typer.Option(help="BM25 k1.", min=0.0)] = RANK.k1,
+    b: Annotated[float, typer.Option(help="BM25 b.", min=0.0, max=1.0)] = RANK.b,
     stopwords: Annotated[str, typer.Option(help="'english' or 'none' (applies to BM25 and DESM).")] = "english",
     stemmer: Annotated[str, typer.Option(help="Snowball stemmer for BM25 terms (PyStemmer), or 'none'.")
                        ] = RANK.stemmer or "none",
@@ -103,6 +109,10 @@ def index_cmd(
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight, RANK.alpha)
     workers = renamed("--workers", workers, "--dask-workers", dask_workers)
+    if model_path is None:  # both arguments are optional to click, so that MODEL can be left out
+        raise DualvecError("no COLLECTION given: dualvec index [MODEL] COLLECTION -o INDEX")
+    if output is None:
+        raise DualvecError("no output given: -o/--output INDEX (the index directory to write)")
     if collection is None:  # index COLLECTION: the in-domain model alone
         model_path, collection, model = None, model_path, None
         if engine is not None:
@@ -114,29 +124,43 @@ def index_cmd(
     tok = make_tokenizer(tokenizer, token_pattern, lowercase)
     if tok is not None and model is not None:
         model.tokenizer = tok
-    if engine is not None:
-        from ..scale import build_index
+    if engine is None:
+        Ranker.check_target(output)  # before the work: a directory that is not an index is refused untouched
+        docs = read_collection(collection).docs
+        texts = list(docs.values())
+    else:  # the sharded index streams the collection; its models are trained on the same texts
+        from ..text.collections import iter_documents
 
-        built = build_index(model, collection, output, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
-                            workers=workers, stopwords=None if stopwords == "none" else stopwords,
-                            progress=progress)
-        err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}")
-        return
-    Ranker.check_target(output)  # before the work: a directory that is not an index is refused untouched
-    docs = read_collection(collection).docs
+        docs = None
+        texts = [t for _, t in iter_documents(collection)] if in_domain or adapt else []
     if adapt:  # training copies the mapped matrices into memory itself
-        model.train_more(list(docs.values()), epochs=adapt, progress=progress)
+        model.train_more(texts, epochs=adapt, progress=progress)
+    # The index's extra models, the same on every engine: the same command ranks the same.
     extra, trained = {}, ""
-    if model is not None and in_domain and (n := count_tokens(docs.values(), model.tokenizer)) < MIN_TOKENS:
+    if model is not None and in_domain and (n := count_tokens(texts, model.tokenizer)) < MIN_TOKENS:
         in_domain, trained = False, f"no in-domain model: {n:,} tokens is too little text to train one"
     if model is None or in_domain:
-        own = train_in_domain(docs.values(), tokenizer=model.tokenizer if model is not None else tok,
-                              epochs=in_domain_epochs, vector_size=in_domain_dim, progress=progress)
+        from ..progress import labelled
+
+        with labelled("in-domain model"):  # its bars say what they train, not just "epoch 1/15"
+            own = train_in_domain(texts, tokenizer=model.tokenizer if model is not None else tok,
+                                  epochs=in_domain_epochs, vector_size=in_domain_dim, progress=progress)
         trained = f"in-domain model: {len(own.words):,} words, {in_domain_dim} d, {in_domain_epochs} epochs"
         if model is None:
             model = own
         else:
             extra[IN_DOMAIN] = own
+    del texts
+    if engine is not None:
+        from ..scale import build_index
+
+        built = build_index(model, collection, output, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
+                            workers=workers, stopwords=None if stopwords == "none" else stopwords,
+                            extra_models=extra, progress=progress)
+        notes = [n for n in (f"model adapted, {adapt} epochs" if adapt else "", trained) if n]
+        err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}"
+                  + (f" ({'; '.join(notes)})" if notes else ""))
+        return
     ranker = Ranker(model, space=space, alpha=desm_weight, k1=k1, b=b,
                     stopwords=None if stopwords == "none" else stopwords,
                     stemmer=None if stemmer == "none" else stemmer,
@@ -179,36 +203,50 @@ def _nothing_to_rank(ranker, text: str) -> str:
     return f"{text!r}: no query word is in the collection or the model; nothing to rank"
 
 
-def _result_table(ranker, query, results, explain: bool, learned: bool = False,
-                  desm_weight: float | None = None) -> Table:
+def _show_results(report: Report, ranker, query, results, explain: bool, learned: bool = False,
+                  desm_weight: float | None = None) -> None:
+    """One query's results: a table with each document's title and snippet in a terminal; one row per
+    document (id, scores, each term's share) in tsv and JSON."""
     stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
     learned = learned and ranker.learned is not None
     weight = ranker.config.alpha if desm_weight is None else desm_weight  # the weight the results used
     how = (f"learned {ranker.learned.name} over the BM25 and RM3 pools" if learned else
            f"{stages}; desm {ranker.config.space}, DESM weight {weight}")
-    table = Table(title=f"{escape(repr(query.text))}  ({how})")
-    for col, just in [("#", "right"), ("document", "left"), ("score", "right"), ("BM25", "right"),
-                      ("DESM", "right")]:
-        table.add_column(col, justify=just, ratio=3 if col == "document" else None)
+    columns = [Col("query"), Col("rank", integer=True), Col("document"), Col("score", digits=3),
+               Col("BM25", digits=2), Col("DESM", digits=3)]
+    by_feature = learned and hasattr(ranker.learned, "weights_")
     if explain:
-        table.add_column("per term: BM25 | DESM")
-        if learned and hasattr(ranker.learned, "weights_"):
-            table.add_column("per feature: weight x normalised value")
+        columns.append(Col("per term: BM25 | DESM"))
+        if by_feature:
+            columns.append(Col("per feature: weight x normalised value"))
+    rows, cells = [], []
     for rank, (doc, score) in enumerate(results, start=1):
         ex = ranker.explain(query, doc)
-        row = [_document_cell(ranker, doc), f"{score:.3f}", f"{ex['bm25']:.2f}", f"{ex['desm']:.3f}"]
-        row.insert(0, str(rank))
+        row = [query.text, rank, doc, score, ex["bm25"], ex["desm"]]
         if explain:
             bm = ", ".join(f"{t} {s:.2f}" for t, s in ex["bm25_terms"] if s)
             de = ", ".join(f"{t} {s:.3f}" for t, s in ex["desm_terms"])
-            row.append(escape(f"{bm or '-'} | {de or '-'}"))
-            if learned and "features" in ex:
-                row.append(escape(", ".join(f"{n} {c:+.3f}" for n, _, w, c in ex["features"] if w)))
-        table.add_row(*row)
-    for stage, terms in query.added.items():
-        table.caption = ((table.caption + "\n") if table.caption else "") + escape(
-            f"{stage} added: " + ", ".join(f"{t} {w:.3f}" for t, w in sorted(terms.items(), key=lambda kv: -kv[1])))
-    return table
+            row.append(f"{bm or '-'} | {de or '-'}")
+            if by_feature:
+                row.append(", ".join(f"{n} {c:+.3f}" for n, _, w, c in ex.get("features", ()) if w))
+        rows.append(row)
+        cells.append(_document_cell(ranker, doc))
+    caption = "\n".join(f"{stage} added: " + ", ".join(f"{t} {w:.3f}" for t, w in sorted(terms.items(),
+                                                                                       key=lambda kv: -kv[1]))
+                        for stage, terms in query.added.items())
+    title = f"{query.text!r}  ({how})"
+    table = None
+    if report.format == "table":
+        table = Table(title=escape(printable(title)), caption=escape(caption) if caption else None)
+        for i, c in enumerate(columns[1:], start=1):
+            if c.numeric:
+                table.add_column(c.name, **number_column(c.name, [c.cell(r[i]) for r in rows]))
+            else:
+                table.add_column("#" if c.name == "rank" else c.name, overflow="fold",
+                                 ratio=3 if c.name == "document" else None)
+        for row, cell in zip(rows, cells):
+            table.add_row(*(cell if c.name == "document" else c.cell(v) for c, v in zip(columns[1:], row[1:])))
+    report.table(columns, rows, title, caption=caption, rich_table=table)
 
 
 @app.command("search")
@@ -219,15 +257,18 @@ def search_cmd(
                                                    help="Query text; omit to read queries line by line.")] = None,
     k: Annotated[int, count_option("Results to show.")] = 10,
     mode: Annotated[str, typer.Option(help="rerank (BM25 top-k, re-ordered) or full (whole collection).")] = "rerank",
-    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).", min=0.0,
+                                                         max=1.0)] = None,
     alpha: AlphaAlias = None,
     space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Show each query term's contribution.")] = True,
+    fmt: OutputFormatOpt = None,
 ) -> None:
     """Rank documents for a query, showing BM25, DESM and each query term's share."""
     from ..ranking import Ranker
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    report = Report(fmt)
     if query is not None and not query.strip():
         raise DualvecError("the query is empty (omit it to type queries one per line)")
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))
@@ -241,8 +282,9 @@ def search_cmd(
         q = ranker.analyze(text)
         results = ranker.search(q, k, mode=mode, alpha=desm_weight)
         if results:
-            out.print(_result_table(ranker, q, results, explain, learned=desm_weight is None and mode == "rerank",
-                                    desm_weight=desm_weight))
+            _show_results(report, ranker, q, results, explain, learned=desm_weight is None and mode == "rerank",
+                          desm_weight=desm_weight)
+            report.flush()  # each query's answer as it comes
         else:
             err.print(escape(printable(_nothing_to_rank(ranker, text))), highlight=False)
 
@@ -333,7 +375,8 @@ def rank_cmd(
     split: SplitOpt = None,
     k: Annotated[int, count_option("Documents per query.")] = 100,
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
-    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
+    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).", min=0.0,
+                                                         max=1.0)] = None,
     alpha: AlphaAlias = None,
     space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
     number_by_order: Annotated[bool, typer.Option(help="SMART queries: number them 1.. by order (Cranfield).")] = False,
@@ -345,7 +388,8 @@ def rank_cmd(
     from ..ranking import Ranker
 
     desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
-    queries, _ = queries_and_qrels(one_of("queries", queries_arg, queries_opt, "--queries"), split, number_by_order)
+    source = one_of("queries", queries_arg, queries_opt, "--queries")
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))
+    queries, _ = queries_and_qrels(source, split, number_by_order, indexed=ranker.doc_ids, index=str(index_path))
     write_run(ranker.run(queries, k=k, mode=mode, alpha=desm_weight, progress=progress), output, tag=tag)
     err.print(f"ranked {len(queries):,} queries into {output}")

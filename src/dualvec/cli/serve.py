@@ -9,8 +9,20 @@ from typing import Annotated, Optional
 import typer
 
 from ..training.word2vec import train
-from ._common import TRAIN, ProgressOpt, app, count_option, err, friendly, open_model, out, say_if_compiling
-from .model import _neighbour_table
+from ._common import (
+    TRAIN,
+    ProgressOpt,
+    Report,
+    app,
+    count_option,
+    err,
+    friendly,
+    open_model,
+    out,
+    refuse_index,
+    say_if_compiling,
+)
+from .model import _show_neighbours
 
 DEMO_WORDS = ["socket", "thread", "exception", "encoding", "dictionary", "file"]
 
@@ -26,6 +38,10 @@ def serve_cmd(
     """A web explorer of both spaces and of DESM: neighbours, maps, shaded text, search."""
     from ..serve import listening_socket, serve
 
+    hint = (f"to explore it with its own model, run 'dualvec serve {model_path} --index {model_path}'; "
+            f"or 'dualvec serve MODEL --index {model_path}'")
+    if model_path != index:
+        refuse_index(model_path, hint)  # before the port is taken
     sock = listening_socket(host, port)  # a busy port: one error line, before the model loads
     ranker = None
     if index is not None:
@@ -75,8 +91,9 @@ def demo_cmd(
               f"loss {last.loss:.4f}")
     shown = [w for w in (words or DEMO_WORDS) if w in model] or model.words[50:56]
     out.print("IN-IN finds words of the same type; IN-OUT finds words that occur together.")
+    report = Report("table")  # a demo is read, not parsed
     for word in shown:
-        out.print(_neighbour_table(model, word, ["in-in", "in-out"], topn))
+        _show_neighbours(report, model, word, ["in-in", "in-out"], topn)
     if output is not None:
         model.save(output)
         err.print(f"saved to {output}")

@@ -32,8 +32,14 @@ class AnalogyResult:
     accuracy: float  # correct / evaluated
     correct: int
     evaluated: int
-    skipped: int  # questions with a word outside the restricted vocabulary
+    unknown: int  # questions with a word the model does not know
+    restricted: int  # questions whose words it knows, one of them outside the restricted vocabulary
     sections: dict[str, tuple[int, int]]  # section -> (correct, evaluated)
+
+    @property
+    def skipped(self) -> int:
+        """Questions not evaluated, for either reason."""
+        return self.unknown + self.restricted
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -92,19 +98,26 @@ def word_similarity(model: DualVectors, path: str | os.PathLike, *, space: str =
     return SimilarityResult(spearman(human, ours), len(human), skipped)
 
 
-def analogy_accuracy(model: DualVectors, path: str | os.PathLike, *, restrict_vocab: int = 30_000,
+#: gensim's ``evaluate_word_analogies`` default: questions with a word outside the 300,000 most frequent
+#: words are skipped.
+RESTRICT_VOCAB = 300_000
+
+
+def analogy_accuracy(model: DualVectors, path: str | os.PathLike, *, restrict_vocab: int | None = RESTRICT_VOCAB,
                      space: str = "in-in", batch_size: int = 256) -> AnalogyResult:
     """Accuracy on ``a : b :: c : ?`` questions, answered by 3CosAdd as gensim does.
 
-    The answer is the word, among the ``restrict_vocab`` most frequent and other
-    than a, b, c, whose unit vector is most similar to ``b - a + c`` (unit rows).
+    The answer is the word, among the ``restrict_vocab`` most frequent (``None``: every word) and
+    other than a, b, c, whose unit vector is most similar to ``b - a + c`` (unit rows). Questions
+    with a word outside those are skipped, as gensim does, and counted apart from questions with a
+    word the model does not know at all.
     """
     qspace, cspace = model.space_pair(space)
-    limit = min(restrict_vocab, len(model))
-    index = {w: i for i, w in enumerate(model.words[:limit])}
+    limit = len(model) if restrict_vocab is None else min(restrict_vocab, len(model))
+    index = {w: i for i, w in enumerate(model.words)}
     questions: list[tuple[int, int, int, int]] = []
     section_of: list[str] = []
-    skipped = 0
+    unknown = restricted = 0
     section = ""
     for line in _lines(path):
         if line.startswith(":"):
@@ -117,12 +130,16 @@ def analogy_accuracy(model: DualVectors, path: str | os.PathLike, *, restrict_vo
             raise DualvecError(f"{path}: expected 4 words per question, got {line[:60]!r}")
         rows = [index.get(w) for w in parts]
         if any(r is None for r in rows):
-            skipped += 1
+            unknown += 1
+            continue
+        if any(r >= limit for r in rows):
+            restricted += 1
             continue
         questions.append(tuple(rows))  # type: ignore[arg-type]
         section_of.append(section)
     if not questions:
-        raise DualvecError(f"{path}: no question has all four words among the {limit} most frequent")
+        raise DualvecError(f"{path}: no question has all four words among the {limit:,} most frequent "
+                           f"({unknown:,} have a word the model does not know, {restricted:,} one outside them)")
     q = np.array(questions, dtype=np.int64)
     qu, cu = qspace.unit[:limit], cspace.unit[:limit]
     hits = np.zeros(len(q), dtype=bool)
@@ -138,4 +155,4 @@ def analogy_accuracy(model: DualVectors, path: str | os.PathLike, *, restrict_vo
     for name, hit in zip(section_of, hits):
         c, n = sections.get(name, (0, 0))
         sections[name] = (c + int(hit), n + 1)
-    return AnalogyResult(float(hits.mean()), int(hits.sum()), len(q), skipped, sections)
+    return AnalogyResult(float(hits.mean()), int(hits.sum()), len(q), unknown, restricted, sections)
