@@ -8,8 +8,23 @@ pipelines stay quiet.
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
+
+#: What the bars opened now belong to (see :func:`labelled`).
+_LABELS: list[str] = []
+
+
+@contextmanager
+def labelled(what: str) -> Iterator[None]:
+    """Every bar opened inside says it belongs to ``what`` ("in-domain model: epoch 1/15"), so work done
+    as a part of something else (a model trained while indexing) is not taken for the whole."""
+    _LABELS.append(what)
+    try:
+        yield
+    finally:
+        _LABELS.pop()
 
 
 def wants_progress(progress: bool | None) -> bool:
@@ -54,7 +69,7 @@ class Progress(AbstractContextManager):
 
     def task(self, description: str, total: int | None) -> None:
         if self._bar is not None:
-            self._task = self._bar.add_task(description, total=total, info="")
+            self._task = self._bar.add_task(": ".join([*_LABELS, description]), total=total, info="")
 
     def update(self, completed: int, info: str = "") -> None:
         if self._bar is not None and self._task is not None:

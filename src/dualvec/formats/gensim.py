@@ -562,7 +562,8 @@ def to_gensim(model: DualVectors, space: str | None = None):
     try:
         from gensim.models import KeyedVectors, Word2Vec
     except ImportError:
-        raise DualvecError("gensim is not installed: pip install gensim") from None
+        raise DualvecError("writing gensim models needs gensim: pip install 'dualvec[gensim]' "
+                           "(or pip install gensim)") from None
     counts = np.asarray(model.vocab.counts, dtype=np.int64)
     words = list(model.words)
     if space is not None:

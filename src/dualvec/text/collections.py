@@ -520,6 +520,52 @@ def collection_kind(path: str | os.PathLike) -> str | None:
     return None
 
 
+#: How relevance judgments (and runs) look, line by line: (what they are, a test of one line's fields).
+_JUDGMENT_LINES = (
+    ("TREC qrels", lambda f: len(f) == 4 and f[1] in ("0", "Q0") and _is_int(f[3])),
+    ("TREC run", lambda f: len(f) == 6 and f[1] == "Q0" and _is_int(f[3])),
+    ("Cranfield judgments", lambda f: len(f) == 3 and all(_is_int(x) for x in f)),
+)
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+def judgments_kind(path: str | os.PathLike, sample: int = 20) -> str | None:
+    """What kind of relevance judgments (or run) ``path`` holds, in words, or None when it holds none.
+
+    Judgments are what ``--qrels`` reads, not text: a BEIR ``qrels/*.tsv`` (``query-id corpus-id
+    score`` header), TREC qrels (``qid 0 docid grade``), a TREC run, Cranfield's ``cranqrel``, LISA's
+    ``LISA.REL``, or a directory holding only such files. The first ``sample`` lines decide.
+    """
+    p = Path(path)
+    if p.is_dir():
+        files = [f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")]
+        kinds = [judgments_kind(f, sample) for f in files[:50]]
+        return f"directory of {kinds[0]}" if kinds and all(kinds) else None
+    if not p.is_file():
+        return None
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(1 << 16).decode("utf-8", "replace")
+    except OSError:
+        return None
+    lines = [line.split() for line in head.splitlines()[:sample] if line.strip()]
+    if len(head) == 1 << 16 and len(lines) == len(head.splitlines()[:sample]):
+        lines = lines[:-1]  # the last line may be cut
+    if not lines:
+        return None
+    if [x.lower() for x in lines[0]] == ["query-id", "corpus-id", "score"]:
+        return "BEIR judgments (qrels)"
+    if " ".join(lines[0][:2]).lower() == "query 1" or p.name.upper() == "LISA.REL":
+        return "LISA judgments" if any("relevant" in " ".join(x).lower() for x in lines) else None
+    for kind, test in _JUDGMENT_LINES:
+        if all(test(f) for f in lines):
+            return kind
+    return None
+
+
 def iter_document_texts(path: str | os.PathLike) -> Iterator[str]:
     """The text (title and text) of every document of a collection, in order: what training on a
     collection reads, one document per sentence. See :func:`collection_kind` for what is read."""
