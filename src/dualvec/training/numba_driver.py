@@ -13,8 +13,9 @@ import time
 import numpy as np
 
 from ..errors import DualvecError
-from ..text.encoded import EncodedCorpus
 from ..progress import Progress
+from ..text.encoded import EncodedCorpus
+from .driver import run_threads, slice_cuts, thread_seed
 from .kernels import CBOW_GROUP, kernels_for
 from .options import EpochStats, TrainingParams, Weights
 from .tables import Tables, scratch
@@ -22,13 +23,6 @@ from .tables import Tables, scratch
 #: Tokens per kernel call: large enough that the call overhead vanishes,
 #: small enough for a smooth learning-rate schedule and progress bar.
 CHUNK_TOKENS = 10_000
-
-
-def _thread_seed(seed: int, run: int, epoch: int, thread: int) -> np.ndarray:
-    s = np.random.SeedSequence([seed & 0xFFFFFFFF, run, epoch, thread]).generate_state(1, np.uint64)
-    state = scratch(1, np.uint64)
-    state[0] = s[0] | np.uint64(1)  # xorshift needs a non-zero state
-    return state
 
 
 def run_epochs(
@@ -66,8 +60,7 @@ def run_epochs(
     if n_tokens == 0:
         raise DualvecError("the corpus has no words in the vocabulary to train on")
     n_threads = max(1, min(p.workers, encoded.n_sentences))
-    cuts = np.searchsorted(offsets, np.linspace(0, n_tokens, n_threads + 1).astype(np.int64))
-    cuts[0], cuts[-1] = 0, encoded.n_sentences
+    cuts = slice_cuts(offsets, n_threads)
     max_len = int(np.diff(offsets).max())
     total_work = p.epochs * n_tokens
     kernels = kernels_for(dim)
@@ -83,61 +76,40 @@ def run_epochs(
         done = np.zeros(n_threads, dtype=np.int64)
         losses = np.zeros(n_threads, dtype=np.float64)
         examples = np.zeros(n_threads, dtype=np.int64)
-        errors: list[BaseException] = []
-        stop = threading.Event()
 
-        def worker(t: int) -> None:
-            try:
-                state = _thread_seed(p.seed, run, epoch, t)
-                sentence = scratch(max_len, np.int32)
-                neu1 = scratch(dim, np.float32).reshape(1, dim)
-                neu1e = scratch(dim, np.float32)
-                s, end = int(cuts[t]), int(cuts[t + 1])
-                while s < end and not stop.is_set():
-                    e = int(np.searchsorted(offsets, offsets[s] + CHUNK_TOKENS, side="left"))
-                    e = min(max(e, s + 1), end)
-                    n = int(offsets[e] - offsets[s])
-                    progress0 = (epoch * n_tokens + int(done.sum())) / total_work
-                    a0 = p.alpha - (p.alpha - p.min_alpha) * progress0
-                    a1 = p.alpha - (p.alpha - p.min_alpha) * min(1.0, progress0 + n / total_work)
-                    if p.sg:
-                        loss, ex = sg_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
-                                            code_offsets, keep, noise_threshold, noise_alias, p.window,
-                                            p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
-                    else:
-                        loss, ex = cbow_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
-                                               code_offsets, keep, noise_threshold, noise_alias, p.window,
-                                               p.negative, p.hs, p.cbow_mean, a0, a1, state, sig, logsig,
-                                               sentence, neu1, neu1e)
-                    losses[t] += loss
-                    examples[t] += ex
-                    done[t] += n
-                    s = e
-            except BaseException as exc:  # surfaced in the main thread
-                errors.append(exc)
+        def worker(t: int, stop: threading.Event) -> None:
+            state = thread_seed(p.seed, run, epoch, t)
+            sentence = scratch(max_len, np.int32)
+            neu1 = scratch(dim, np.float32).reshape(1, dim)
+            neu1e = scratch(dim, np.float32)
+            s, end = int(cuts[t]), int(cuts[t + 1])
+            while s < end and not stop.is_set():
+                e = int(np.searchsorted(offsets, offsets[s] + CHUNK_TOKENS, side="left"))
+                e = min(max(e, s + 1), end)
+                n = int(offsets[e] - offsets[s])
+                progress0 = (epoch * n_tokens + int(done.sum())) / total_work
+                a0 = p.alpha - (p.alpha - p.min_alpha) * progress0
+                a1 = p.alpha - (p.alpha - p.min_alpha) * min(1.0, progress0 + n / total_work)
+                if p.sg:
+                    loss, ex = sg_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                                        code_offsets, keep, noise_threshold, noise_alias, p.window,
+                                        p.negative, p.hs, a0, a1, state, sig, logsig, sentence, neu1e)
+                else:
+                    loss, ex = cbow_kernel(tokens, offsets, s, e, syn0, syn1neg, syn1, codes, points,
+                                           code_offsets, keep, noise_threshold, noise_alias, p.window,
+                                           p.negative, p.hs, p.cbow_mean, a0, a1, state, sig, logsig,
+                                           sentence, neu1, neu1e)
+                losses[t] += loss
+                examples[t] += ex
+                done[t] += n
+                s = e
 
         if progress is not None:
             progress.task(f"epoch {epoch + 1}/{p.epochs}", n_tokens)
         start = time.perf_counter()
-        threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(n_threads)]
-        for th in threads:
-            th.start()
-        try:
-            # Wait on a live thread rather than sleep: join returns the moment the last thread
-            # ends, where a 0.1 s sleep rounded short epochs' seconds up by as much as 3%.
-            while alive := [th for th in threads if th.is_alive()]:
-                alive[0].join(0.1)
-                if progress is not None:
-                    _report(progress, done, losses, examples, start, p, epoch, n_tokens, total_work)
-        except KeyboardInterrupt:
-            stop.set()
-            for th in threads:
-                th.join()
-            raise
-        for th in threads:
-            th.join()
-        if errors:
-            raise errors[0]
+        report = None if progress is None else (
+            lambda: _report(progress, done, losses, examples, start, p, epoch, n_tokens, total_work))
+        run_threads(n_threads, worker, report)
         seconds = time.perf_counter() - start
         n_ex = int(examples.sum())
         stats.append(EpochStats(epoch + 1, float(losses.sum()) / max(n_ex, 1), n_ex, int(done.sum()), seconds))
