@@ -33,6 +33,12 @@ SPACES = ("in-in", "in-out", "out-in", "out-out")
 OUT_NEGATIVE_SAMPLING = "negative-sampling"
 OUT_HS_LINEARISED = "hs-linearised (approximate)"
 OUT_IMPORTED = "imported"
+#: How ranking pools a text's word vectors (:mod:`dualvec.ranking.desm`): word2vec's models the mean of unit
+#: vectors (DESM as published); a model tuned for ranking (:mod:`dualvec.training.contrastive`) the sum of its
+#: raw vectors, whose norms are the words' learned weights. A model records which (``model.tuning``).
+POOLING_UNIT_MEAN = "unit-mean"
+POOLING_SUM = "sum"
+POOLINGS = (POOLING_UNIT_MEAN, POOLING_SUM)
 
 Query = Union[str, np.ndarray]
 
@@ -85,6 +91,73 @@ def hs_linearised_out(syn1: np.ndarray, tree: HuffmanTree) -> np.ndarray:
     return out
 
 
+class NoSuchMatrix(DualvecError, AttributeError):
+    """A gensim name for a matrix this model does not have (``hasattr`` answers False)."""
+
+
+class KeyedSpace:
+    """One space of a model under gensim's ``KeyedVectors`` names: ``model.wv`` is the IN space.
+
+    Lookups are the space's own :class:`Vectors` (``wv.vectors``, ``wv["word"]``,
+    ``wv.key_to_index``, ``wv.index_to_key``, ``wv.get_vector``); similarities pair the space with
+    itself (``model.wv.most_similar`` is ``model.most_similar(space="in-in")``), so nothing here
+    mixes IN and OUT. For IN-OUT ask the model: ``model.most_similar(w, space="in-out")``.
+    """
+
+    def __init__(self, model: DualVectors, name: str):
+        self._model = model
+        self._name = name
+
+    @property
+    def _space(self) -> Vectors:
+        return self._model.space(self._name)  # looked up each time: follows train_more
+
+    @property
+    def _pairing(self) -> str:
+        return f"{self._name}-{self._name}"
+
+    def __getattr__(self, attr: str) -> Any:  # vectors, key_to_index, get_vector, vector_size, unit, ...
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return getattr(self._space, attr)
+
+    def __getitem__(self, word: str | Iterable[str]) -> np.ndarray:
+        return self._space[word]
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._space
+
+    def __len__(self) -> int:
+        return len(self._space)
+
+    def __iter__(self):
+        return iter(self._space)
+
+    def __repr__(self) -> str:
+        return f"KeyedSpace({self._name.upper()} of {self._model!r})"
+
+    def most_similar(self, positive: Query | Sequence[Query] | None = None,
+                     negative: Query | Sequence[Query] | None = None, topn: int = 10,
+                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        return self._model.most_similar(positive, negative, space=self._pairing, topn=topn,
+                                        restrict_vocab=restrict_vocab)
+
+    def most_similar_cosmul(self, positive: Query | Sequence[Query] | None = None,
+                            negative: Query | Sequence[Query] | None = None, topn: int = 10,
+                            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        return self._model.most_similar_cosmul(positive, negative, space=self._pairing, topn=topn,
+                                               restrict_vocab=restrict_vocab)
+
+    def similarity(self, w1: str, w2: str) -> float:
+        return self._model.similarity(w1, w2, space=self._pairing)
+
+    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
+        return self._model.n_similarity(ws1, ws2, space=self._pairing)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        return self._model.doesnt_match(words, space=self._pairing)
+
+
 def _check_finite(vocab: Vocabulary, matrix: np.ndarray, name: str) -> None:
     """Refuse NaN or infinite vectors, naming the first word that has one (blockwise: memory stays flat)."""
     if matrix.ndim != 2 or matrix.dtype.kind not in "fc":
@@ -119,6 +192,7 @@ class DualVectors:
         history: list[EpochStats] | None = None,
         unit: bool = False,
         params_recorded: Iterable[str] | None = None,
+        tuning: dict[str, Any] | None = None,
     ):
         self.vocab = vocab
         vocab.index  # noqa: B018 -- refuses a word listed twice, naming it
@@ -141,6 +215,10 @@ class DualVectors:
         self.tokenizer = tokenizer
         self.counts_known = counts_known
         self.history: list[EpochStats] = list(history or [])
+        #: How the model was tuned for ranking (:func:`dualvec.training.contrastive.tune`), ``None`` if it was not.
+        self.tuning = tuning
+        if tuning is not None and (not isinstance(tuning, dict) or tuning.get("pooling") not in POOLINGS):
+            raise DualvecError(f"a model's tuning record needs a pooling, one of {', '.join(POOLINGS)}")
         #: The digest recorded when this model was saved (``None`` for a model never saved or loaded).
         self.fingerprint: str | None = None
 
@@ -160,6 +238,36 @@ class DualVectors:
     def __contains__(self, word: object) -> bool:
         return word in self.vocab
 
+    # -- gensim's names, for code written against gensim (never blurring IN and OUT) ----
+
+    @property
+    def wv(self) -> KeyedSpace:
+        """gensim's ``model.wv``: the IN space, with ``KeyedVectors``' names (similarities IN-IN)."""
+        return KeyedSpace(self, "in")
+
+    def __getitem__(self, word: str | Iterable[str]) -> np.ndarray:
+        """``model["word"]``: the IN vector, as gensim's ``model.wv["word"]``."""
+        return self.in_vectors[word]
+
+    __iter__ = None  # ``model[...]`` takes words, not positions: a model is not a sequence
+
+    @property
+    def syn1neg(self) -> np.ndarray:
+        """gensim's ``syn1neg``: the OUT matrix of a negative-sampling (or imported) model."""
+        if self.out_vectors is None:
+            raise NoSuchMatrix("this model has no OUT vectors, so no syn1neg (it was loaded from IN vectors only)")
+        if self.out_kind == OUT_HS_LINEARISED:
+            raise NoSuchMatrix("this hierarchical-softmax model has no syn1neg: its inner nodes (gensim's syn1) are "
+                               "model.hs_nodes, and model.out_vectors is their linearisation (approximate)")
+        return self.out_vectors.vectors
+
+    @property
+    def syn1(self) -> np.ndarray:
+        """gensim's ``syn1``: hierarchical softmax's inner-node rows (V − 1 of them; gensim allocates V)."""
+        if self.hs_nodes is None:
+            raise NoSuchMatrix("this model was not trained with hierarchical softmax: no syn1 (OUT is syn1neg)")
+        return self.hs_nodes
+
     def __repr__(self) -> str:
         out = f", OUT: {self.out_kind}" if self.out_vectors is not None else ", no OUT"
         return f"DualVectors({len(self)} words x {self.vector_size} dims{out})"
@@ -178,9 +286,36 @@ class DualVectors:
                         for k, v in self.params.to_dict().items()} if self.params else None),
             "epochs_trained": len(self.history),
             "last_epoch_loss": self.history[-1].loss if self.history else None,
+            "pooling": self.pooling,
+            "tuned_for_ranking": self.tuning,
         }
 
     # -- spaces -------------------------------------------------------------------
+
+    @property
+    def pooling(self) -> str:
+        """How ranking pools this model's word vectors: one of :data:`POOLINGS`."""
+        return self.tuning["pooling"] if self.tuning is not None else POOLING_UNIT_MEAN
+
+    def pooled_matrix(self, name: str) -> np.ndarray:
+        """The rows ranking sums for a text in space ``name``: unit rows (``"unit-mean"``, whose
+        mean is DESM's), or the raw rows of a tuned model (``"sum"``, the norms its weights)."""
+        space = self.space(name)
+        if self.pooling == POOLING_UNIT_MEAN:
+            return space.unit
+        if space.is_unit:
+            raise DualvecError("this model was tuned for ranking, but only its unit vectors are kept: "
+                               "its pooling weights (the norms) are lost")
+        return space.vectors
+
+    def tuned_copy(self, in_vectors: np.ndarray, out_vectors: np.ndarray, tuning: dict[str, Any]) -> DualVectors:
+        """This model's vocabulary, tokeniser and training record with new IN and OUT vectors and
+        the ``tuning`` record (what :func:`dualvec.training.contrastive.tune` returns); the OUT
+        vectors are the tuned encoder's document side, not a word2vec output layer."""
+        return DualVectors(self.vocab, in_vectors, out_vectors, params=self.params,
+                           out_kind=self.out_kind or OUT_IMPORTED, tokenizer=self.tokenizer,
+                           counts_known=self.counts_known, history=self.history,
+                           params_recorded=self.params_recorded, tuning=tuning)
 
     def space(self, name: str) -> Vectors:
         """The ``"in"`` or ``"out"`` vectors."""
@@ -429,8 +564,12 @@ class DualVectors:
     def discard_raw_vectors(self) -> None:
         """Keep only unit-normalised rows in both spaces, halving memory use.
 
-        Similarities are unchanged; further training is no longer possible.
+        Similarities are unchanged; further training is no longer possible. A model tuned for
+        ranking keeps its raw vectors: their norms are its pooling weights.
         """
+        if self.pooling != POOLING_UNIT_MEAN:
+            raise DualvecError("a model tuned for ranking needs its raw vectors (their norms are its pooling "
+                               "weights); they cannot be discarded")
         self.in_vectors.discard_raw()
         if self.out_vectors is not None:
             self.out_vectors.discard_raw()
@@ -444,7 +583,8 @@ class DualVectors:
                           out_kind=self.out_kind, hs_nodes=self.hs_nodes, tree=self.tree, params=self.params,
                           tokenizer=self.tokenizer, counts_known=self.counts_known, history=self.history,
                           unit=self.in_vectors.is_unit, created_by=f"dualvec {_dualvec_version()}",
-                          params_recorded=sorted(self.params_recorded) if self.params_recorded is not None else None)
+                          params_recorded=sorted(self.params_recorded) if self.params_recorded is not None else None,
+                          tuning=self.tuning)
 
     @classmethod
     def from_parts(cls, parts: ModelParts, source: str | os.PathLike = "") -> DualVectors:
@@ -456,7 +596,7 @@ class DualVectors:
         model = cls(vocab, parts.in_vectors, parts.out_vectors, params=parts.params, out_kind=parts.out_kind,
                     hs_nodes=parts.hs_nodes, tree=parts.tree, tokenizer=parts.tokenizer,
                     counts_known=parts.counts_known, history=parts.history, unit=parts.unit,
-                    params_recorded=parts.params_recorded)
+                    params_recorded=parts.params_recorded, tuning=parts.tuning)
         model.fingerprint = parts.fingerprint
         return model
 

@@ -241,6 +241,7 @@ class ModelParts:
     created_by: str = "dualvec"
     fingerprint: str | None = None  # of the saved content; set by write_model, read by read_model
     params_recorded: list[str] | None = None  # which params an imported model's source recorded
+    tuning: dict[str, Any] | None = None  # how the model was tuned for ranking (training/contrastive.py)
 
 
 def fingerprint(words: list[str], arrays: dict[str, np.ndarray]) -> str:
@@ -262,6 +263,16 @@ def _arrays(parts: ModelParts) -> dict[str, np.ndarray]:
         arrays.update(hs_nodes=parts.hs_nodes, hs_codes=parts.tree.codes, hs_points=parts.tree.points,
                       hs_offsets=parts.tree.offsets)
     return arrays
+
+
+def file_digest(path: Path, root: Path | None = None) -> str:
+    """A digest (blake2b, 128 bits) of a file's bytes, read through :func:`dualvec.atomic.open_inside`:
+    what an index records of each of its arrays at save and checks at load."""
+    h = hashlib.blake2b(digest_size=16)
+    with open_inside(path, root, limit=None) as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def parts_fingerprint(parts: ModelParts) -> str:
@@ -287,6 +298,8 @@ def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
         "fingerprint": fingerprint(parts.words, arrays),
         "params_recorded": parts.params_recorded,
     }
+    if parts.tuning is not None:  # an older dualvec ignores the key
+        header["tuning"] = parts.tuning
     return write_model_dir(path, header, parts.words, arrays)
 
 
@@ -325,6 +338,15 @@ def _names(spec: Any, root: Path) -> list[str] | None:
         return None
     if not (isinstance(spec, list) and all(isinstance(x, str) for x in spec)):
         raise DualvecError(f"{root / HEADER}: 'params_recorded' must be a list of names")
+    return spec
+
+
+def _tuning(spec: Any, root: Path) -> dict[str, Any] | None:
+    """The record of a model's tuning for ranking: an object naming its pooling (the model checks which)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not isinstance(spec.get("pooling"), str):
+        raise DualvecError(f"{root / HEADER}: the record of the model's tuning for ranking is corrupt")
     return spec
 
 
@@ -401,4 +423,5 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
                       unit=bool(header.get("unit_normalised_only", False)),
                       created_by=str(header.get("created_by", "dualvec")),
                       fingerprint=header.get("fingerprint") if isinstance(header.get("fingerprint"), str) else None,
-                      params_recorded=_names(header.get("params_recorded"), root))
+                      params_recorded=_names(header.get("params_recorded"), root),
+                      tuning=_tuning(header.get("tuning"), root))

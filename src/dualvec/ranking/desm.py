@@ -11,6 +11,11 @@ score is one dot product with the mean unit query vector q̄:
 DESM(Q, D) = q̄ · D̂. Re-ranking k candidates is a gather and a (k × dim)
 mat-vec; full ranking is one mat-vec over the collection.
 
+A model tuned for ranking (:mod:`dualvec.training.contrastive`, ``model.pooling == "sum"``)
+pools its raw vectors instead: D̂ and q̂ are the unit vectors of the sums of the words'
+raw vectors (each word weighs its norm), and the score is their cosine, exactly the
+encoder it was tuned as. :meth:`DualVectors.pooled_matrix` gives the rows either way.
+
 Words outside the vocabulary are skipped on both sides. A query or document
 with no known word scores 0 with everything (never NaN).
 """
@@ -23,7 +28,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..errors import DualvecError
-from ..model import DualVectors, parse_space
+from ..model import POOLING_UNIT_MEAN, DualVectors, parse_space
 from .kernels import centroids
 
 
@@ -48,8 +53,9 @@ def known_rows(model: DualVectors, docs_terms: Iterable[Sequence[str]]) -> tuple
 
 
 def space_centroids(model: DualVectors, rows: np.ndarray, offsets: np.ndarray, doc_space: str) -> np.ndarray:
-    """Unit-normalised centroids (n_docs × dim, float32) in one space, from :func:`known_rows`."""
-    return centroids(rows, offsets, np.ascontiguousarray(model.space(doc_space).unit, dtype=np.float32))
+    """Unit-normalised centroids (n_docs × dim, float32) in one space, from :func:`known_rows`,
+    pooled as the model pools (:meth:`DualVectors.pooled_matrix`)."""
+    return centroids(rows, offsets, np.ascontiguousarray(model.pooled_matrix(doc_space), dtype=np.float32))
 
 
 def build_centroids(model: DualVectors, docs_terms: Sequence[Sequence[str]], doc_space: str) -> np.ndarray:
@@ -58,12 +64,17 @@ def build_centroids(model: DualVectors, docs_terms: Sequence[Sequence[str]], doc
 
 
 def query_vector(model: DualVectors, terms: Sequence[str], query_space: str) -> np.ndarray:
-    """q̄: the mean unit vector of the query's known words (zero when none is known)."""
+    """q̄: the mean unit vector of the query's known words (zero when none is known); for a model
+    tuned for ranking, the unit vector of the sum of their raw vectors."""
     rows = term_rows(model, terms)
-    unit = model.space(query_space).unit
+    pooled = model.pooled_matrix(query_space)
     if len(rows) == 0:
-        return np.zeros(unit.shape[1], dtype=np.float32)
-    return unit[rows].mean(axis=0, dtype=np.float32)
+        return np.zeros(pooled.shape[1], dtype=np.float32)
+    if model.pooling == POOLING_UNIT_MEAN:
+        return pooled[rows].mean(axis=0, dtype=np.float32)
+    q = pooled[rows].sum(axis=0, dtype=np.float32)
+    norm = np.linalg.norm(q)
+    return q / norm if norm > 0 else q
 
 
 class DESM:
@@ -89,11 +100,16 @@ class DESM:
         return c @ q
 
     def term_contributions(self, terms: Sequence[str], doc: int) -> list[tuple[str, float]]:
-        """Each known query word's share cos(q, D̄)/|Q| of the document's score."""
+        """Each known query word's share of the document's score: cos(q, D̄)/|Q|, or for a tuned
+        model q · D̂ / ‖Σq‖ (the shares add up to the score either way)."""
         rows = term_rows(self.model, terms)
         if len(rows) == 0:
             return []
-        unit = self.model.space(self.query_space).unit
-        contrib = unit[rows] @ self.centroids[doc] / len(rows)
+        pooled = self.model.pooled_matrix(self.query_space)
+        if self.model.pooling == POOLING_UNIT_MEAN:
+            scale = len(rows)
+        else:
+            scale = float(np.linalg.norm(pooled[rows].sum(axis=0, dtype=np.float32))) or 1.0
+        contrib = pooled[rows] @ self.centroids[doc] / scale
         words = self.model.words
         return [(words[r], float(c)) for r, c in zip(rows, contrib)]

@@ -39,6 +39,9 @@ IN_DOMAIN_OPTIONS: dict[str, Any] = dict(sg=True, vector_size=100, epochs=15, wi
                                          sample=1e-4, min_count=2, workers=1, seed=1)
 #: Whether ``dualvec index MODEL COLLECTION`` trains one (``--in-domain/--no-in-domain``).
 IN_DOMAIN_BY_DEFAULT = True
+#: Whether ``dualvec index`` then tunes it for ranking on pairs cut from the collection's documents
+#: (``--tune/--no-tune``; :func:`tune_in_domain`).
+TUNE_BY_DEFAULT = True
 #: Below this many tokens a collection is too little text for word2vec: beside a general
 #: model, ``dualvec index`` then trains no in-domain model (and says so).
 MIN_TOKENS = 20_000
@@ -78,6 +81,22 @@ def train_in_domain(texts: Iterable[str], *, tokenizer: Tokenizer | None = None,
         return train(texts, tokenizer=tokenizer, progress=progress, **opts)
     except DualvecError as exc:
         raise DualvecError(f"in-domain model: {exc}") from None
+
+
+def tune_in_domain(model: DualVectors, texts: Iterable[str], *, stopwords: str | None = "english",
+                   settings: Any = None, progress: bool | None = False) -> DualVectors:
+    """``model`` tuned for ranking on pairs cut from ``texts`` (the collection's documents), through
+    the analysis the index gives DESM (the model's tokeniser, ``stopwords`` removed, no stemming), so
+    the encoder tuned is the one that ranks (:func:`dualvec.training.contrastive.tune`)."""
+    from ..training.contrastive import tune
+    from .analysis import Analyzer
+
+    analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords=True)
+    analysis = f"the model's tokeniser, {stopwords or 'no'} stop words removed, unstemmed"
+    try:
+        return tune(model, texts, settings, terms=analyzer.terms, analysis=analysis, progress=progress)
+    except DualvecError as exc:
+        raise DualvecError(f"tuning the in-domain model: {exc}") from None
 
 
 @dataclass
@@ -126,8 +145,7 @@ class IndexedModel:
             if space not in ("in", "out") or not safe_name(file):
                 raise DualvecError(f"{where}: extra model {name!r} names an unsafe file: {file!r}")
             arr = load_array(directory / file, mmap, root=where)
-            if arr.shape != (n_docs, model.vector_size) or arr.dtype != np.float32:
-                raise DualvecError(f"{directory / file}: shape {arr.shape} does not match the index")
+            check_centroids(arr, directory / file, n_docs, model.vector_size)
             centroids[space] = arr
         if "in" not in centroids:
             raise DualvecError(f"{where}: extra model {name!r} has no IN centroids")
@@ -137,6 +155,15 @@ class IndexedModel:
         if space not in self._desm:
             self._desm[space] = DESM(self.model, self.centroids, space)
         return self._desm[space]
+
+
+def check_centroids(arr: np.ndarray, path: Path, n_docs: int, dim: int) -> None:
+    """Loaded document centroids fit the index (one float32 row per document) and are finite:
+    a NaN row would change every other document's normalised score."""
+    if arr.shape != (n_docs, dim) or arr.dtype != np.float32:
+        raise DualvecError(f"{path}: shape {arr.shape} does not match the index")
+    if not np.isfinite(arr).all():
+        raise DualvecError(f"{path} holds NaN or infinity: the index is damaged; re-index")
 
 
 def feature_name(model: str, space: str) -> str:

@@ -1,0 +1,188 @@
+"""Contrastive tuning for ranking (dualvec.training.contrastive): the loss falls, tuned spaces
+retrieve synonyms BM25 and untuned spaces cannot, one thread and a seed reproduce a run, bad
+settings are one-line errors, and a tuned model saves, loads and ranks as it was tuned."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dualvec
+from dualvec.errors import DualvecError
+from dualvec.model import POOLING_SUM, POOLING_UNIT_MEAN, DualVectors
+from dualvec.ranking import Ranker
+from dualvec.ranking.desm import query_vector
+from dualvec.ranking.in_domain import tune_in_domain
+from dualvec.text.vocab import Vocabulary
+from dualvec.training.contrastive import ContrastiveSettings, draw_pairs, encode_documents, tune
+
+TOPICS = 24
+FILLER = [f"fill{i}" for i in range(6)]
+N_WORDS = 2 * TOPICS + len(FILLER)
+
+
+def planted(seed: int = 0) -> tuple[list[str], dict[str, str]]:
+    """Training documents whose title says ``alpha<t>`` and whose body says its synonym ``beta<t>``
+    (never both in one sentence), and test documents: bodies alone, holding ``beta<t>`` only."""
+    rng = np.random.default_rng(seed)
+    words = lambda n: " ".join(rng.choice(FILLER, n))  # noqa: E731
+    body = lambda t: f"{words(2)} beta{t} {words(1)}. beta{t} {words(2)}."  # noqa: E731
+    train = [f"alpha{t}. {body(t)}" for t in range(TOPICS) for _ in range(6)]
+    test = {f"d{t}": body(t) for t in range(TOPICS)}
+    return train, test
+
+
+def random_model(seed: int = 0, dim: int = 16) -> DualVectors:
+    """A model of the planted vocabulary with random IN and OUT vectors: it knows no synonym."""
+    vocab = [f"alpha{t}" for t in range(TOPICS)] + [f"beta{t}" for t in range(TOPICS)] + FILLER
+    rng = np.random.default_rng(seed)
+    v = len(vocab)
+    return DualVectors(Vocabulary(vocab, np.full(v, 10, np.int64)), rng.normal(size=(v, dim)).astype(np.float32),
+                       rng.normal(size=(v, dim)).astype(np.float32), tokenizer=dualvec.RegexTokenizer())
+
+
+FAST = dict(epochs=10, batch_size=32, learning_rate=0.2, temperature=0.1)
+
+
+def hits_at_1(model: DualVectors, test: dict[str, str]) -> float:
+    ranker = Ranker(model).index(test)
+    found = 0
+    for t in range(TOPICS):
+        top = ranker.search(f"alpha{t}", 1, mode="full", alpha=1.0)
+        found += bool(top) and top[0][0] == f"d{t}"
+    return found / TOPICS
+
+
+def test_loss_falls():
+    train, _ = planted()
+    tuned = tune(random_model(), train, ContrastiveSettings(**{**FAST, "epochs": 8}))
+    loss = tuned.tuning["loss"]
+    assert len(loss) == 8
+    assert loss[-1] < 0.5 * loss[0]
+
+
+def test_tuned_spaces_retrieve_synonyms_untuned_ones_and_bm25_cannot():
+    train, test = planted()
+    start = random_model()
+    tuned = tune(start, train, ContrastiveSettings(**FAST, pairs=("title",)))
+    assert tuned.pooling == POOLING_SUM and start.pooling == POOLING_UNIT_MEAN
+    # BM25 cannot: no test document holds the query's word
+    ranker = Ranker(start).index(test)
+    assert all(not ranker.bm25.weighted_scores(ranker.analyzer.query(f"alpha{t}").weights).any()
+               for t in range(TOPICS))
+    assert hits_at_1(start, test) <= 0.25
+    assert hits_at_1(tuned, test) >= 0.9
+
+
+def test_ranking_pools_as_the_model_was_tuned():
+    """A tuned model's query vector is the unit sum of its raw IN rows (the norms weigh the words)."""
+    train, _ = planted()
+    tuned = tune(random_model(), train, ContrastiveSettings(epochs=1, batch_size=16))
+    rows = [tuned.vocab.index[w] for w in ("alpha1", "fill3")]
+    raw = np.asarray(tuned.in_vectors.vectors)[rows].sum(axis=0)
+    np.testing.assert_allclose(query_vector(tuned, ["alpha1", "fill3"], "in"), raw / np.linalg.norm(raw), rtol=1e-5)
+
+
+def test_one_thread_and_a_seed_reproduce_a_run():
+    train, _ = planted()
+    s = ContrastiveSettings(epochs=2, batch_size=16, seed=7)
+    a, b = tune(random_model(), train, s), tune(random_model(), train, s)
+    np.testing.assert_array_equal(np.asarray(a.in_vectors.vectors), np.asarray(b.in_vectors.vectors))
+    np.testing.assert_array_equal(np.asarray(a.out_vectors.vectors), np.asarray(b.out_vectors.vectors))
+    c = tune(random_model(), train, ContrastiveSettings(epochs=2, batch_size=16, seed=8))
+    assert not np.array_equal(np.asarray(a.in_vectors.vectors), np.asarray(c.in_vectors.vectors))
+
+
+def test_two_workers_train_too():
+    train, _ = planted()
+    tuned = tune(random_model(), train, ContrastiveSettings(**{**FAST, "epochs": 8}, workers=2))
+    assert tuned.tuning["loss"][-1] < 0.5 * tuned.tuning["loss"][0]
+
+
+@pytest.mark.parametrize("settings, words", [
+    (dict(temperature=0), "temperature"),
+    (dict(learning_rate=float("nan")), "learning_rate"),
+    (dict(epochs=0), "epochs"),
+    (dict(batch_size=1), "batch_size"),
+    (dict(pairs=("title", "bogus")), "bogus"),
+    (dict(pairs=()), "pairs"),
+    (dict(pairs="title"), "pairs"),
+    (dict(init="gaussian"), "gaussian"),
+    (dict(workers=0), "workers"),
+])
+def test_bad_settings_are_one_line_errors(settings, words):
+    with pytest.raises(DualvecError) as exc:
+        ContrastiveSettings(**settings).validate()
+    assert words in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_settings_round_trip_and_refuse_unknown_keys():
+    s = ContrastiveSettings(epochs=3, pairs=("crop", "title"), temperature=0.07)
+    assert ContrastiveSettings.from_dict(s.to_dict()) == s
+    with pytest.raises(DualvecError, match="tempreature"):
+        ContrastiveSettings.from_dict({"tempreature": 0.1})
+
+
+def test_documents_without_pairs_are_refused():
+    with pytest.raises(DualvecError, match="no word the model knows"):
+        tune(random_model(), ["nothing known here"], ContrastiveSettings(epochs=1))
+    with pytest.raises(DualvecError, match="pair"):  # no title anywhere: no title pairs
+        tune(random_model(), ["fill1 fill2 fill3 fill4 fill5"], ContrastiveSettings(epochs=1, pairs=("title",)))
+
+
+def test_pairs_are_cut_as_documented():
+    model = random_model()
+    docs = [("alpha1", "beta1 fill1 fill2. fill3 fill4 fill5. fill0 alpha2 beta2"), ("alpha3", "beta3 beta4 beta5")]
+    source = encode_documents(model, docs)
+    words = model.words
+    qs, ds = draw_pairs(source, ["title"], 256, np.random.default_rng(0))
+    assert [[words[r] for r in q] for q in qs] == [["alpha1"], ["alpha3"]]
+    # a body ends where its document ends (the next document's words are not in it)
+    assert [[words[r] for r in d] for d in ds] == [
+        ["beta1", "fill1", "fill2", "fill3", "fill4", "fill5", "fill0", "alpha2", "beta2"], ["beta3", "beta4", "beta5"]]
+    qs, ds = draw_pairs(source, ["sentence"], 256, np.random.default_rng(0))
+    assert qs
+    for q, d in zip(qs, ds):  # a sentence against the rest of its document, never itself
+        assert len(q) == 3 and len(q) + len(d) == 9 and not set(q) & set(d)
+    qs, ds = draw_pairs(source, ["crop"], 256, np.random.default_rng(0))
+    assert len(qs) == 1  # the second document is too short to crop twice
+    for q, d in zip(qs, ds):
+        assert 2 <= len(q) <= 9 and 2 <= len(d) <= 9
+    body0 = {model.vocab.index[w] for w in docs[0][1].replace(".", "").split()}
+    assert set(qs[0]) <= body0 and set(ds[0]) <= body0
+
+
+def test_a_tuned_model_saves_loads_and_ranks_the_same(tmp_path):
+    train, test = planted()
+    tuned = tune(random_model(), train, ContrastiveSettings(**{**FAST, "epochs": 3}))
+    loaded = dualvec.load(tuned.save(tmp_path / "m"))
+    assert loaded.pooling == POOLING_SUM and loaded.tuning == tuned.tuning
+    assert loaded.tuning["settings"]["epochs"] == 3 and loaded.tuning["objective"] == "info-nce"
+    assert loaded.info()["tuned_for_ranking"]["documents"] == len(train)
+    assert Ranker(loaded).index(test).search("alpha3", 5, mode="full", alpha=1.0) == \
+        Ranker(tuned).index(test).search("alpha3", 5, mode="full", alpha=1.0)
+    assert loaded.most_similar("alpha3", topn=3)  # a model like any other
+    with pytest.raises(DualvecError, match="raw vectors"):
+        loaded.discard_raw_vectors()
+
+
+def test_a_corrupt_tuning_record_is_refused(tmp_path):
+    import json
+
+    path = random_model().tuned_copy(np.ones((N_WORDS, 16), np.float32), np.ones((N_WORDS, 16), np.float32),
+                                     {"pooling": POOLING_SUM}).save(tmp_path / "m")
+    from dualvec.atomic import read_header
+
+    header_path = next(p for p in path.rglob("dualvec.json") if read_header(p).get("tuning"))
+    header = json.loads(header_path.read_text())
+    header["tuning"] = {"pooling": "median"}
+    header_path.write_text(json.dumps(header))
+    with pytest.raises(DualvecError, match="pooling"):
+        dualvec.load(path)
+
+
+def test_in_domain_tuning_uses_the_index_analysis():
+    train, _ = planted()
+    tuned = tune_in_domain(random_model(), train + ["the of and alpha1. beta1 the fill1."],
+                           settings=ContrastiveSettings(epochs=1, batch_size=16))
+    assert "stop words removed" in tuned.tuning["analysis"]
