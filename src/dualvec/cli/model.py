@@ -461,11 +461,12 @@ def _centroid_index_rows(path: Path) -> list[tuple[str, object]]:
         ("built from", manifest.get("source")),
         *_model_rows("model: ", index.model),
     ]
-    for name, extra in index.extra_models.items():
+    extra_models = getattr(index, "extra_models", {})  # models beside its own, where the index records any
+    for name, extra in extra_models.items():
         rows += _model_rows(f"model {name!r}: ", extra.model)
-    if index.extra_models:
+    if extra_models:
         rows.append(("DESM models", index.desm_models))
     parts = [("model", lambda rel: rel[0] == "model"),
-             *((f"model {name!r}", lambda rel, d=f"model-{name}": rel[0] == d) for name in index.extra_models),
+             *((f"model {name!r}", lambda rel, d=f"model-{name}": rel[0] == d) for name in extra_models),
              ("shards", lambda rel: rel[0] == "shards")]
     return rows + _disk_sizes(path, parts)
