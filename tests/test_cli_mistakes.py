@@ -172,3 +172,15 @@ def test_export_gensim_without_gensim_names_the_extra(ranked, tmp_path, monkeypa
     r = runner.invoke(app, ["export", str(ranked[0].parent / "model"), str(tmp_path / "g.model"),
                             "--format", "gensim"])
     assert r.exit_code == 1 and "pip install 'dualvec[gensim]'" in r.output, r.output
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--min-alpha", "-1", "--min-alpha must be a finite number in [0, 0.025], not -1.0"),
+    ("--ns-exponent", "nan", "--ns-exponent must be a finite number, not nan"),
+    ("--max-vocab-size", "0", "--max-vocab-size must be a whole number at least 1, not 0"),
+])
+def test_train_settings_errors_name_the_option(tmp_path, option, value, message):
+    (tmp_path / "c.txt").write_text("the cat sat on the mat\n" * 20)
+    r = runner.invoke(app, ["train", str(tmp_path / "c.txt"), "-o", str(tmp_path / "m"), option, value,
+                            "--no-progress"])
+    assert r.exit_code == 1 and f"error: {message}" in r.output, r.output

@@ -63,5 +63,6 @@ def check_number(what: str, value: object, low: float | None = None, high: float
         elif high is not None:
             where = f"at most {num(high)}"
         else:
-            where = "finite"
-        raise DualvecError(f"{what} must be a {'whole' if integer else 'finite'} number {where}, not {value!r}")
+            where = ""
+        kind = "whole" if integer else "finite"
+        raise DualvecError(f"{what} must be a {kind} number{' ' + where if where else ''}, not {value!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import os
 import sys
 import warnings
@@ -119,6 +120,19 @@ AlphaAlias = Annotated[Optional[float], typer.Option("--alpha", hidden=True, hel
 #: A collection directory's judged split, the same default everywhere.
 SplitOpt = Annotated[Optional[str], typer.Option(help="Judged split of a collection directory (default: test, "
                                                       "else the first it has).")]
+
+
+def validate_options(settings) -> None:
+    """``settings.validate()`` of a settings dataclass filled from options of the same names; its error
+    names the option typed (``--min-alpha``) where the library names the field (``min_alpha``)."""
+    try:
+        settings.validate()
+    except DualvecError as exc:
+        text = str(exc)
+        for f in sorted(dataclasses.fields(settings), key=lambda f: -len(f.name)):
+            if text.startswith(f.name + " "):
+                raise DualvecError("--" + f.name.replace("_", "-") + text[len(f.name):]) from None
+        raise
 
 
 def make_tokenizer(preset: str | None, pattern: str | None, lowercase: bool | None) -> RegexTokenizer | None:
@@ -330,9 +344,12 @@ class Col:
 
 
 def json_value(value):
-    """A value as JSON holds it (numpy numbers as Python ones)."""
+    """A value as JSON holds it: numpy numbers as Python ones, a number that is not finite (a Spearman
+    rho of constant scores) as null, since JSON has no NaN."""
     if hasattr(value, "item"):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
@@ -412,7 +429,7 @@ class Report:
             self._pending.append({"title": "", "columns": [], "rows": []})
         self._pending[-1]["notes"] = self._pending[-1].get("notes", []) + self._notes
         for obj in self._pending:
-            print(json.dumps(obj, ensure_ascii=False, allow_nan=True))
+            print(json.dumps(obj, ensure_ascii=False, allow_nan=False))
         sys.stdout.flush()
         self._pending, self._notes = [], []
 

@@ -38,6 +38,7 @@ from ._common import (
     printable,
     say_if_compiling,
     spaces_arg,
+    validate_options,
 )
 
 
@@ -76,9 +77,14 @@ def train_cmd(
     token_pattern: TokenPatternOpt = None,
     lowercase: LowercaseOpt = None,
     encoding_errors: Annotated[str, typer.Option(help="Bad UTF-8: strict, replace or ignore.")] = "strict",
+    for_ranking: Annotated[bool, typer.Option(
+        "--for-ranking", help="A model for ranking: after word2vec, tune both spaces for DESM on pairs cut from "
+                              "CORPUS's documents (title/body, sentence/context, crops; InfoNCE). Reads "
+                              "WikiExtractor output (a folder or its .tar.gz) one <doc> at a time.")] = False,
     progress: ProgressOpt = None,
 ) -> None:
-    """Train word2vec on CORPUS and save both spaces to a model directory."""
+    """Train word2vec on CORPUS and save both spaces to a model directory (--for-ranking: then tune
+    them for ranking)."""
     options = dict(sg=bool(sg), hs=bool(hs), negative=negative, ns_exponent=ns_exponent, cbow_mean=bool(cbow_mean),
                    batch=batch,
                    vector_size=vector_size, window=window, min_count=min_count, max_vocab_size=max_vocab_size,
@@ -96,11 +102,14 @@ def train_cmd(
     if kind is not None:
         err.print(f"corpus: {kind}, training on the title and text of each document", highlight=False)
     tok = make_tokenizer(tokenizer, token_pattern, lowercase)  # bad options fail before any status line
-    TrainingParams(**options).validate()
+    validate_options(TrainingParams(**options))
     say_if_compiling(vector_size, bool(sg), batch, progress)
     start = time.perf_counter()
     model = train(corpus, tokenizer=tok, encoding_errors=encoding_errors, progress=progress, **options)
     trained = time.perf_counter()
+    if for_ranking:
+        model = _tune_for_ranking(model, corpus, workers, progress)
+    tuned = time.perf_counter()
     model.save(output)
     saved = time.perf_counter()
     train_s = sum(h.seconds for h in model.history)
@@ -108,7 +117,26 @@ def train_cmd(
     err.print(f"saved {model} to {output}")
     err.print(f"read the corpus in {trained - start - train_s:.2f} s; {len(model.history)} epoch(s) in {train_s:.2f} s "
               f"({words / max(train_s, 1e-9):,.0f} words/s, last loss {model.history[-1].loss:.4f}); "
-              f"saved in {saved - trained:.2f} s", soft_wrap=True)
+              f"saved in {saved - tuned:.2f} s", soft_wrap=True)
+    if for_ranking:
+        err.print(f"tuned for ranking in {tuned - trained:.2f} s: {model.tuning['pairs_per_epoch']:,} pairs an epoch "
+                  f"from {model.tuning['documents']:,} documents, loss {model.tuning['loss'][0]:.3f} -> "
+                  f"{model.tuning['loss'][-1]:.3f}", soft_wrap=True)
+
+
+def _tune_for_ranking(model: DualVectors, corpus: Path, workers: int | None, progress: bool | None) -> DualVectors:
+    """``model`` tuned for ranking on ``corpus``'s documents, through the analysis ``dualvec index`` gives DESM."""
+    from dataclasses import replace
+
+    from ..progress import labelled
+    from ..ranking.analysis import Analyzer
+    from ..training.contrastive import FOR_RANKING, corpus_documents, tune
+
+    settings = replace(FOR_RANKING, workers=workers or model.params.workers if model.params else 1)
+    analyzer = Analyzer(model.tokenizer, "english", None, desm_stopwords=True)
+    with labelled("for ranking"):
+        return tune(model, corpus_documents(corpus), settings, terms=analyzer.terms,
+                    analysis="the model's tokeniser, english stop words removed, unstemmed", progress=progress)
 
 
 def _refuse_judgments(corpus: Path) -> None:
