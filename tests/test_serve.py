@@ -91,7 +91,10 @@ def test_search_equals_the_rankers(served):
     data = client.get("/api/search", params={"q": q, "k": 5}).json()
     assert [(r["doc_id"], r["score"]) for r in data["results"]] == [
         (d, pytest.approx(s, abs=1e-4)) for d, s in ranker.search(q, 5)]
-    assert data["stages"] == ["bm25", "desm"]
+    assert data["stages"] == [f"BM25 top 100 ({len(ranker.doc_ids)} documents)", "DESM IN-OUT", "mixture"]
+    assert data["formula"].startswith(f"score = {ranker.config.alpha:g} × DESM + {1 - ranker.config.alpha:g} × BM25")
+    for r in data["results"]:  # the components add up to the score
+        assert sum(c["contribution"] for c in r["components"]) == pytest.approx(r["score"], abs=1e-4)
     empty = client.get("/api/search", params={"q": "zzzz qqqq"}).json()
     assert empty["results"] == [] and "no query word" in empty["message"]
 
@@ -160,8 +163,10 @@ def test_the_projection_puts_both_spaces_of_the_top_words_in_one_fit_and_caches_
     words = [p["word"] for p in data["points"] if p["space"] == "in"]
     assert words == m.words[:20] and [p["word"] for p in data["points"] if p["space"] == "out"] == words
     assert all(p["count"] == int(m.vocab.counts[m.vocab.index[p["word"]]]) for p in data["points"])
-    # the PCA is of the 40 unit rows together: check the first axis against numpy's own
-    rows = np.vstack([m.in_vectors.unit[:20], m.out_vectors.unit[:20]]).astype(np.float64)
+    # the PCA is of the 40 unit rows together, each space centred on its own mean: check the first axis
+    # against numpy's own
+    rows = np.vstack([m.in_vectors.unit[:20] - m.in_vectors.unit[:20].mean(0),
+                      m.out_vectors.unit[:20] - m.out_vectors.unit[:20].mean(0)]).astype(np.float64)
     pc1 = (rows - rows.mean(0)) @ np.linalg.svd(rows - rows.mean(0), full_matrices=False)[2][0]
     x = np.array([p["x"] for p in data["points"]])
     inside = ~np.array([p["clamped"] for p in data["points"]])
@@ -271,3 +276,52 @@ def test_a_umap_projection_when_umap_learn_is_installed(served):
     xy = np.array([(p["x"], p["y"]) for p in data["points"]])
     assert np.abs(xy).max() <= 1 and len({tuple(r) for r in xy.round(4)}) > 40  # spread out, not collapsed
     assert client.get("/api/model").json()["umap"] is True
+
+
+def test_search_and_model_explain_an_index_with_an_in_domain_model_and_a_learned_ranker(served):
+    _, ranker, truth, _ = served
+    from dualvec.ranking.features import learning_data
+    from dualvec.ranking.in_domain import IN_DOMAIN
+    from dualvec.ranking.learned import CoordinateAscent
+    from synthetic import topical_corpus, topical_model_and_docs
+
+    model, _, docs = topical_model_and_docs()
+    sents, _ = topical_corpus(n_sentences=600, seed=3)
+    domain = dualvec.train(sents, sg=True, min_count=1, epochs=2, vector_size=12, workers=1, seed=1, progress=False)
+    both = Ranker(model, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain})
+    feats = both.features()
+    queries = {f"q{t}": name for t, name in enumerate(truth["names"])}
+    X, y, group, _ = learning_data([feats.compute(text, query_id=qid) for qid, text in queries.items()],
+                                   {f"q{t}": {f"about{t}": 1} for t in range(len(truth["names"]))})
+    learned = both.with_config(learned=CoordinateAscent(shrinkage=0.0, n_iter=2).fit(X, y, group, feats.names).to_dict())
+    client = TestClient(create_app(model, learned), raise_server_exceptions=False)
+    q = truth["names"][2]
+    data = client.get("/api/search", params={"q": q, "k": 4}).json()
+    assert data["ranker"] == "learned" and data["learned"] == "coordinate_ascent" and "Σ feature × weight" in data["formula"]
+    assert [(r["doc_id"], r["score"]) for r in data["results"]] == [
+        (d, pytest.approx(s, abs=1e-4)) for d, s in learned.search(q, 4)]
+    for r in data["results"]:
+        assert [c["name"] for c in r["components"]] == list(feats.names)  # each model's DESM among them
+        assert sum(c["contribution"] for c in r["components"]) == pytest.approx(r["score"], abs=1e-4)
+    # with a weight given, the mixture: both models' DESM, named, in the formula and the pipeline
+    mixed = client.get("/api/search", params={"q": q, "k": 4, "desm_weight": 0.5}).json()
+    assert mixed["ranker"] == "mixture" and [m["name"] for m in mixed["models"]] == ["", IN_DOMAIN]
+    assert IN_DOMAIN in mixed["formula"] and IN_DOMAIN in mixed["stages"][1]
+    assert [m["label"] for m in mixed["results"][0]["components"][1]["models"]] == ["the index's model", IN_DOMAIN]
+    # the Model page's data: the in-domain model and how it was trained, the tokeniser as one writes it
+    info = client.get("/api/model").json()
+    assert info["tokenizer"] == "default: \\w+, lowercased"
+    (extra,) = info["index"]["extra_models"]
+    assert (extra["name"], extra["words"], extra["params"]["epochs"]) == (IN_DOMAIN, len(domain), 2)
+    assert info["index"]["learned"]["features"] == list(feats.names)
+
+
+def test_the_text_view_states_the_typical_cosine_of_the_model(served):
+    client, ranker, truth, _ = served
+    m = ranker.model
+    q = truth["names"][1]
+    data = client.post("/api/text", json={"query": q, "passage": " ".join(truth["words"][1])}).json()
+    counts = m.vocab.counts.astype(np.float64)
+    for space, other in (("in-out", m.out_vectors), ("in-in", m.in_vectors)):
+        cos = other.unit @ m.in_vectors.unit[m.vocab.index[q]]  # with every word, weighted by its count
+        assert data["typical"][space] == pytest.approx(float(counts @ cos / counts.sum()), abs=2e-5)

@@ -21,7 +21,8 @@ if not CHROMIUM.exists():
 import dualvec  # noqa: E402
 from dualvec.ranking import Ranker  # noqa: E402
 from helpers import running_server  # noqa: E402
-from synthetic import saved_topical_index, topical_corpus  # noqa: E402
+from dualvec.ranking.in_domain import IN_DOMAIN  # noqa: E402
+from synthetic import topical_corpus, topical_model_and_docs  # noqa: E402
 
 VIEWS = ("word", "map", "text", "search", "projector", "model")
 
@@ -34,9 +35,14 @@ def _colour(style: str) -> tuple[str, float]:
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
-    """A model at root/model and an index of it at root/idx."""
+    """A model at root/model and an index of it at root/idx, with an in-domain model beside the
+    index's own (as ``dualvec index`` trains one), whose DESM the ranking mixes in."""
     root = tmp_path_factory.mktemp("browser")
-    saved_topical_index(root)
+    model, _, docs = topical_model_and_docs()
+    model.save(root / "model")
+    sents, _ = topical_corpus(n_sentences=600, seed=3)
+    domain = dualvec.train(sents, sg=True, min_count=1, epochs=2, vector_size=12, workers=1, seed=1, progress=False)
+    Ranker(model, stopwords=None).index(docs, extra_models={IN_DOMAIN: domain}).save(root / "idx")
     return root
 
 
@@ -98,9 +104,10 @@ def test_the_text_view_shades_words_by_their_cosine_with_the_query(site):
         assert words == passage.split()
         cos = [float(toks.nth(i).get_attribute("data-cos")) for i in range(len(words))]
         assert cos == pytest.approx([float(qv @ other.unit[m.vocab.index[w]]) for w in words], abs=1e-4)
-        # the strongest shading for the largest |cos|
-        alphas = [_colour(toks.nth(i).get_attribute("style"))[1] for i in range(len(words))]
-        assert np.argmax(alphas) == np.argmax(np.abs(cos))
+        # the strongest red for the most related word (none of these is the query word)
+        colours = [_colour(toks.nth(i).get_attribute("style")) for i in range(len(words))]
+        red = [a if rgb == "214,39,40" else -1.0 for rgb, a in colours]
+        assert np.argmax(red) == np.argmax(cos) and max(red) == pytest.approx(0.8)
     page.screenshot(path=str(shots / "text.png"), full_page=True)
 
 
@@ -133,7 +140,7 @@ def test_a_search_ranks_as_dualvec_search_does_and_opens_a_document(site):
     page.wait_for_function("() => document.querySelectorAll('#results li').length === 4")
     shown = [li.get_attribute("data-doc") for li in page.locator("#results li").all()]
     assert shown == [d for d, _ in ranker.search(q, 4, mode="full", alpha=0.9, space="in-in")]
-    assert "desm_weight 0.9" in page.inner_text("#search-meta")
+    assert "0.9 × DESM" in page.inner_text("#search-meta")
 
 
 def test_the_map_and_model_views_draw(site):
@@ -152,7 +159,14 @@ def test_the_map_and_model_views_draw(site):
     page.screenshot(path=str(shots / "model.png"), full_page=True)
 
 
-def test_each_text_panel_states_its_signed_scale_and_shows_the_cosines(site):
+def _typical(m, q, space):
+    """The query's mean cosine with a token of the model's corpus (each word weighted by its count)."""
+    cos = m.space(space.split("-")[1]).unit @ m.in_vectors.unit[m.vocab.index[q]]
+    counts = m.vocab.counts.astype(np.float64)
+    return float(counts @ cos / counts.sum())
+
+
+def test_each_text_panel_is_centred_on_the_typical_cosine_and_shows_the_cosines(site):
     page, base, ranker, truth, shots = site
     q = truth["names"][1]
     # its topic's words (positive IN-IN), filler and another topic (lower, some negative)
@@ -167,18 +181,25 @@ def test_each_text_panel_states_its_signed_scale_and_shows_the_cosines(site):
         rows = [(toks.nth(i).locator(".w").inner_text(), float(toks.nth(i).get_attribute("data-cos")),
                  toks.nth(i).locator(".n").inner_text(), toks.nth(i).get_attribute("style"))
                 for i in range(toks.count())]
-        cos = np.array([c for _, c, _, _ in rows])
-        assert (cos < 0).any() and (cos > 0).any(), (space, cos)  # a signed scale has both sides to show
-        # the legend states the scale: symmetric, up to the largest |cos| among the non-query words
+        # the legend states the scale: white at the typical cosine for this model (the query's mean cosine
+        # with a word of its corpus), red up to the most related non-query word, blue down to the least
         legend = page.locator(f"#legend-{space}")
-        top = float(legend.get_attribute("data-max"))
-        assert top == pytest.approx(max(abs(c) for w, c, _, _ in rows if w != q), abs=1e-6)
-        assert legend.locator(".lo").inner_text() == f"−{top:.3f}" and legend.locator(".hi").inner_text() == f"+{top:.3f}"
+        centre, lo, hi = (float(legend.get_attribute(f"data-{k}")) for k in ("centre", "lo", "hi"))
+        assert centre == pytest.approx(_typical(ranker.model, q, space), abs=2e-5)
+        others = [c for w, c, _, _ in rows if w != q]
+        assert (lo, hi) == (pytest.approx(min(others), abs=1e-6), pytest.approx(max(others), abs=1e-6))
+        assert lo < centre < hi, (space, lo, centre, hi)  # both sides to show
+        assert legend.locator(".mid").inner_text() == f"{centre:.3f}" and "typical" in legend.inner_text()
+        assert legend.locator(".lo").inner_text() == f"{lo:.3f}" and legend.locator(".hi").inner_text() == f"{hi:.3f}"
         for word, c, shown, style in rows:
             assert float(shown) == pytest.approx(c, abs=0.006)  # the number is on the page, not only on hover
             rgb, alpha = _colour(style)
-            assert rgb == ("214,39,40" if c >= 0 else "31,119,180"), (word, c, rgb)  # red above 0, blue below
-            assert alpha == pytest.approx(0.8 * min(1.0, abs(c) / top), abs=2e-3)
+            assert rgb == ("214,39,40" if c >= centre else "31,119,180"), (word, c, rgb)  # red above typical
+            side = (hi - centre) if c >= centre else (centre - lo)
+            assert alpha == pytest.approx(0.8 * min(1.0, abs(c - centre) / side), abs=2e-3)
+        # the most related word gets the strongest red
+        red = {w: _colour(st)[1] for w, c, _, st in rows if w != q and c >= centre}
+        assert max(red, key=red.get) == max(((w, c) for w, c, _, _ in rows if w != q), key=lambda x: x[1])[0]
         # DESM explained: each query word's cos(q, D̄), whose mean is the score shown
         parts = [float(x.get_attribute("data-cos")) for x in page.locator(f"#desm-terms-{space} .contrib").all()]
         assert len(parts) == 1 and float(page.inner_text(f"#desm-{space}")) == pytest.approx(np.mean(parts), abs=1e-3)
@@ -382,3 +403,137 @@ def test_an_index_built_on_another_model_shows_a_warning(site, root, tmp_path):
     page.goto(f"{base}/#model")
     page.wait_for_selector("#loss-plot .loss-point")
     assert page.locator("#banner").is_hidden()  # and none where model and index agree
+
+
+def _shown_sums(page):
+    """Each result's shown score and the shown contributions of its components."""
+    out = []
+    for li in page.locator("#results li").all():
+        parts = [float(b.inner_text()) for b in li.locator(".doc-scores .component .contribution").all()]
+        out.append((li.get_attribute("data-doc"), float(li.locator(".doc-scores .score").inner_text()), parts))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["rerank", "full"])
+def test_search_shows_every_component_and_they_add_up_to_the_score(site, mode):
+    page, base, ranker, truth, shots = site
+    q = f"{truth['names'][3]} {truth['words'][3][4]}"
+    page.goto(f"{base}/#search={q.replace(' ', '+')}&w=0.4" + ("&mode=full" if mode == "full" else ""))
+    page.wait_for_selector("#results li .component")
+    rows = _shown_sums(page)
+    expected = ranker.explain_ranking(q, 10, mode=mode, alpha=0.4)["results"]
+    assert [d for d, _, _ in rows] == [r["doc_id"] for r in expected]
+    scores = [s for _, s, _ in rows]
+    assert scores == sorted(scores, reverse=True)  # in score order
+    for (doc, score, parts), r in zip(rows, expected):
+        assert len(parts) == 2  # BM25 and DESM, each weight x normalised value
+        assert sum(parts) == pytest.approx(score, abs=0.0005 * (len(parts) + 1)), doc  # to display precision
+        assert parts == pytest.approx([c["contribution"] for c in r["components"]], abs=6e-4)
+    # the DESM mixes both models, each named with its DESM
+    first = page.locator("#results li").first
+    assert [m.get_attribute("data-model") for m in first.locator(".model-desm").all()] == ["the index's model", IN_DOMAIN]
+    formula = page.inner_text("#search-formula")
+    assert "0.4 × DESM + 0.6 × BM25" in formula and IN_DOMAIN in formula and "mean of 2 models" in formula
+    pipeline = page.inner_text("#search-pipeline")
+    if mode == "full":  # the full-mode pipeline: every document scored, no BM25 first stage
+        assert f"every document ({len(ranker.doc_ids)})" in pipeline and "BM25 top" not in pipeline
+        assert "over all" in formula
+    else:
+        assert "BM25 top" in pipeline and "every document" not in pipeline
+    page.screenshot(path=str(shots / f"search-components-{mode}.png"), full_page=True)
+
+
+def test_the_projector_links_a_words_in_and_out_points_and_finds_the_exact_word(site):
+    page, base, ranker, truth, shots = site
+    word = truth["names"][0]  # "nameax": its prefix "name" is in every name
+    page.goto(f"{base}/#projector={word}&n=40")
+    page.wait_for_selector("#projector circle.mark")
+    marked = {(c.get_attribute("data-word"), c.get_attribute("data-space")) for c in page.locator("#projector circle.mark").all()}
+    assert marked == {(word, "in"), (word, "out")}  # exact: only the word itself
+
+    def centre(space, w=word):
+        c = page.locator(f"#projector circle[data-word='{w}'][data-space='{space}']")
+        return float(c.get_attribute("cx")), float(c.get_attribute("cy"))
+
+    link = page.locator(f"#projector line.link[data-word='{word}']")
+    assert link.count() == 1  # the selected word's IN point joined to its OUT point
+    ends = [float(link.get_attribute(a)) for a in ("x1", "y1", "x2", "y2")]
+    assert ends == pytest.approx([*centre("in"), *centre("out")], abs=0.01)
+    # hovering another word draws its link, leaving removes it
+    other = truth["words"][1][0]
+    page.hover(f"#projector circle[data-word='{other}'][data-space='out']")
+    hover = page.locator("#projector line.link.hover")
+    assert hover.count() == 1 and hover.get_attribute("data-word") == other
+    assert [float(hover.get_attribute(a)) for a in ("x1", "y1", "x2", "y2")] == pytest.approx(
+        [*centre("in", other), *centre("out", other)], abs=0.01)
+    page.mouse.move(2, 2)
+    assert page.locator("#projector line.link.hover").count() == 0
+    # substring on: every word holding the text
+    page.goto(f"{base}/#projector=name&n=40&sub=1")
+    page.wait_for_selector("#projector circle.mark")
+    assert page.is_checked("#projector-substring")
+    found = {c.get_attribute("data-word") for c in page.locator("#projector circle.mark").all()}
+    assert found == set(truth["names"])
+    page.goto(f"{base}/#projector=name&n=40")  # exact: "name" is no word of the model
+    page.wait_for_selector("#projector circle")
+    page.wait_for_function("() => document.querySelector('#projector-meta').textContent.includes('match')")
+    assert page.locator("#projector circle.mark").count() == 0
+
+
+def test_projector_labels_keep_off_other_labels_and_points_in_a_dense_plot(site, tmp_path):
+    page, *_ = site
+    rng = np.random.default_rng(0)
+    words = [f"w{i:03d}x" for i in range(300)]
+    sents = [list(rng.choice(words, 8)) for _ in range(1500)]
+    model = dualvec.train(sents, sg=True, min_count=1, epochs=1, vector_size=8, workers=1, seed=1, progress=False)
+    model.save(tmp_path / "dense")
+    with running_server(tmp_path / "dense") as dense_base:
+        p = page.context.browser.new_page(viewport={"width": 900, "height": 800})
+        p.goto(f"{dense_base}/#projector&n=300")
+        p.wait_for_function("() => document.querySelectorAll('#projector circle').length === 600")
+        labels = [(t.get_attribute("data-word"), t.bounding_box()) for t in p.locator("#projector .labels text").all()]
+        dots = [(c.get_attribute("data-word"), float(c.get_attribute("cx")), float(c.get_attribute("cy")))
+                for c in p.locator("#projector circle").all()]
+        svg = p.locator("#projector svg")
+        box = svg.bounding_box()
+        k = box["width"] / float(svg.get_attribute("viewBox").split()[2])  # page px per SVG unit
+        assert len(labels) >= 20
+        # a label's box includes its white halo (a stroke of 3 units around the glyphs): halos may touch
+        halo = 1.5 * k
+        labels = [(w, {"x": b["x"] + halo, "y": b["y"] + halo, "width": b["width"] - 2 * halo,
+                       "height": b["height"] - 2 * halo}) for w, b in labels]
+        for i, (w, a) in enumerate(labels):
+            for _, b in labels[i + 1:]:
+                assert not (a["x"] < b["x"] + b["width"] - 1 and b["x"] < a["x"] + a["width"] - 1 and
+                            a["y"] < b["y"] + b["height"] - 1 and b["y"] < a["y"] + a["height"] - 1), w
+            inside = [d for d, x, y in dots if d != w and a["x"] + 1 < box["x"] + x * k < a["x"] + a["width"] - 1
+                      and a["y"] + 1 < box["y"] + y * k < a["y"] + a["height"] - 1]
+            assert inside == [], (w, inside)  # no other point under a label
+        p.close()
+
+
+def test_the_model_page_at_400_px_is_readable_and_names_the_in_domain_model(site):
+    page, base, ranker, truth, shots = site
+    narrow = page.context.browser.new_page(viewport={"width": 400, "height": 900})
+    narrow.goto(f"{base}/#model")
+    narrow.wait_for_selector("#loss-plot .loss-point")
+    text = narrow.inner_text("#view-model")
+    assert "null" not in text and "undefined" not in text
+    keys = narrow.locator("#model-table th[scope=row]")
+    assert keys.count() > 10
+    for i in range(keys.count()):
+        th = keys.nth(i)
+        style = th.evaluate("e => { const s = getComputedStyle(e); return [s.overflowWrap, s.wordBreak]; }")
+        assert style[0] not in ("anywhere", "break-word") and style[1] not in ("break-all", "break-word"), style
+        assert th.evaluate("e => e.scrollWidth <= e.clientWidth"), th.inner_text()  # the key fits its box
+    rows = {r.locator("th").inner_text(): r.locator("td").inner_text()
+            for r in narrow.locator("#model-table tr:not(.section)").all()}
+    assert rows["tokeniser"] == "default: \\w+, lowercased"  # the pattern as one writes it, not a repr
+    sections = narrow.locator("#model-table tr.section").all_inner_texts()
+    assert f"{IN_DOMAIN} model".upper() in [s.upper() for s in sections]
+    domain = ranker.extra_models[IN_DOMAIN].model
+    assert f"epochs {domain.params.epochs}" in text and f"window {domain.params.window}" in text
+    assert "the indexed documents' text" in text
+    assert narrow.evaluate("document.documentElement.scrollWidth") <= 400
+    narrow.screenshot(path=str(shots / "model-400.png"), full_page=True)
+    narrow.close()

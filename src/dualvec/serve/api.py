@@ -32,8 +32,12 @@ from pydantic import BaseModel, Field
 
 from ..errors import DualvecError, UnknownWordError
 from ..model import OUT_HS_LINEARISED, SPACES, DualVectors, parse_space
+from ..projection import pca2 as _pca2
+from ..projection import robust_scale as _robust_scale
+from ..projection import word_map as _word_map
 from ..ranking import MODES, Analyzer, Ranker
 from ..ranking.analysis import english_stopwords
+from ..ranking.in_domain import IN_DOMAIN
 from ..ranking.desm import query_vector
 
 #: Most neighbours, completions or map points one request may ask for.
@@ -91,6 +95,18 @@ class Explorer:
         self._projections: dict[tuple[str, int, bool], dict[str, Any]] = {}
         self._projection_lock = threading.Lock()
         self._fitting: dict[tuple[str, int, bool], threading.Lock] = {}
+        self._mean_units: dict[str, np.ndarray] = {}
+
+    def mean_unit(self, space: str) -> np.ndarray:
+        """The mean of a space's unit vectors over the training corpus's tokens (each word weighted
+        by its count; equally where the model recorded no counts): its dot product with a unit
+        query is the query's mean cosine with a word of the corpus, what is typical in this model."""
+        if space not in self._mean_units:
+            unit = self.model.space(space).unit
+            counts = self.model.vocab.counts if self.model.counts_known else None
+            w = np.ones(len(unit)) if counts is None else np.asarray(counts, dtype=np.float64)
+            self._mean_units[space] = (w @ unit) / max(float(w.sum()), 1e-12)
+        return self._mean_units[space]
 
     def words_of(self, text: str) -> list[str]:
         """The model's words in a box's text: split on spaces and commas, each piece kept as typed if the
@@ -129,14 +145,24 @@ class Explorer:
         return {
             "words": len(m), "vector_size": m.vector_size, "out_space": m.out_kind,
             "out_is_approximate": m.out_kind == OUT_HS_LINEARISED, "spaces": self.spaces,
-            "params": info["params"], "tokenizer": info["tokenizer"], "corpus_words": info["corpus_words"],
+            "params": info["params"], "tokenizer": tokenizer_text(m.tokenizer), "corpus_words": info["corpus_words"],
             "history": [{"epoch": h.epoch, "loss": h.loss, "words_per_second": h.words_per_second,
                          "seconds": h.seconds} for h in m.history],
             "index": None if self.ranker is None else {
                 "documents": len(self.ranker.doc_ids), "config": self.ranker.config.to_dict(),
                 "desm_weight": self.ranker.config.alpha, "space": self.ranker.config.space,
                 "spaces": [s for s in self.spaces if parse_space(s)[1] in self.ranker.centroids],
-                "modes": list(MODES), "has_texts": self.ranker.texts is not None},
+                "modes": list(MODES), "has_texts": self.ranker.texts is not None,
+                "desm_models": self.ranker.config.desm_models,
+                "learned": None if self.ranker.learned is None else {
+                    "learner": self.ranker.learned.name, "features": list(self.ranker.learned.feature_names_)},
+                # every model the index ranks with beside its own (the in-domain one), and how it was trained
+                "extra_models": [{"name": name, "words": len(x.model), "vector_size": x.model.vector_size,
+                                  "tokenizer": tokenizer_text(x.model.tokenizer), "params": x.model.info()["params"],
+                                  "corpus_words": x.model.info()["corpus_words"],
+                                  "trained_on": "the indexed documents' text, when the index was built"
+                                  if name == IN_DOMAIN else None}
+                                 for name, x in self.ranker.extra_models.items()]},
             "model_mismatch": self.mismatch,
             "lowercase": bool(getattr(self.analyzer.tokenizer, "lowercase", False)),
             "most_frequent": m.words[:12],
@@ -175,22 +201,18 @@ class Explorer:
 
         One projection serves both panels: a PCA fitted on the union of their words' unit IN
         vectors, so a word shared by the panels has the same coordinates in both. Axes are scaled
-        by percentiles (:func:`_robust_scale`), so one outlier is clamped to the edge and marked
-        rather than squeezing the rest into a heap.
+        by percentiles (:func:`~dualvec.projection.robust_scale`), so one outlier is clamped to the
+        edge and marked rather than squeezing the rest into a heap. The numbers are
+        :func:`dualvec.projection.word_map`'s, which :func:`dualvec.plot.plot_spaces` draws too.
         """
         words = self.words_of(text)
         if not words:
             raise DualvecError("give a word")
-        hits = {space: self.model.most_similar(words, space=space, topn=topn)
-                for space in ("in-in", "in-out") if space in self.spaces}
-        union = list(dict.fromkeys([*words, *(w for found in hits.values() for w, _ in found)]))
-        unit_in = self.model.in_vectors
-        rows = unit_in.lookup_rows(union)
-        xy, explained = _pca2(np.asarray(unit_in.unit[rows], dtype=np.float64))
-        xy, clamped = _robust_scale(xy)
-        where = {w: i for i, w in enumerate(union)}
+        layout = _word_map(self.model, words, topn, [s for s in ("in-in", "in-out") if s in self.spaces])
+        xy, clamped, explained = layout.xy, layout.clamped, layout.explained
+        where = {w: i for i, w in enumerate(layout.words)}
         panels = {}
-        for space, found in hits.items():
+        for space, found in layout.neighbours.items():
             points = []
             for w, c in [*((w, None) for w in words), *found]:
                 i = where[w]
@@ -204,7 +226,8 @@ class Explorer:
     def projection(self, method: str, n: int, stopwords: bool) -> dict[str, Any]:
         """The ``n`` most frequent words' IN and OUT vectors projected together into 2-D, like the
         Embedding Projector: PCA, or UMAP (umap-learn, cosine) when installed. Computed once per
-        setting and kept in memory; both spaces go into one fit, so their positions compare."""
+        setting and kept in memory; both spaces go into one fit, so their positions compare, each
+        space centred on its mean first (so that a word's IN and OUT points can meet)."""
         if method not in PROJECTIONS:
             raise DualvecError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
         key = (method, n, stopwords)
@@ -221,7 +244,9 @@ class Explorer:
         words = [w for w in m.words[: n + len(stop) + 1] if w not in stop][:n]
         rows = m.in_vectors.lookup_rows(words)
         spaces = ["in"] + (["out"] if m.out_vectors is not None else [])
-        points = np.vstack([np.asarray(m.space(s).unit[rows], dtype=np.float64) for s in spaces])
+        # Each space centred on its own mean first: OUT vectors share a direction of their own, and
+        # uncentred the first component only separates the IN cloud from the OUT cloud.
+        points = np.vstack([_centred(m.space(s).unit[rows]) for s in spaces])
         started = time.perf_counter()
         if method == "umap":
             umap = _umap()
@@ -238,7 +263,7 @@ class Explorer:
                 i = k * len(words) + j
                 out.append({"word": w, "space": s, "x": _round(xy[i, 0]), "y": _round(xy[i, 1]),
                             "clamped": bool(clamped[i]), "count": self.count(w)})
-        return {"method": method, "n": len(words), "stopwords": stopwords, "spaces": spaces,
+        return {"method": method, "n": len(words), "stopwords": stopwords, "spaces": spaces, "centred": True,
                 "explained": [_round(v) for v in explained], "seconds": round(time.perf_counter() - started, 3),
                 "points": out}
 
@@ -249,7 +274,9 @@ class Explorer:
 
         DESM is the mean over the query's known words q of cos(q, D̄), D̄ the centroid of the
         passage's unit vectors (stop words out, as the ranker analyses them); ``desm_terms`` gives
-        each word's cos(q, D̄), so the page shows how the score is made.
+        each word's cos(q, D̄), so the page shows how the score is made. ``typical`` gives, per
+        pairing, the query's mean cosine with a word of the training corpus (:meth:`mean_unit`):
+        the page centres its colour scale there.
         """
         if not req.query.strip():
             raise DualvecError("the query is empty")
@@ -306,6 +333,10 @@ class Explorer:
             else:
                 contributions[space] = []
                 scores[f"desm_{space}"] = None
+        # The middle of each panel's colour scale: with a general model every IN-OUT cosine may be
+        # negative (OUT vectors share a direction), so 0 is not "unrelated"; the typical cosine is.
+        typical = {space: _round(float(q_in @ self.mean_unit(parse_space(space)[1])) / q_norm) if q_in.any() else None
+                   for space in spaces}
         bm25 = None
         if req.doc_id is not None and self.ranker is not None:
             bm25 = _round(self.ranker.explain(req.query, req.doc_id)["bm25"])
@@ -318,12 +349,14 @@ class Explorer:
             message = "no query word is in the model: nothing to shade"
         return {"query": req.query, "query_terms": known_q, "unknown_query_terms": [t for t in q_terms if t not in m],
                 "doc_id": req.doc_id, "tokens": tokens, "scores": {**scores, "bm25": bm25},
-                "desm_terms": contributions, "passage_terms": len(d_rows), "message": message,
+                "desm_terms": contributions, "typical": typical, "passage_terms": len(d_rows), "message": message,
                 "approximate": self.model.out_kind == OUT_HS_LINEARISED}
 
     def search(self, q: str, k: int, desm_weight: float | None = None, mode: str = "rerank",
                space: str | None = None) -> dict[str, Any]:
-        """A query's ranked documents, each stage's score and each query term's share."""
+        """A query's ranked documents, each with the components its score adds up from and each
+        query term's share, and the pipeline and formula that ranked them (the ranker's own
+        :meth:`~dualvec.ranking.Ranker.explain_ranking`, so what is shown is what was computed)."""
         if self.ranker is None:
             raise DualvecError("this server has no index (start it with --index)")
         if not q.strip():
@@ -338,23 +371,25 @@ class Explorer:
                                f"{', '.join(s for s in self.spaces if parse_space(s)[1] in r.centroids)}")
         query = r.analyze(q)
         learned = desm_weight is None and mode == "rerank" and r.learned is not None  # tune --save stored one
+        ranking = r.explain_ranking(query, k, mode=mode, alpha=None if learned else weight, space=space)
         results = []
-        for doc_id, score in r.search(query, k, mode=mode, alpha=None if learned else weight, space=space):
+        for hit in ranking["results"]:
+            doc_id = hit["doc_id"]
             ex = r.explain(query, doc_id, space=space)
             text = r.texts[int(r.rows([doc_id])[0])] if r.texts is not None else None
             title, body = _split_title(text) if text is not None else (None, None)
-            results.append({"doc_id": doc_id, "score": _round(score), "bm25": _round(ex["bm25"]),
+            results.append({"doc_id": doc_id, "score": _round(hit["score"]), "bm25": _round(ex["bm25"]),
                             "desm": _round(ex["desm"]),
+                            "components": [_component(c) for c in hit["components"]],
                             "bm25_terms": [{"term": t, "score": _round(s)} for t, s in ex["bm25_terms"]],
                             "desm_terms": [{"term": t, "score": _round(s)} for t, s in ex["desm_terms"]],
-                            "title": title, "snippet": body[:300] if body is not None else None,
-                            **({"features": [{"name": n, "value": _round(v), "weight": _round(w),
-                                              "contribution": _round(c)} for n, v, w, c in ex["features"]]}
-                               if learned and "features" in ex else {})})
+                            "title": title, "snippet": body[:300] if body is not None else None})
         stop_only = bool(q.strip()) and not query.terms and bool(self.analyzer.tokenizer(q))
-        return {"query": q, "stages": ["bm25"] + [s.name for s in r.config.stages()] + ["desm"],
-                "desm_weight": weight, "space": space, "mode": mode, "k": k,
-                "learned": r.learned.name if learned else None,
+        return {"query": q, "stages": pipeline(ranking, len(r.doc_ids)), "formula": formula(ranking),
+                "ranker": ranking["ranker"], "bias": _round(ranking["bias"]), "pool": ranking["pool"],
+                "desm_weight": None if learned else weight, "space": space, "mode": mode, "k": k,
+                "learned": ranking.get("learner"), "normalization": ranking.get("normalization"),
+                "models": [{"name": n, "label": model_label(n)} for n in ranking.get("models", [])],
                 "expansion": {stage: [{"term": t, "weight": _round(w)} for t, w in terms.items()]
                               for stage, terms in query.added.items()},
                 "unknown_terms": [t for t in query.terms if t not in r.model],
@@ -363,49 +398,86 @@ class Explorer:
                 if stop_only else "no query word is in the collection or the model"}
 
 
+#: How the page names a score's components (a learner's features keep their own names).
+COMPONENT_LABELS = {"bm25": "BM25", "desm": "DESM"}
+
+
+def tokenizer_text(tokenizer: Any) -> str | None:
+    """A tokeniser as a user would write it: ``\\w+, lowercased`` (the pattern itself, not its
+    Python repr), a preset's name where it is one, ``None`` where the model recorded none."""
+    if tokenizer is None:
+        return None
+    pattern = getattr(tokenizer, "pattern", None)
+    if pattern is None:
+        return getattr(tokenizer, "__name__", type(tokenizer).__name__)
+    lowercase = bool(getattr(tokenizer, "lowercase", False))
+    from ..text.tokenize import TOKENIZER_PRESETS
+
+    name = next((n for n, preset in TOKENIZER_PRESETS.items() if preset == (pattern, lowercase)), None)
+    return (f"{name}: " if name else "") + f"{pattern}{', lowercased' if lowercase else ', case kept'}"
+
+
+def model_label(name: str) -> str:
+    """A model of the index by name: ``""`` is the index's own (the model it was built on)."""
+    return name or "the index's model"
+
+
+def _component(c: dict[str, Any]) -> dict[str, Any]:
+    out = {"name": c["name"], "label": COMPONENT_LABELS.get(c["name"], c["name"]),
+           **{key: None if c[key] is None else _round(c[key]) for key in ("raw", "normalized", "weight", "contribution")}}
+    if "models" in c:
+        out["models"] = [{"name": m["name"], "label": model_label(m["name"]), "raw": _round(m["raw"]),
+                          "normalized": _round(m["normalized"])} for m in c["models"]]
+    return out
+
+
+def _norm_text(how: str | None, pool: int, mode: str) -> str:
+    over = f"the {pool:,} documents BM25 retrieved" if mode == "rerank" else f"all {pool:,} documents"
+    return f"{'min-max' if how == 'minmax' else 'z-score'} normalised over {over}"
+
+
+def formula(ranking: dict[str, Any]) -> str:
+    """The formula a ranking applied, in words and symbols, from :meth:`Ranker.explain_ranking`."""
+    if ranking["ranker"] == "learned":
+        has = any(c["contribution"] is not None for r in ranking["results"][:1] for c in r["components"])
+        head = (f"score = Σ feature × weight, each document feature z-scored over the {ranking['pool']:,} documents "
+                f"of the pool" if has else f"score = the {ranking['learner']} trees' output over the features, "
+                f"each document feature z-scored over the {ranking['pool']:,} documents of the pool")
+        bias = ranking["bias"]
+        return head + (f" (contributions: the trees' SHAP values, plus their constant {bias:+.3f})"
+                       if has and abs(bias) > 5e-4 else "")
+    a = ranking["alpha"]
+    text = (f"score = {a:g} × DESM + {1 - a:g} × BM25, each {_norm_text(ranking['normalization'], ranking['pool'], ranking['mode'])}")
+    models = ranking["models"]
+    if len(models) > 1:
+        text += (f"; DESM = the mean of {len(models)} models' DESM ({', '.join(model_label(m) for m in models)}), "
+                 "each normalised the same way, normalised again")
+    return text
+
+
+def pipeline(ranking: dict[str, Any], documents: int) -> list[str]:
+    """The steps a ranking went through, first to last (query expansion, candidates, scoring)."""
+    if ranking["ranker"] == "learned":  # the learner's own pool, whatever expansion the index sets
+        return [f"BM25 ∪ RM3 top {ranking['first_stage_k']} ({ranking['pool']:,} documents)",
+            f"learned ranker ({ranking['learner']}, {len(ranking['features'])} features)"]
+    steps = list(ranking["stages"])
+    desm = f"DESM {ranking['space'].upper()}" + (
+        f" of {' + '.join(model_label(m) for m in ranking['models'])}" if len(ranking["models"]) > 1 else "")
+    if ranking["mode"] == "full":
+        return steps + [f"every document ({documents:,}): BM25 and {desm}", "mixture"]
+    k = ranking["first_stage_k"]
+    return steps + [f"BM25 top {k}" + (f" ({ranking['pool']:,} documents)" if ranking["pool"] < k else ""), desm, "mixture"]
+
+
 def _default_tokenizer():
     from ..text.tokenize import default_tokenizer
 
     return default_tokenizer()
 
 
-def _pca2(points: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """The first two principal coordinates of the rows, and the share of variance each explains.
-
-    From the eigenvectors of the smaller of the covariance (d x d) and Gram (n x n) matrices: a
-    full SVD of 10,000 x 300 rows takes seconds, this a few milliseconds."""
-    centred = np.asarray(points, dtype=np.float64) - points.mean(axis=0)
-    if len(points) < 2 or not centred.any():
-        return np.zeros((len(points), 2)), [0.0, 0.0]
-    n, d = centred.shape
-    w, v = np.linalg.eigh(centred.T @ centred if n >= d else centred @ centred.T)
-    w = np.clip(w[::-1], 0.0, None)  # largest first
-    v = v[:, ::-1]
-    k = min(2, len(w))
-    xy = centred @ v[:, :k] if n >= d else v[:, :k] * np.sqrt(w[:k])
-    if k < 2:
-        xy = np.hstack([xy, np.zeros((n, 1))])
-    total = float(w.sum()) or 1.0
-    share = [float(x) / total for x in w[:k]] + [0.0] * (2 - k)
-    return xy, share
-
-
-def _robust_scale(xy: np.ndarray, fence: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
-    """Each axis mapped into [-1, 1] by the range of its inliers, the points within Tukey's fences
-    (``fence`` interquartile ranges beyond the quartiles); outliers are clamped to the edge and
-    flagged, so one far point (a stop word among the neighbours) does not squeeze the rest."""
-    if len(xy) == 0:
-        return xy.reshape(0, 2), np.zeros(0, dtype=bool)
-    q1, q3 = np.percentile(xy, 25, axis=0), np.percentile(xy, 75, axis=0)
-    lo_fence, hi_fence = q1 - fence * (q3 - q1), q3 + fence * (q3 - q1)
-    inlier = (xy >= lo_fence) & (xy <= hi_fence)
-    lo = np.array([xy[inlier[:, a], a].min() if inlier[:, a].any() else xy[:, a].min() for a in range(2)])
-    hi = np.array([xy[inlier[:, a], a].max() if inlier[:, a].any() else xy[:, a].max() for a in range(2)])
-    mid, half = (lo + hi) / 2, (hi - lo) / 2
-    half = np.where(half > 0, half, 1.0)
-    scaled = (xy - mid) / half
-    clamped = (np.abs(scaled) > 1.0 + 1e-9).any(axis=1)
-    return np.clip(scaled, -1.0, 1.0), clamped
+def _centred(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float64)
+    return rows - rows.mean(axis=0) if len(rows) else rows
 
 
 def _split_title(text: str) -> tuple[str | None, str]:

@@ -116,6 +116,7 @@ function route() {
   if (view === "projector") {
     $("#projector-find").value = main; $("#projector-method").value = get("method", "pca");
     $("#projector-n").value = get("n", "1000"); $("#projector-stop").checked = get("stop") === "1";
+    $("#projector-substring").checked = get("sub") === "1";
     loadProjector();
   }
   if (view === "model") loadModel();
@@ -188,8 +189,10 @@ async function loadNeighbors() {
 // Points come in data coordinates within [-1, 1] (the server scales them, outliers clamped to the edge).
 // The SVG's viewBox is as wide as its box when drawn and its width is 100%, so it never overflows the page.
 // Zoom (wheel, the buttons) and pan (drag) change the data window and redraw, so labels keep their size
-// and are placed again: most important first, at the first of four spots where a label overlaps no other;
-// one that fits nowhere is left out (its word is still in the point's tooltip).
+// and are placed again: most important first, at the first of four spots where a label overlaps no other
+// label and no other point; one that fits nowhere is left out (its word is still in the point's tooltip, and
+// zooming in makes room). With opts.partner(p) (the same word in the other space), a line joins the two on
+// hover, and always for marked points.
 
 const HOME = { x0: -1.1, x1: 1.1, y0: -1.1, y1: 1.1 };
 
@@ -218,8 +221,18 @@ function scatter(container, points, opts) {
       plot.append(svg("text", { x: pad.l + inner.w / 2, y: H - 6, "text-anchor": "middle", class: "axis" }, opts.axes[0]));
       plot.append(svg("text", { x: pad.l + 4, y: pad.t + 12, class: "axis" }, opts.axes[1]));
     }
-    const dots = svg("g", { class: "dots" }), labels = svg("g", { class: "labels" });
-    plot.append(dots, labels);
+    const links = svg("g", { class: "links" }), dots = svg("g", { class: "dots" }), labels = svg("g", { class: "labels" });
+    plot.append(links, dots, labels);
+    const joined = new Set();
+    const link = (p, cls) => {
+      const q = opts.partner && opts.partner(p);
+      if (!q) return null;
+      const [a, b] = p.space === "out" ? [q, p] : [p, q];  // drawn from the IN point to the OUT point
+      return links.appendChild(svg("line", { x1: sx(a.x).toFixed(2), y1: sy(a.y).toFixed(2), x2: sx(b.x).toFixed(2),
+                                             y2: sy(b.y).toFixed(2), class: cls, "data-word": p.word }));
+    };
+    for (const p of points) if (p.mark && !joined.has(p.word) && link(p, "link")) joined.add(p.word);
+    let hovered = null;
     const shown = [];
     for (const p of points) {
       const x = sx(p.x), y = sy(p.y);
@@ -227,29 +240,44 @@ function scatter(container, points, opts) {
       const c = svg("circle", { cx: x.toFixed(2), cy: y.toFixed(2), r: p.r || 3.5, fill: p.color,
                                 class: `pt${p.clamped ? " clamped" : ""}${p.mark ? " mark" : ""}${p.dim ? " dim" : ""}`,
                                 "data-word": p.word, "data-x": p.x, "data-y": p.y, "data-space": p.space || "" });
-      c.addEventListener("mouseenter", (e) => { tip.replaceChildren(...opts.tip(p).map((line) => el("div", { text: line }))); tip.hidden = false; place(e); });
+      c.addEventListener("mouseenter", (e) => {
+        tip.replaceChildren(...opts.tip(p).map((line) => el("div", { text: line }))); tip.hidden = false; place(e);
+        if (hovered) hovered.remove();
+        hovered = link(p, "link hover");
+      });
       c.addEventListener("mousemove", place);
-      c.addEventListener("mouseleave", () => { tip.hidden = true; });
+      c.addEventListener("mouseleave", () => { tip.hidden = true; if (hovered) { hovered.remove(); hovered = null; } });
       if (opts.onclick) c.addEventListener("click", () => opts.onclick(p));
       dots.append(c);
       shown.push({ p, x, y });
     }
     // Labels, greedily: a box per placed label; four spots tried per point.
-    const boxes = [], font = 11, limit = opts.maxLabels || 400;
-    // In a small plot labels also keep off the other points; in a dense one that would hide most labels.
-    const dotBoxes = shown.length <= 400 ? shown.map(({ p, x, y }) => ({ p, x0: x - 3, x1: x + 3, y0: y - 3, y1: y + 3 })) : [];
+    const font = 11, limit = opts.maxLabels || 400;
+    // Labels keep off the other points too (found through a grid of cells, so a dense plot stays fast): in a
+    // dense region few labels fit, and zooming in spreads the points and places more.
     const hits = (a, b) => b.x0 < a.x1 && a.x0 < b.x1 && b.y0 < a.y1 && a.y0 < b.y1;
+    const CELL = 24, grid = new Map();
+    const cells = (b, visit) => {
+      for (let i = Math.floor(b.x0 / CELL); i <= Math.floor(b.x1 / CELL); i++)
+        for (let j = Math.floor(b.y0 / CELL); j <= Math.floor(b.y1 / CELL); j++) if (visit(`${i},${j}`)) return true;
+      return false;
+    };
+    const remember = (b) => cells(b, (key) => { (grid.get(key) || grid.set(key, []).get(key)).push(b); return false; });
+    const taken = (box, p) => cells(box, (key) => (grid.get(key) || []).some((b) => b.p !== p && hits(box, b)));
+    for (const { p, x, y } of shown) remember({ p, x0: x - 2.5, x1: x + 2.5, y0: y - 2.5, y1: y + 2.5 });
     shown.sort((a, b) => b.p.priority - a.p.priority);
     let placed = 0;
     for (const { p, x, y } of shown) {
       if (placed >= limit && !p.mark) break;
-      const w = p.word.length * font * 0.62 + 4, h = font + 2;
+      // The glyphs' box (ascent about one font size above the baseline, descent a third below), with room
+      // for the label's white halo.
+      const w = p.word.length * font * 0.62 + 6, above = font + 1, below = Math.round(font * 0.35) + 1;
       for (const [dx, dy, anchor] of [[6, 4, "start"], [-6, 4, "end"], [0, -7, "middle"], [0, 15, "middle"]]) {
-        const left = anchor === "start" ? x + dx : anchor === "end" ? x + dx - w : x - w / 2;
-        const box = { x0: left, x1: left + w, y0: y + dy - font, y1: y + dy - font + h };
+        const left = (anchor === "start" ? x + dx : anchor === "end" ? x + dx - w : x - w / 2) - 1;
+        const box = { x0: left, x1: left + w, y0: y + dy - above, y1: y + dy + below };
         if (box.x0 < pad.l || box.x1 > W - pad.r || box.y0 < pad.t || box.y1 > H - pad.b) continue;
-        if (boxes.some((b) => hits(box, b)) || dotBoxes.some((d) => d.p !== p && hits(box, d))) continue;
-        boxes.push(box);
+        if (taken(box, p)) continue;
+        remember(box);
         labels.append(svg("text", { x: (x + dx).toFixed(1), y: (y + dy).toFixed(1), "text-anchor": anchor,
                                     class: `${p.query ? "query" : ""}${p.mark ? " mark" : ""}${p.dim ? " dim" : ""}`, "data-word": p.word }, p.word));
         placed++;
@@ -334,7 +362,8 @@ async function loadMap() {
 $("#projector-form").addEventListener("submit", (e) => {
   e.preventDefault();
   go("projector", $("#projector-find").value.trim(), { method: $("#projector-method").value === "pca" ? "" : $("#projector-method").value,
-     n: $("#projector-n").value === "1000" ? "" : $("#projector-n").value, stop: $("#projector-stop").checked ? "1" : "" });
+     n: $("#projector-n").value === "1000" ? "" : $("#projector-n").value, stop: $("#projector-stop").checked ? "1" : "",
+     sub: $("#projector-substring").checked ? "1" : "" });
 });
 
 let PROJECTION = null;  // the last one fetched (the server keeps each; the page keeps the one shown)
@@ -349,32 +378,39 @@ async function loadProjector() {
     status("");
     PROJECTION = { key, data, state: zoomState() };
   }
-  const data = PROJECTION.data, find = $("#projector-find").value.trim().toLowerCase();
-  const matches = find ? data.points.filter((p) => p.word.toLowerCase().includes(find)) : [];
+  // The search rings the word typed (folded as the model folds words), or with "substring" every word holding it.
+  const data = PROJECTION.data, typed = $("#projector-find").value.trim(), substring = $("#projector-substring").checked;
+  const find = MODEL && MODEL.lowercase ? typed.toLowerCase() : typed;
+  const matches = find ? data.points.filter((p) => (substring ? p.word.includes(find) : p.word === find)) : [];
   const words = new Set(matches.map((p) => p.word));
   const rank = new Map(data.points.filter((p) => p.space === "in").map((p, i) => [p.word, i]));
   const points = data.points.map((p) => ({ ...p, color: p.space === "out" ? "rgb(214,96,40)" : "rgb(47,95,208)",
     r: words.has(p.word) ? 5 : 2.6, mark: words.has(p.word), dim: find && !words.has(p.word),
     priority: (words.has(p.word) ? 1e9 : 0) - rank.get(p.word) }));
   points.sort((a, b) => a.mark - b.mark);  // matches drawn last, on top
+  const partner = new Map(points.map((p) => [`${p.word}\u0000${p.space}`, p]));  // a word's IN point <-> its OUT point
   const axes = data.method === "pca" ? [`PC1 (${pct(data.explained[0])})`, `PC2 (${pct(data.explained[1])})`] : ["UMAP 1", "UMAP 2"];
   $("#projector-meta").textContent = `${data.n.toLocaleString()} most frequent words${data.stopwords ? "" : " (stop words left out)"}, `
     + `${data.spaces.map((s) => s.toUpperCase()).join(" and ")} vectors, ${data.method.toUpperCase()} of both at once`
-    + (find ? ` · ${words.size} word(s) match "${find}"` : "");
+    + (data.centred ? ", each space centred on its mean" : "")
+    + (find ? ` · ${words.size} word(s) ${substring ? "contain" : "match"} "${find}"` : "");
   const box = el("div", { class: "map" });
   $("#projector").replaceChildren(box);
   PROJECTION.state.draws = [];
   scatter(box, points, { state: PROJECTION.state, label: "projection of the vocabulary", axes, height: Math.min(640, Math.max(320, box.clientWidth * 0.7)),
-    maxLabels: 250,
+    maxLabels: 250, partner: (p) => partner.get(`${p.word}\u0000${p.space === "in" ? "out" : "in"}`),
     tip: (p) => [`${p.word} (${p.space.toUpperCase()})`, ...(p.count !== null ? [`count ${Number(p.count).toLocaleString()}`] : []),
                  ...(p.clamped ? ["beyond the plot: pinned to its edge"] : [])],
     onclick: (p) => go("word", p.word) });
 }
 
 // -- text view -----------------------------------------------------------------------------
-// A signed scale per panel: red for a positive cosine, blue for a negative one, the strongest colour at the
-// panel's largest |cos| (the query's own words left out, as they would always win; they are clamped).
-// The numbers are printed under each word, and the legend states the scale.
+// Each panel's scale is centred on what is typical for the model: the query's mean cosine with a word of
+// its training corpus (from the server). With a general model every IN-OUT cosine may be negative, so 0
+// would paint every word "unrelated". Above the centre is red (more related than typical), the strongest
+// red at the passage's most related word; below is blue, the strongest at its least related (the query's
+// own words left out of both ends, as they would always win; they are clamped). The numbers are printed
+// under each word, and the legend states the scale.
 
 const POS = "214, 39, 40", NEG = "31, 119, 180";
 
@@ -385,41 +421,44 @@ $("#text-form").addEventListener("submit", (e) => {
 });
 $("#text-passage").addEventListener("input", () => { $("#text-doc").value = ""; });
 
-function shadeColor(v, top) {
-  const a = Math.min(1, Math.abs(v) / top);
-  return `rgba(${v >= 0 ? POS : NEG}, ${(0.8 * a).toFixed(3)})`;
+function shadeColor(v, scale) {
+  const up = v >= scale.centre, a = Math.min(1, Math.abs(v - scale.centre) / (up ? scale.above : scale.below));
+  return `rgba(${up ? POS : NEG}, ${(0.8 * a).toFixed(3)})`;
 }
 
-function shade(target, legend, tokens, space, queryTerms) {
+function shade(target, legend, tokens, space, queryTerms, typical) {
   const own = new Set(queryTerms);
   const scored = tokens.filter((t) => t[space] !== undefined);
   const others = scored.filter((t) => !own.has(t.term));
-  const top = Math.max(1e-6, ...(others.length ? others : scored).map((t) => Math.abs(t[space])));
-  legend.dataset.max = top;
-  legend.dataset.space = space;
+  const values = (others.length ? others : scored).map((t) => t[space]);
+  const centre = typical ?? 0, lo = values.length ? Math.min(...values) : centre, hi = values.length ? Math.max(...values) : centre;
+  const scale = { centre, lo, hi, above: Math.max(1e-6, hi - centre), below: Math.max(1e-6, centre - lo) };
+  Object.assign(legend.dataset, { centre, lo, hi, space });
   legend.replaceChildren(
-    el("span", { class: "lo", text: `−${fmt(top)}` }),
-    el("span", { class: "bar", style: `background: linear-gradient(to right, rgba(${NEG}, .8), rgba(${NEG}, 0) 50%, rgba(${POS}, 0) 50%, rgba(${POS}, .8))` }),
-    el("span", { class: "hi", text: `+${fmt(top)}` }),
-    el("span", { class: "scale-note", text: ` cos with the query; scale ±${fmt(top)}, this panel's largest |cos|`
+    el("span", { class: "lo", text: fmt(lo) }),
+    el("span", { class: "bar", style: `background: linear-gradient(to right, rgba(${NEG}, .8), rgba(${NEG}, 0) 50%, rgba(${POS}, 0) 50%, rgba(${POS}, .8))` },
+       el("span", { class: "mid", text: fmt(centre) })),
+    el("span", { class: "hi", text: fmt(hi) }),
+    el("span", { class: "scale-note", text: ` white (${fmt(centre)}): typical for this model, the query's mean cosine with a word of its corpus; `
+      + `red: more related than typical, blue: less; each end at this passage's extreme`
       + (others.length < scored.length ? " (query words aside)" : "") }));
   target.replaceChildren(...tokens.map((t) => {
     if (t.stop) return el("span", { class: "tok stop", title: "a stop word: the ranker drops it" }, t.text);
     if (t.unknown) return el("span", { class: "tok unknown", title: "not in the model" }, t.text);
     if (t[space] === undefined) return document.createTextNode(t.text);
     const v = t[space];
-    return el("span", { class: `tok${own.has(t.term) ? " own" : ""}`, "data-cos": v, title: `cos ${fmt(v)}`,
-                        style: `background: ${shadeColor(v, top)}` },
+    return el("span", { class: `tok${own.has(t.term) ? " own" : ""}`, "data-cos": v,
+                        title: `cos ${fmt(v)} (typical ${fmt(centre)})`, style: `background: ${shadeColor(v, scale)}` },
               el("span", { class: "w", text: t.text }), el("span", { class: "n", text: fmt(v, 2) }));
   }));
-  return top;
+  return scale;
 }
 
-function desmTerms(target, terms, score, space, top) {
+function desmTerms(target, terms, score, space, scale) {
   // DESM = the mean over the query's words q of cos(q, D̄), D̄ the passage's centroid in that space.
   if (!terms.length) { target.replaceChildren(); return; }
   target.replaceChildren(el("span", { text: `DESM ${SPACE_LABEL[space]} = mean of cos(q, D̄): ` }),
-    ...terms.flatMap((t, i) => [i ? " + " : "", el("span", { class: "contrib", "data-cos": t.cos, style: `background: ${shadeColor(t.cos, top)}` },
+    ...terms.flatMap((t, i) => [i ? " + " : "", el("span", { class: "contrib", "data-cos": t.cos, style: `background: ${shadeColor(t.cos, scale)}` },
       `${t.term} ${fmt(t.cos)}`)]),
     el("span", { text: ` over ${terms.length} = ` }), el("b", { text: fmt(score) }));
 }
@@ -436,8 +475,8 @@ async function loadText() {
     const panel = document.querySelector(`.panel[data-space='${space}']`);
     if (!(`desm_${space}` in data.scores)) { panel.hidden = true; continue; }
     panel.hidden = false;
-    const top = shade($(`#shade-${space}`), $(`#legend-${space}`), data.tokens, space, data.query_terms);
-    desmTerms($(`#desm-terms-${space}`), data.desm_terms[space] || [], data.scores[`desm_${space}`], space, top);
+    const scale = shade($(`#shade-${space}`), $(`#legend-${space}`), data.tokens, space, data.query_terms, data.typical[space]);
+    desmTerms($(`#desm-terms-${space}`), data.desm_terms[space] || [], data.scores[`desm_${space}`], space, scale);
   }
   document.querySelector(".approx-note").textContent = data.approximate ? "(approximate: hierarchical softmax)" : "";
   const s = data.scores;
@@ -473,35 +512,101 @@ async function loadSearch() {
   if ($("#search-space").value) p.set("space", $("#search-space").value);
   const data = await apiOrEmpty(`/api/search?${p}`, $("#results"));
   if (!data) { $("#search-meta").replaceChildren(); return; }
-  const meta = [`stages: ${data.stages.join(" → ")} · DESM ${SPACE_LABEL[data.space] || data.space}, desm_weight ${data.desm_weight}, `
-                + `mode ${data.mode} · score = desm_weight × DESM + (1 − desm_weight) × BM25, each min-max normalised over the candidates`];
+  const meta = [el("div", { id: "search-pipeline" }, el("b", { text: "pipeline " }), data.stages.join(" → ")),
+                el("div", { id: "search-formula" }, el("b", { text: "ranked by " }), data.formula)];
   for (const [stage, terms] of Object.entries(data.expansion))
-    meta.push(`${stage} added: ${terms.map((t) => `${t.term} ${fmt(t.weight)}`).join(", ")}`);
-  if (data.unknown_terms.length) meta.push(`not in the model: ${data.unknown_terms.join(", ")}`);
-  if (data.message) meta.push(data.message);
-  $("#search-meta").replaceChildren(...meta.map((m) => el("div", { text: m })));
-  $("#results").replaceChildren(...data.results.map((r) => el("li", { "data-doc": r.doc_id },
+    meta.push(el("div", { text: `${stage} added: ${terms.map((t) => `${t.term} ${fmt(t.weight)}`).join(", ")}` }));
+  if (data.unknown_terms.length) meta.push(el("div", { text: `not in the model: ${data.unknown_terms.join(", ")}` }));
+  if (data.message) meta.push(el("div", { text: data.message }));
+  $("#search-meta").replaceChildren(...meta);
+  $("#results").replaceChildren(...data.results.map((r) => el("li", { "data-doc": r.doc_id, "data-score": r.score },
     el("div", { class: "doc-head" },
       el("a", { href: `#${hashOf("text", q, { doc: r.doc_id })}`, class: "doc-link", "data-doc": r.doc_id,
                 text: r.title || `document ${r.doc_id}` }),
       el("span", { class: "doc-id", text: `id ${r.doc_id}` })),
-    el("div", { class: "doc-scores", text: `score ${fmt(r.score)} · BM25 ${fmt(r.bm25, 2)} · DESM ${fmt(r.desm)}` }),
-    el("div", { class: "terms", text: "BM25: " + (r.bm25_terms.filter((t) => t.score).map((t) => `${t.term} ${fmt(t.score, 2)}`).join(", ") || "–")
-      + " · DESM: " + (r.desm_terms.map((t) => `${t.term} ${fmt(t.score)}`).join(", ") || "–") }),
+    scoreSum(r, data), componentDetails(r, data),
+    el("div", { class: "terms", text: "BM25 by term: " + (r.bm25_terms.filter((t) => t.score).map((t) => `${t.term} ${fmt(t.score, 2)}`).join(", ") || "–")
+      + ` · DESM ${SPACE_LABEL[data.space] || data.space} of the index's model by term: `
+      + (r.desm_terms.map((t) => `${t.term} ${fmt(t.score)}`).join(", ") || "–") }),
     r.snippet ? el("p", { class: "snippet", text: r.snippet + (r.snippet.length >= 300 ? "…" : "") }) : "")));
+}
+
+// A result's score as the sum the ranker computed: weight × normalised component, one term per component
+// (the mixture's BM25 and DESM, or a learner's features, plus a tree model's constant), each term's value printed.
+function scoreSum(r, data) {
+  const terms = [];
+  for (const c of r.components) {
+    if (c.contribution === null) continue;
+    if (data.ranker === "learned" && Math.abs(c.contribution) < 5e-4 && c.weight === 0) continue;  // unused feature
+    terms.push(el("span", { class: "component", "data-name": c.name, "data-contribution": c.contribution,
+                            title: `${c.label}: raw ${fmt(c.raw, 4)}, normalised ${fmt(c.normalized, 4)}` + (c.weight !== null ? `, weight ${fmt(c.weight, 4)}` : "") },
+      c.weight !== null ? `${fmt(c.weight, 2)} × ${c.label} ${fmt(c.normalized)} = ` : `${c.label} `,
+      el("b", { class: "contribution", text: fmt(c.contribution) })));
+  }
+  if (data.bias && Math.abs(data.bias) >= 5e-4)
+    terms.push(el("span", { class: "component", "data-name": "bias", "data-contribution": data.bias, title: "the trees' constant" },
+      "constant ", el("b", { class: "contribution", text: fmt(data.bias) })));
+  const parts = terms.flatMap((t, i) => (i ? [" + ", t] : [t]));
+  const head = [el("span", {}, "score ", el("b", { class: "score", text: fmt(r.score) }))];
+  if (!parts.length) return el("div", { class: "doc-scores" }, ...head);
+  return el("div", { class: "doc-scores" }, ...head, " = ", ...parts);
+}
+
+// Where each component's normalised value comes from: its raw score and, for a DESM mixed from several
+// models, each model's raw and normalised DESM and their mean.
+function componentDetails(r, data) {
+  if (data.ranker === "learned") return "";
+  const lines = r.components.map((c) => {
+    if (!c.models) return el("span", { class: "detail", "data-name": c.name }, `${c.label} ${fmt(c.raw, c.name === "bm25" ? 2 : 3)} → ${fmt(c.normalized)}`);
+    return el("span", { class: "detail", "data-name": c.name }, `${c.label} = norm(mean of `,
+      ...c.models.flatMap((m, i) => [i ? ", " : "", el("span", { class: "model-desm", "data-model": m.label },
+        `${m.label} ${fmt(m.raw)} → ${fmt(m.normalized)}`)]),
+      ` = ${fmt(c.raw)}) → ${fmt(c.normalized)}`);
+  });
+  return el("div", { class: "components" }, ...lines.flatMap((l, i) => (i ? [" · ", l] : [l])));
 }
 
 // -- model view ----------------------------------------------------------------------------
 
+// A setting's value as text: a missing one is "not recorded", never "null".
+function valueText(v) {
+  if (v === null || v === undefined || v === "") return "not recorded";
+  if (typeof v === "number") return v.toLocaleString(undefined, { maximumSignificantDigits: 6 });
+  if (typeof v === "object") return Array.isArray(v) ? (v.length ? v.map(valueText).join(", ") : "none")
+    : Object.entries(v).map(([k, x]) => `${k} ${valueText(x)}`).join(", ");
+  return String(v);
+}
+
+function paramsText(params) {
+  return params ? Object.entries(params).map(([k, v]) => `${k} ${valueText(v)}`).join(", ") : "not recorded";
+}
+
 async function loadModel() {
   const m = MODEL || (MODEL = await api("/api/model"));
-  const rows = [["words", m.words.toLocaleString()], ["dimensions", m.vector_size],
+  const rows = [["model"], ["words", m.words], ["dimensions", m.vector_size],
                 ["OUT space", (m.out_space || "none") + (m.out_is_approximate ? " — an approximation" : "")],
-                ["tokeniser", m.tokenizer || "not recorded"], ["corpus words", m.corpus_words ? m.corpus_words.toLocaleString() : "unknown"],
-                ["index", m.index ? `${m.index.documents.toLocaleString()} documents` : "none (start with --index)"]];
-  if (m.index) rows.push(["  desm_weight", String(m.index.desm_weight)], ["  DESM space", m.index.space]);
-  for (const [k, v] of Object.entries(m.params || {})) rows.push([`  ${k === "alpha" ? "alpha (learning rate)" : k}`, String(v)]);
-  $("#model-table").replaceChildren(...rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: String(v) }))));
+                ["tokeniser", m.tokenizer], ["corpus words", m.corpus_words]];
+  rows.push(["training"]);
+  if (!m.params) rows.push(["settings", null]);
+  for (const [k, v] of Object.entries(m.params || {})) rows.push([k === "alpha" ? "alpha (learning rate)" : k, v]);
+  rows.push(["index"]);
+  if (!m.index) rows.push(["documents", "none (start with --index)"]);
+  else {
+    const ix = m.index, c = ix.config || {};
+    rows.push(["documents", ix.documents], ["desm_weight", ix.desm_weight], ["DESM space", SPACE_LABEL[ix.space] || ix.space],
+              ["DESM models", ix.extra_models.length && ix.desm_models === "all"
+                ? `the mean of ${ix.extra_models.length + 1} models' (the index's model, ${ix.extra_models.map((x) => x.name).join(", ")})` : "the index's model's"],
+              ["normalisation", c.normalization], ["first stage", `BM25 top ${valueText(c.first_stage_k)}`],
+              ["BM25", `k1 ${valueText(c.k1)}, b ${valueText(c.b)}`],
+              ["learned ranker", ix.learned ? `${ix.learned.learner}, ${ix.learned.features.length} features` : "none"]);
+    for (const x of ix.extra_models)
+      rows.push([`${x.name} model`], ["words", x.words], ["dimensions", x.vector_size], ["tokeniser", x.tokenizer],
+                ["trained on", x.trained_on], ["corpus words", x.corpus_words], ["trained with", paramsText(x.params)]);
+  }
+  // A row of one element heads a section; a missing value reads "not recorded".
+  $("#model-table").replaceChildren(...rows.map((row) => (row.length === 1
+    ? el("tr", { class: "section" }, el("th", { colspan: "2", scope: "colgroup", text: row[0] }))
+    : el("tr", {}, el("th", { scope: "row", text: row[0] }), el("td", { text: valueText(row[1]) })))));
   const plot = $("#loss-plot");
   if (!m.history.length) { plot.replaceChildren(el("p", { class: "empty", text: "no training history (an imported model)" })); return; }
   const W = 520, H = 240, pad = 44;
