@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import stat
 import uuid
 from collections.abc import Callable, Iterator
@@ -152,8 +151,128 @@ def read_header(path: Path, root: Path | None = None) -> dict | None:
     return obj if isinstance(obj, dict) else None
 
 
+_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_READ = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class PinnedDir:
+    """A directory opened once and reached only through its descriptor from then on (``*at``
+    calls: ``os.open(name, dir_fd=)``, ``os.replace(src_dir_fd=, dst_dir_fd=)``, ...): once a save
+    has checked and locked it, renaming it or swapping a symlink in for its path cannot send a
+    write anywhere else."""
+
+    def __init__(self, fd: int, shown: Path):
+        self.fd, self.shown = fd, shown  # ``shown``: the path it was opened by, for messages
+
+    @classmethod
+    def open(cls, path: Path) -> PinnedDir:
+        """The directory ``path`` leads to now (through symlinks: a user may save through one)."""
+        try:
+            return cls(os.open(path, _O_DIR), path)
+        except OSError as exc:
+            raise DualvecError(f"cannot open {path} ({exc.strerror or exc})") from None
+
+    def sub(self, name: str) -> PinnedDir:
+        """The real subdirectory ``name`` (never a symlink followed); OSError if there is none."""
+        return PinnedDir(os.open(name, _O_DIR | _NOFOLLOW, dir_fd=self.fd), self.shown / name)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __enter__(self) -> PinnedDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def path(self) -> Path:
+        """A path to this very directory, for code that writes by path (``fill``, a nested save):
+        ``/proc/self/fd/N`` where the system has it (it names the opened directory whatever
+        happens to the original path); elsewhere the original path, checked to still lead here."""
+        here = os.fstat(self.fd)
+        for candidate in (Path(f"/proc/self/fd/{self.fd}"), self.shown):
+            try:
+                if os.path.samestat(os.stat(candidate), here):
+                    return candidate
+            except OSError:
+                continue
+        raise DualvecError(f"{self.shown} was moved or replaced while saving; refusing to write elsewhere")
+
+    def lstat(self, name: str) -> os.stat_result | None:
+        try:
+            return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+        except OSError:
+            return None
+
+    def names(self) -> list[str]:
+        return os.listdir(self.fd)
+
+    def read(self, name: str, limit: int) -> bytes | None:
+        """A regular file's bytes (not through a symlink, at most ``limit``), or ``None``."""
+        try:
+            fd = os.open(name, _O_READ, dir_fd=self.fd)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+                return None
+            return os.read(fd, st.st_size)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def write(self, name: str, data: bytes, *, append: bool = False, exclusive: bool = False) -> None:
+        """Write (or append) ``data`` to the file ``name``, flushed; never through a symlink."""
+        flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags |= os.O_EXCL if exclusive else os.O_APPEND if append else os.O_TRUNC
+        fd = os.open(name, flags, 0o644, dir_fd=self.fd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def unlink(self, name: str) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=self.fd)
+
+    def rmtree(self, name: str) -> None:
+        """Remove the real directory ``name`` and everything below it, through descriptors (a
+        symlink inside is removed, never followed)."""
+        try:
+            sub = self.sub(name)
+        except OSError:
+            return
+        with sub:
+            for child in sub.names():
+                st = sub.lstat(child)
+                if st is not None and stat.S_ISDIR(st.st_mode):
+                    sub.rmtree(child)
+                else:
+                    sub.unlink(child)
+        with contextlib.suppress(OSError):
+            os.rmdir(name, dir_fd=self.fd)
+
+
+def _header_at(d: PinnedDir, name: str) -> dict | None:
+    """The JSON object in ``d/name``, or ``None`` if it is missing, unreadable or not an object."""
+    data = d.read(name, 1 << 24)
+    if data is None:
+        return None
+    try:
+        obj = json.loads(data.decode("utf-8", "surrogatepass"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 @contextlib.contextmanager
-def locked(directory: Path) -> Iterator[bool]:
+def locked(directory: Path | PinnedDir) -> Iterator[bool]:
     """An exclusive lock on ``directory`` (which must exist) for one writer at a time, released if
     the process dies; yields whether this call created the lock file (so that a writer refusing a
     directory that is not ours can remove it again and leave the directory as it found it)."""
@@ -162,13 +281,18 @@ def locked(directory: Path) -> Iterator[bool]:
     except ImportError:  # not POSIX: writers are not serialised
         yield False
         return
-    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDWR | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    name, dir_fd = (LOCK, directory.fd) if isinstance(directory, PinnedDir) else (directory / LOCK, None)
+    shown = directory.shown if isinstance(directory, PinnedDir) else directory
     try:
-        fd, created = os.open(directory / LOCK, flags | os.O_CREAT | os.O_EXCL, 0o644), True
+        fd, created = os.open(name, flags | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dir_fd), True
     except FileExistsError:
-        fd, created = os.open(directory / LOCK, flags), False
+        try:
+            fd, created = os.open(name, flags, dir_fd=dir_fd), False
+        except OSError as exc:
+            raise DualvecError(f"{shown}: cannot lock it for writing ({exc.strerror or exc})") from None
     except OSError as exc:
-        raise DualvecError(f"{directory}: cannot lock it for writing ({exc.strerror or exc})") from None
+        raise DualvecError(f"{shown}: cannot lock it for writing ({exc.strerror or exc})") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield created
@@ -176,12 +300,9 @@ def locked(directory: Path) -> Iterator[bool]:
         os.close(fd)
 
 
-def _pending(target: Path) -> list[tuple[str, str]]:
+def _pending(d: PinnedDir) -> list[tuple[str, str]]:
     """The generations saves started here (``(name, token)``); malformed lines are ignored."""
-    try:
-        text = read_inside(target / PENDING, target, limit=1 << 20).decode("ascii", "replace")
-    except DualvecError:
-        return []
+    text = (d.read(PENDING, 1 << 20) or b"").decode("ascii", "replace")
     out = []
     for line in text.splitlines():
         parts = line.split()
@@ -190,51 +311,43 @@ def _pending(target: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _write_pending(target: Path, entries: list[tuple[str, str]], append: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(target / PENDING, flags | (os.O_APPEND if append else os.O_TRUNC), 0o644)
-    try:
-        os.write(fd, "".join(f"{n} {t}\n" for n, t in entries).encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _write_pending(d: PinnedDir, entries: list[tuple[str, str]], append: bool) -> None:
+    d.write(PENDING, "".join(f"{n} {t}\n" for n, t in entries).encode("ascii"), append=append)
 
 
-def is_generation(target: Path, name: object, token: object) -> bool:
-    """Is ``target/name`` a generation dualvec wrote: a real directory (not a symlink) holding the
+def is_generation(d: PinnedDir, name: object, token: object) -> bool:
+    """Is ``d/name`` a generation dualvec wrote: a real directory (not a symlink) holding the
     mark file with ``token``? A user's folder that merely has a generation-like name never is."""
     if not (isinstance(name, str) and DATA_DIR.fullmatch(name) and isinstance(token, str)
             and _TOKEN.fullmatch(token)):
         return False
-    gen = target / name
     try:
-        if not stat.S_ISDIR(os.lstat(gen).st_mode):
-            return False
-        return read_inside(gen / MARK, gen, limit=64) == token.encode("ascii")
-    except (OSError, DualvecError):
+        with d.sub(name) as gen:
+            return gen.read(MARK, 64) == token.encode("ascii")
+    except OSError:
         return False
 
 
-def _foreign(target: Path, header_name: str, is_ours: Callable[[dict], bool], locked_: bool) -> bool:
-    """Is ``target`` a directory dualvec must not write into?
+def _foreign(d: PinnedDir, header_name: str, is_ours: Callable[[dict], bool], locked_: bool) -> bool:
+    """Is the directory ``d`` one dualvec must not write into?
 
     Ours: a header of ours, or nothing but what savers write (the lock, the pending list and
     generations). Unlocked (a first look that must not refuse what a concurrent saver is
     creating), any generation-like name passes; under the lock, only generations proven ours.
     """
-    header = read_header(target / header_name, target)
+    header = _header_at(d, header_name)
     if header is not None and is_ours(header):
         return False
-    if (target / header_name).exists() or (target / header_name).is_symlink():
+    if d.lstat(header_name) is not None:
         return True  # a header, but not one of ours (or not readable)
-    proven = ({n for n, t in _pending(target) if is_generation(target, n, t) or _empty_dir(target / n)}
+    proven = ({n for n, t in _pending(d) if is_generation(d, n, t) or _empty_dir(d, n)}
               if locked_ else set())
-    for p in target.iterdir():
-        if p.name in (LOCK, PENDING):
+    for name in d.names():
+        if name in (LOCK, PENDING):
             continue
-        if locked_ and p.name in proven:
+        if locked_ and name in proven:
             continue
-        if not locked_ and DATA_DIR.fullmatch(p.name):
+        if not locked_ and DATA_DIR.fullmatch(name):
             continue
         return True
     return False
@@ -245,9 +358,13 @@ def check_writable(path: str | os.PathLike, header_name: str, *, kind: str, is_o
     that is not ours), touching nothing: for commands to call before long work. The save checks
     again, under the lock."""
     target = Path(path)
-    if (target.is_symlink() and not target.exists() or target.exists() and not target.is_dir()
-            or target.is_dir() and _foreign(target, header_name, is_ours, locked_=False)):
-        raise DualvecError(f"{target} exists and is not a {kind} directory; refusing to overwrite it")
+    refusal = DualvecError(f"{target} exists and is not a {kind} directory; refusing to overwrite it")
+    if target.is_symlink() and not target.exists() or target.exists() and not target.is_dir():
+        raise refusal
+    if target.is_dir():
+        with PinnedDir.open(target) as d:
+            if _foreign(d, header_name, is_ours, locked_=False):
+                raise refusal
 
 
 def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callable[[Path], dict[str, Any]],
@@ -259,7 +376,15 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
     (``fill`` writes it and returns the header), which is flushed; then the
     header, naming that subdirectory and its token, atomically replaces the old
     header. Only then is the previous generation removed, with any generation a
-    killed save left behind.
+    killed save left behind, unless a reader holds it (:func:`hold_generation`):
+    such a one stays listed for a later save to remove.
+
+    The directory is opened once, before the lock, and every later step goes
+    through that descriptor (:class:`PinnedDir`); ``fill`` is given a path to the
+    new generation that names the opened directory (``/proc/self/fd/N``). So a
+    rename of the directory, or a symlink swapped in for it, after it was checked
+    cannot make the save write anywhere else: it completes in the directory it
+    checked.
 
     dualvec deletes only what it can prove it wrote: the generation the old
     header names, and generations listed as started in the pending list, each
@@ -283,107 +408,203 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DualvecError(f"cannot create {target} ({exc.strerror or exc})") from None
-    with locked(target) as created_lock:
-        if _foreign(target, header_name, is_ours, locked_=True):
+    with PinnedDir.open(target) as d, locked(d) as created_lock:
+        if _foreign(d, header_name, is_ours, locked_=True):
             if created_lock:
-                (target / LOCK).unlink(missing_ok=True)
+                d.unlink(LOCK)
             raise DualvecError(refusal)
-        old = read_header(target / header_name, target)
+        old = _header_at(d, header_name)
         old = old if old is not None and is_ours(old) else None
-        legacy = legacy_files(old, target) if old is not None and "data_token" not in old else []
-        data, token = _new_generation(target)
-        tmp = target / data
+        legacy = legacy_files(old, d.path()) if old is not None and "data_token" not in old else []
+        data, token = _new_generation(d)
         retired = [(old.get("data"), old.get("data_token"))] if old is not None else []
-        retired = [(n, t) for n, t in retired if is_generation(target, n, t)]
+        retired = [(n, t) for n, t in retired if is_generation(d, n, t)]
         try:
-            header = dict(fill(tmp), data=data, data_token=token)
-            fsync_dir(tmp)
-            if retired:  # listed before the header moves on, so a kill after that still finds it
-                _write_pending(target, retired, append=True)
-            payload = json.dumps(header, indent=2, ensure_ascii=False).encode("utf-8", "surrogatepass")
-            _replace_from(tmp, target / header_name, payload)
-            fsync_dir(target)
+            with d.sub(data) as gen:
+                header = dict(fill(gen.path()), data=data, data_token=token)
+                os.fsync(gen.fd)
+                if retired:  # listed before the header moves on, so a kill after that still finds it
+                    _write_pending(d, retired, append=True)
+                payload = json.dumps(header, indent=2, ensure_ascii=False).encode("utf-8", "surrogatepass")
+                _replace_from(gen, d, header_name, payload)
+            os.fsync(d.fd)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            d.rmtree(data)
             raise
         # The new generation is in place: remove the ones proven ours that no header names any more.
-        doomed = [(n, t) for n, t in _pending(target) if n != data]
+        doomed = [(n, t) for n, t in _pending(d) if n != data]
         for name, tok in doomed:
-            _remove_generation(target, name, tok)
-        _write_pending(target, [(n, t) for n, t in doomed if os.path.lexists(target / n)], append=False)
+            _remove_generation(d, name, tok)
+        _write_pending(d, [(n, t) for n, t in doomed if d.lstat(n) is not None], append=False)
         old_data = old.get("data") if old is not None else None
         for name in legacy:  # a version-1 directory's files, or an untokened generation's
             parts = name.split("/")
             if not (len(parts) == 1 or len(parts) == 2 and parts[0] == old_data and DATA_DIR.fullmatch(parts[0])) \
                     or not safe_name(parts[-1]):
                 continue
-            p = target / name
-            if p.is_file() and not p.is_symlink():
-                p.unlink(missing_ok=True)
-        if isinstance(old_data, str) and DATA_DIR.fullmatch(old_data) and legacy and _empty_dir(target / old_data):
+            try:
+                holder = d.sub(parts[0]) if len(parts) == 2 else None
+            except OSError:
+                continue
+            where = holder or d
+            st = where.lstat(parts[-1])
+            if st is not None and stat.S_ISREG(st.st_mode):
+                where.unlink(parts[-1])
+            if holder is not None:
+                holder.close()
+        if isinstance(old_data, str) and DATA_DIR.fullmatch(old_data) and legacy and _empty_dir(d, old_data):
             with contextlib.suppress(OSError):
-                (target / old_data).rmdir()  # only if nothing but the files vouched for was in it
+                os.rmdir(old_data, dir_fd=d.fd)  # only if nothing but the files vouched for was in it
     return target
 
 
-def _new_generation(target: Path) -> tuple[str, str]:
+def _new_generation(d: PinnedDir) -> tuple[str, str]:
     """Create a generation directory (exclusively: it cannot be someone else's), mark it with a
     fresh token, and list it as pending so a killed save's leftovers can be proven ours."""
     while True:
         name, token = f"data-{uuid.uuid4().hex[:16]}", uuid.uuid4().hex
-        _write_pending(target, [(name, token)], append=True)  # listed first: a kill leaves nothing unlisted
+        _write_pending(d, [(name, token)], append=True)  # listed first: a kill leaves nothing unlisted
         try:
-            (target / name).mkdir()
+            os.mkdir(name, dir_fd=d.fd)
             break
         except FileExistsError:  # not ours (its mark can never hold our token): another name
             continue
-    write_file(target / name / MARK, lambda fh: fh.write(token.encode("ascii")))
+    with d.sub(name) as gen:
+        gen.write(MARK, token.encode("ascii"), exclusive=True)
     return name, token
 
 
-def _empty_dir(path: Path) -> bool:
-    """A real directory holding nothing, or only a mark file (a save killed while marking it)."""
+def _empty_dir(d: PinnedDir, name: str) -> bool:
+    """``d/name`` is a real directory holding nothing, or only a mark file (a save killed while marking it)."""
     try:
-        return stat.S_ISDIR(os.lstat(path).st_mode) and all(
-            c.name == MARK and stat.S_ISREG(os.lstat(c).st_mode) for c in path.iterdir())
+        with d.sub(name) as gen:
+            return all(c == MARK and (st := gen.lstat(c)) is not None and stat.S_ISREG(st.st_mode)
+                       for c in gen.names())
     except OSError:
         return False
 
 
-def _remove_generation(target: Path, name: object, token: object) -> None:
+def _remove_generation(d: PinnedDir, name: object, token: object) -> None:
     """Remove a generation proven ours, its mark last (a kill midway leaves it still provably
-    ours, for the next save to finish); a listed one a save was killed before marking holds
-    nothing but possibly its mark, and goes with ``rmdir``."""
+    ours, for the next save to finish), unless a reader holds it (a shared lock on its mark:
+    it stays for a later save); a listed one a save was killed before marking holds nothing
+    but possibly its mark, and goes with ``rmdir``."""
     if not (isinstance(name, str) and DATA_DIR.fullmatch(name)):
         return
-    gen = target / name
-    if is_generation(target, name, token):
-        for child in gen.iterdir():
-            if child.name == MARK:
-                continue
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    child.unlink()
-    if _empty_dir(gen):
+    if is_generation(d, name, token):
+        try:
+            gen = d.sub(name)
+        except OSError:
+            return
+        with gen:
+            try:
+                mark = os.open(MARK, _O_READ, dir_fd=gen.fd)
+            except OSError:
+                return
+            try:
+                if not _try_lock(mark, shared=False):
+                    return  # a reader holds it
+                for child in gen.names():
+                    if child == MARK:
+                        continue
+                    st = gen.lstat(child)
+                    if st is not None and stat.S_ISDIR(st.st_mode):
+                        gen.rmtree(child)
+                    else:
+                        gen.unlink(child)
+                gen.unlink(MARK)  # still holding the lock: a reader that opened it sees it unlinked
+            finally:
+                os.close(mark)
+    if _empty_dir(d, name):
         with contextlib.suppress(OSError):
-            (gen / MARK).unlink(missing_ok=True)
-            gen.rmdir()
+            with d.sub(name) as gen:
+                gen.unlink(MARK)
+            os.rmdir(name, dir_fd=d.fd)
 
 
-def _replace_from(tmp_dir: Path, target: Path, payload: bytes) -> None:
-    """Atomically replace ``target`` with ``payload``, staged inside ``tmp_dir`` (a generation,
-    which a killed save's cleanup removes whole, leaving no stray file beside the header)."""
-    staged = tmp_dir / f".{target.name}.tmp"
-    write_file(staged, lambda fh: fh.write(payload))
-    os.replace(staged, target)
+def _try_lock(fd: int, shared: bool) -> bool:
+    """Take a shared (readers) or exclusive (the remover) lock on ``fd`` without waiting; ``True``
+    on systems without ``flock``."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _replace_from(gen: PinnedDir, d: PinnedDir, name: str, payload: bytes) -> None:
+    """Atomically replace ``d/name`` with ``payload``, staged inside the generation ``gen`` (which a
+    killed save's cleanup removes whole, leaving no stray file beside the header)."""
+    staged = f".{name}.tmp"
+    gen.write(staged, payload)
+    os.replace(staged, name, src_dir_fd=gen.fd, dst_dir_fd=d.fd)
 
 
 def safe_name(name: object) -> bool:
     """A plain file name inside its directory: no separators, no parent, not hidden."""
     return (isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name
             and not name.startswith(".") and "\0" not in name)
+
+
+class GenerationHold:
+    """A reader's shared lock on a generation's mark file: while it is held no save removes that
+    generation, so a long-lived reader (the explorer, a search that reads document texts after
+    loading) keeps reading the version it opened. Released by :meth:`close`, when garbage
+    collected, or when the process ends."""
+
+    def __init__(self, fd: int):
+        self._fd: int | None = fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def hold_generation(root: Path, header: dict, what: str = "dualvec directory") -> GenerationHold | None:
+    """Hold the generation ``header`` names (see :class:`GenerationHold`); a :class:`MissingFile` if
+    a save removed it (or is removing it) since the header was read, so the reader retries with
+    the new header. ``None`` for a directory with nothing to hold: version 1, a generation from
+    before marks, a mark that does not hold the header's token."""
+    data, token = header.get("data"), header.get("data_token")
+    if not (isinstance(data, str) and DATA_DIR.fullmatch(data) and isinstance(token, str)
+            and _TOKEN.fullmatch(token)):
+        return None
+    mark = root / data / MARK
+    gone = MissingFile(f"{root / data} is missing: not a complete {what}")
+    try:
+        fd = os.open(mark, _O_READ)
+    except FileNotFoundError:
+        if not os.path.lexists(root / data):
+            raise gone from None
+        return None
+    except OSError:
+        return None
+    try:
+        if not _try_lock(fd, shared=True):
+            raise gone  # a save is removing it
+        st = os.fstat(fd)
+        try:
+            now = os.stat(mark, follow_symlinks=False)
+        except FileNotFoundError:
+            raise gone from None
+        if st.st_nlink == 0 or not os.path.samestat(st, now):
+            raise gone  # removed between opening and locking
+        if not stat.S_ISREG(st.st_mode) or os.pread(fd, 64, 0) != token.encode("ascii"):
+            os.close(fd)
+            return None
+        return GenerationHold(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        raise
 
 
 def read_versioned_dir(root: Path, header_name: str, read: Callable[[dict, Path], T], *, kind: str,
@@ -393,6 +614,14 @@ def read_versioned_dir(root: Path, header_name: str, read: Callable[[dict, Path]
     If a file vanishes while reading (a concurrent save replaced the
     generation), the header is read again and the read retried.
     """
+    return read_held_dir(root, header_name, read, kind=kind, attempts=attempts, hold=False)[0]
+
+
+def read_held_dir(root: Path, header_name: str, read: Callable[[dict, Path], T], *, kind: str,
+                  attempts: int = 10, hold: bool = True) -> tuple[T, GenerationHold | None]:
+    """:func:`read_versioned_dir`, holding the generation read (:func:`hold_generation`) before
+    anything in it is read: returns what ``read`` returned and the hold, which the caller keeps
+    as long as it may read more of the generation (files opened later, by path)."""
     for attempt in range(attempts):
         header = read_header(root / header_name, root)
         if header is None:
@@ -404,11 +633,19 @@ def read_versioned_dir(root: Path, header_name: str, read: Callable[[dict, Path]
             base = root / data
         else:
             raise DualvecError(f"{root / header_name} names an unsafe data directory: {data!r}")
+        held = None
         try:
             if base is not root:
                 inside_dir(base, root, kind)
-            return read(header, base)
+                held = hold_generation(root, header, kind) if hold else None
+            return read(header, base), held
         except MissingFile:
+            if held is not None:
+                held.close()
             if attempt == attempts - 1 or read_header(root / header_name, root) == header:
                 raise
+        except BaseException:
+            if held is not None:
+                held.close()
+            raise
     raise AssertionError("unreachable")

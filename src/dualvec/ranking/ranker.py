@@ -36,16 +36,16 @@ import numpy as np
 from ..errors import DualvecError, check_number
 from ..model import DualVectors, load
 from ..progress import Progress, wants_progress
-from ..atomic import (check_writable, inside_dir, open_inside, read_header, read_inside, read_versioned_dir, safe_name, write_file,
+from ..atomic import (check_writable, inside_dir, open_inside, read_header, read_held_dir, read_inside, safe_name, write_file,
                       write_versioned_dir)
 from ..store import HEADER as MODEL_HEADER
-from ..store import load_array, load_json, write_arrays, write_json
+from ..store import file_digest, load_array, load_json, write_arrays, write_json
 from ..model import OUT_HS_LINEARISED, parse_space
 from .analysis import Analyzer, Query
 from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
 from .desm import DESM, known_rows, space_centroids
 from .expansion import Expansion
-from .in_domain import IndexedModel, check_model_name, desm_features
+from .in_domain import IndexedModel, check_centroids, check_model_name, desm_features
 from .local import LocalEmbedding
 from .rm3 import RM3
 from .stages import Stage, StageIndex
@@ -176,6 +176,41 @@ class DocumentTexts:
 
     def __len__(self) -> int:
         return len(self._texts) if self._texts is not None else len(self._offsets) - 1
+def _array_files(base: Path) -> list[str]:
+    """The array files of an index generation whose digests its header records, by path inside
+    it: every ``.npy`` of the index itself and of its BM25 part (each model inside records its own
+    fingerprint)."""
+    return sorted([p.name for p in base.iterdir() if p.suffix == ".npy" and p.is_file()]
+                  + [f"bm25/{p.name}" for p in (base / "bm25").iterdir() if p.suffix == ".npy" and p.is_file()])
+
+
+def _check_digests(root: Path, base: Path, header: dict) -> None:
+    """Every array file the header records a digest of still holds those bytes (so centroids
+    copied in from another index, or damaged, are refused), and every centroid file it names has
+    one. An index from before digests records none and is read as it is."""
+    digests = header.get("digests")
+    if digests is None:
+        return
+    where = root / INDEX_HEADER
+    if not isinstance(digests, dict):
+        raise DualvecError(f"{where}: 'digests' must be an object")
+    named = list((header.get("files") or {}).values()) if isinstance(header.get("files"), dict) else []
+    for entry in (header.get("extra_models") or {}).values() if isinstance(header.get("extra_models"), dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("files"), dict):
+            named.extend(entry["files"].values())
+    for name in named:
+        if name not in digests:
+            raise DualvecError(f"{where} records no digest of {name!r}; re-index")
+    for name, want in digests.items():
+        parts = name.split("/")
+        if not (isinstance(want, str) and all(map(safe_name, parts))
+                and (len(parts) == 1 or len(parts) == 2 and parts[0] == "bm25")):
+            raise DualvecError(f"{where} names an unsafe file among its digests: {name!r}")
+        if file_digest(base / name, root) != want:
+            raise DualvecError(f"{base / name} is not the file this index was saved with (its digest differs): "
+                               "damaged, or copied in from another index; re-index")
+
+
 
     def __getitem__(self, row: int) -> str:
         if not 0 <= row < len(self):
@@ -339,6 +374,7 @@ class Ranker:
                 terms.append(self.analyzer.terms(text))
                 if n % 1000 == 0:
                     bar.update(n)
+        self._in_only_space()
             bar.update(len(items))
             self.doc_ids = [str(d) for d, _ in items]
             self.texts = DocumentTexts([str(t) for _, t in items])
@@ -375,6 +411,15 @@ class Ranker:
         texts = [docs[d] for d in self.doc_ids]
         self.bm25 = BM25(k1, b, self.config.bm25_method).index([self.analyzer.bm25_terms(t) for t in texts])
         self.config.k1, self.config.b = k1, b
+
+    def _in_only_space(self) -> None:
+        """A model with IN vectors only (a word2vec text file) has no OUT centroids: DESM falls back
+        to 'in-in', with a warning, rather than an index that every search refuses."""
+        if "out" in parse_space(self.config.space) and self.model.out_vectors is None:
+            warnings.warn(f"the model has IN vectors only (no OUT space, as in a word2vec text file): DESM "
+                          f"scores 'in-in' instead of {self.config.space!r}; for IN-OUT, index a model with both "
+                          "spaces (dualvec train, or a gensim model)", stacklevel=3)
+            self.config = replace(self.config, space="in-in")
 
     def _require_index(self) -> None:
         if self.bm25 is None:
@@ -695,13 +740,18 @@ class Ranker:
         root = Path(path)
         if not (root / INDEX_HEADER).is_file():
             raise DualvecError(f"{root} is not a dualvec index (no {INDEX_HEADER})")
-        return read_versioned_dir(root, INDEX_HEADER, lambda h, base: cls._read(root, h, base, mmap, overrides),
-                                  kind="dualvec index")
+        # The generation read stays held while this ranker lives: a re-save of the index never
+        # removes files it reads later (document texts, by path) or maps.
+        ranker, ranker._generation = read_held_dir(root, INDEX_HEADER,
+                                                   lambda h, base: cls._read(root, h, base, mmap, overrides),
+                                                   kind="dualvec index")
+        return ranker
 
     @classmethod
     def _read(cls, root: Path, header: dict, base: Path, mmap: bool, overrides: dict) -> Ranker:
         if header.get("format") != INDEX_FORMAT:
             raise DualvecError(f"{root / INDEX_HEADER} is not a dualvec index header")
+            header["digests"] = {name: file_digest(tmp / name) for name in _array_files(tmp)}
         version = header.get("format_version", 0)
         if not isinstance(version, int) or version > INDEX_VERSION:
             raise DualvecError(f"{root}: index format {version!r} is newer than this dualvec")
@@ -733,8 +783,7 @@ class Ranker:
             if not safe_name(name) or not str(stem).startswith("centroids_"):
                 raise DualvecError(f"{root / INDEX_HEADER} names an unsafe file: {name!r}")
             arr = load_array(base / name, mmap, root=root)
-            if arr.shape != (len(self.doc_ids), self.model.vector_size) or arr.dtype != np.float32:
-                raise DualvecError(f"{base / name}: shape {arr.shape} does not match the index")
+            check_centroids(arr, base / name, len(self.doc_ids), self.model.vector_size)
             self.centroids[stem.removeprefix("centroids_")] = arr
         self.bm25 = BM25.load(inside_dir(base / "bm25", root, "dualvec index"), config.k1, config.b,
                               config.bm25_method, mmap=mmap, root=root)
@@ -750,3 +799,6 @@ class Ranker:
         if len(self._row_of) != len(self.doc_ids):
             raise DualvecError(f"{base / 'doc_ids.json'} lists a document id twice")
         return self
+        if "space" not in overrides:  # an index an older dualvec built of an IN-only model, as 'in-out'
+            self._in_only_space()
+        _check_digests(root, base, header)  # last: what each part's own checks find is said in their words

@@ -4,8 +4,16 @@
 
     index/
       model/                   the model (documents and queries are analysed with its tokeniser)
-      shards/shard-000000.*    per chunk of documents: ids (JSON), IN and OUT unit centroids (.npy)
-      manifest.json            written last: the shards, their sizes, the model's fingerprint
+      model-<name>/            each model beside it (the in-domain one, as a ranker index names it)
+      shards/shard-000000.*    per chunk of documents: ids (JSON), IN and OUT unit centroids (.npy),
+                               and each other model's (shard-000000@<name>.in.npy, ...)
+      manifest.json            written last: the shards, their sizes, the models' fingerprints
+
+The index holds the same models as the in-memory ranker index ``dualvec index`` writes without
+``--engine`` (the general model and the in-domain one trained on the collection, or whatever
+extra models it is given) and mixes their DESM the same way (``desm_models="all"``: the mean of
+each model's DESM normalised over a query's candidates), so the same command ranks the same on
+every engine.
 
 The collection is read in chunks (:mod:`.documents`), chunk i becoming shard i, so one process or
 many build the same index. Each shard's files are written atomically and the manifest only once
@@ -25,7 +33,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +45,8 @@ from ..model import DualVectors, load, parse_space
 from ..progress import Progress, wants_progress
 from ..ranking.analysis import Analyzer
 from ..ranking.desm import known_rows, space_centroids
+from ..ranking.in_domain import check_model_name
+from ..ranking.ranker import DEFAULT_ALPHA, DESM_MODELS, NORMALIZATIONS
 from ..store import array_header, is_model_dir, load_array, load_json, parts_fingerprint
 from .documents import iter_chunks
 
@@ -60,6 +70,16 @@ def _model(model_dir: str) -> DualVectors:
     return _MODELS[model_dir]
 
 
+def _extra_dir(name: str) -> str:
+    """The directory of an extra model, named as a ranker index names it."""
+    return f"model-{check_model_name(name)}"
+
+
+def shard_file(shard: Path, model: str, space: str) -> Path:
+    """A shard's centroids of ``model`` (``""``: the index's own) in ``space``."""
+    return shard.with_name(f"{shard.name}{'@' + model if model else ''}.{space}.npy")
+
+
 @dataclass
 class Chunk:
     """One chunk's documents, shipped to a worker as one object."""
@@ -68,33 +88,42 @@ class Chunk:
     texts: list[str]
 
 
-def build_shard(model_dir: str, shard: str, chunk: Chunk, stopwords: str | None, desm_stopwords: bool) -> int:
+def _spaces(model: DualVectors) -> list[str]:
+    return ["in"] + (["out"] if model.out_vectors is not None else [])
+
+
+def build_shard(model_dir: str | Sequence[tuple[str, str]], shard: str, chunk: Chunk, stopwords: str | None,
+                desm_stopwords: bool) -> int:
     """Centroids of one chunk, written as shard files (runs in a worker; returns the documents done).
 
-    Each document's terms become vocabulary rows as it is analysed (:func:`known_rows`), so a
-    50,000-paragraph chunk never holds its ~5 M tokens as string objects.
+    ``model_dir``: the index's model directory, or ``(name, directory)`` of each model, the
+    index's own (``""``) first; every model's centroids are of the terms its analyser (the own
+    model's tokeniser) gives, as the in-memory index computes them. Each document's terms become
+    vocabulary rows as it is analysed (:func:`known_rows`), so a 50,000-paragraph chunk never
+    holds its ~5 M tokens as string objects.
     """
-    model = _model(model_dir)
-    analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords)
-    rows, offsets = known_rows(model, (analyzer.terms(t) for t in chunk.texts))
+    models = [("", model_dir)] if isinstance(model_dir, str) else list(model_dir)
+    analyzer = Analyzer(_model(models[0][1]).tokenizer, stopwords, None, desm_stopwords)
     ids = chunk.ids
     base = Path(shard)
-    for space in ["in"] + (["out"] if model.out_vectors is not None else []):
-        cents = space_centroids(model, rows, offsets, space)
-        write_file_atomic(base.with_name(f"{base.name}.{space}.npy"),
-                          lambda fh, c=cents: np.save(fh, c, allow_pickle=False))
+    for name, directory in models:
+        model = _model(directory)
+        rows, offsets = known_rows(model, (analyzer.terms(t) for t in chunk.texts))
+        for space in _spaces(model):
+            cents = space_centroids(model, rows, offsets, space)
+            write_file_atomic(shard_file(base, name, space), lambda fh, c=cents: np.save(fh, c, allow_pickle=False))
     data = json.dumps(ids, ensure_ascii=False).encode("utf-8", "surrogatepass")
     write_file_atomic(base.with_name(f"{base.name}.ids.json"), lambda fh: fh.write(data))  # last: marks it complete
     return len(ids)
 
 
-def _shard_done(shard: Path, ids: list[str], spaces: list[str], dim: int) -> bool:
-    """Is the shard on disk complete and built from exactly these documents?"""
+def _shard_done(shard: Path, ids: list[str], models: Mapping[str, DualVectors]) -> bool:
+    """Is the shard on disk complete and built from exactly these documents, for every model?"""
     try:
         if load_json(shard.with_name(f"{shard.name}.ids.json")) != ids:
             return False
-        return all(load_array(shard.with_name(f"{shard.name}.{s}.npy"), mmap=True).shape == (len(ids), dim)
-                   for s in spaces)
+        return all(load_array(shard_file(shard, name, s), mmap=True).shape == (len(ids), m.vector_size)
+                   for name, m in models.items() for s in _spaces(m))
     except DualvecError:
         return False
 
@@ -236,8 +265,18 @@ class _Dask:
 def build_index(model: DualVectors, collection: str | os.PathLike, output: str | os.PathLike, *,
                 chunk_size: int = DEFAULT_CHUNK, engine: str = "local", scheduler: str | None = None,
                 workers: int | None = None, stopwords: str | None = "english", desm_stopwords: bool = True,
+                extra_models: Mapping[str, DualVectors] | None = None, desm_models: str = "all",
+                alpha: float = DEFAULT_ALPHA, normalization: str = "minmax",
                 progress: bool | None = None) -> CentroidIndex:
     """Index a collection's DESM centroids in shards (see the module docstring).
+
+    ``extra_models``: models beside ``model`` by name (``{"in-domain": ...}``, as
+    :meth:`dualvec.ranking.Ranker.index` takes them), whose centroids the shards hold too;
+    ``desm_models``: how re-ranking mixes their DESM (``"all"``: the mean of each model's
+    normalised DESM, as the ranker index does; ``"own"``: the index's own model alone;
+    ``"tuned"``: the models tuned for ranking); ``alpha`` and ``normalization``: the mixture's
+    DESM weight and normalisation that re-ranking uses unless told otherwise (``dualvec index``
+    passes what it gives the in-memory index).
 
     Everything is checked before anything is touched, under a lock taken before the directory is
     examined: the collection exists and is readable, the directory is empty or an index of ours,
@@ -249,6 +288,12 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
         raise DualvecError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "dask" and scheduler is None:
         _check_workers(workers)  # before anything is created
+    if desm_models not in DESM_MODELS:
+        raise DualvecError(f"unknown desm_models {desm_models!r}; use one of {', '.join(DESM_MODELS)}")
+    _check_mixture(alpha, normalization)
+    extra_models = dict(extra_models or {})
+    for name in extra_models:
+        check_model_name(name)
     _check_collection(collection)
     root = Path(output)
     refusal = f"{root} exists and is not a dualvec centroid index; refusing to write into it"
@@ -268,8 +313,23 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
             kept = read_header(inside_dir(model_dir, root, "centroid index") / "dualvec.json", model_dir) or {}
             if kept.get("fingerprint") != (model.fingerprint or parts_fingerprint(model.to_parts())):
                 raise DualvecError(f"{root} was built with another model; index into a new directory")
+        for name, other in extra_models.items():
+            where = root / _extra_dir(name)
+            if os.path.lexists(where):
+                kept = read_header(inside_dir(where, root, "centroid index") / "dualvec.json", where) or {}
+                if kept.get("fingerprint") != (other.fingerprint or parts_fingerprint(other.to_parts())):
+                    raise DualvecError(f"{root} was built with another {name} model; index into a new directory")
         return _build(model, collection, root, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
-                      workers=workers, stopwords=stopwords, desm_stopwords=desm_stopwords, progress=progress)
+                      workers=workers, stopwords=stopwords, desm_stopwords=desm_stopwords,
+                      extra_models=extra_models, desm_models=desm_models,
+                      mixture={"alpha": alpha, "normalization": normalization}, progress=progress)
+
+
+def _check_mixture(alpha: Any, normalization: Any) -> None:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
+        raise DualvecError(f"alpha must be in [0, 1], not {_short(alpha)}")
+    if normalization not in NORMALIZATIONS:
+        raise DualvecError(f"unknown normalization {_short(normalization)}; use one of {', '.join(NORMALIZATIONS)}")
 
 
 def _check_collection(collection: str | os.PathLike) -> None:
@@ -299,15 +359,20 @@ def _listed_shards(root: Path) -> set[str]:
 
 def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chunk_size: int, engine: str,
            scheduler: str | None, workers: int | None, stopwords: str | None, desm_stopwords: bool,
+           extra_models: Mapping[str, DualVectors], desm_models: str, mixture: dict[str, Any],
            progress: bool | None) -> CentroidIndex:
     """The build itself, in a directory :func:`build_index` has checked and holds the lock on."""
     model_dir = root / "model"
-    if not os.path.lexists(model_dir):
-        model.save(model_dir)
+    dirs = {"": model_dir, **{name: root / _extra_dir(name) for name in extra_models}}
+    for name, m in {"": model, **extra_models}.items():
+        if not os.path.lexists(dirs[name]):
+            m.save(dirs[name])
     (root / "shards").mkdir(exist_ok=True)
-    saved = load(model_dir)
+    saved_models = {name: load(d) for name, d in dirs.items()}
+    saved = saved_models[""]
     listed = _listed_shards(root)  # what a reader of the current manifest may read
-    spaces = ["in"] + (["out"] if saved.out_vectors is not None else [])
+    spaces = _spaces(saved)
+    model_dirs = [(name, str(d)) for name, d in dirs.items()]
     runner: _Local | _Dask = _Local() if engine == "local" else _Dask(scheduler, workers)
     shards: list[dict[str, Any]] = []
     pending: list = []
@@ -319,12 +384,12 @@ def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chu
                 name = f"shard-{i:06d}"
                 ids = [d for d, _ in chunk]
                 shards.append({"name": name, "documents": len(ids)})
-                if not _shard_done(root / "shards" / name, ids, spaces, saved.vector_size):
+                if not _shard_done(root / "shards" / name, ids, saved_models):
                     if name in listed:  # about to change a shard the manifest lists: no longer complete
                         (root / MANIFEST).unlink(missing_ok=True)
                         listed = set()
                     data = runner.ship(Chunk(ids, [t for _, t in chunk]))
-                    pending.append(runner.submit(build_shard, str(model_dir), str(root / "shards" / name), data,
+                    pending.append(runner.submit(build_shard, model_dirs, str(root / "shards" / name), data,
                                                  stopwords, desm_stopwords))
                     pending = runner.drain(pending, 2 * runner.workers)
                 done += len(ids)
@@ -337,7 +402,13 @@ def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chu
     manifest = {"format": FORMAT, "format_version": VERSION, "model_fingerprint": saved.fingerprint,
                 "vector_size": saved.vector_size, "spaces": spaces, "chunk_size": chunk_size,
                 "analysis": {"stopwords": stopwords, "desm_stopwords": desm_stopwords},
-                "documents": sum(s["documents"] for s in shards), "shards": shards, "source": str(collection)}
+                "documents": sum(s["documents"] for s in shards), "shards": shards, "source": str(collection),
+                "mixture": mixture}
+    if extra_models:  # an older dualvec ignores these keys and ranks by the own model alone
+        manifest["extra_models"] = {name: {"model": _extra_dir(name), "fingerprint": m.fingerprint,
+                                           "vector_size": m.vector_size, "spaces": _spaces(m)}
+                                    for name, m in saved_models.items() if name}
+        manifest["desm_models"] = desm_models
     payload = json.dumps(manifest, indent=1).encode()
     write_file_atomic(root / MANIFEST, lambda fh: fh.write(payload))
     return CentroidIndex.load(root)
@@ -394,6 +465,19 @@ def _batches(run: Mapping[str, Mapping[str, Any]], batch_size: int, cells: int) 
 
 
 @dataclass
+class ShardedModel:
+    """A model beside the index's own (the in-domain one): its vectors and its shard centroids."""
+
+    model: DualVectors
+    centroids: dict[str, Sequence[np.ndarray]]  # space -> one array per shard (mapped when read)
+
+
+#: A full ranking that mixes several models holds at most this many (query, document) scores
+#: per model at once (it normalises each model's scores over the whole collection).
+FULL_CELLS = 1 << 24
+
+
+@dataclass
 class CentroidIndex:
     """A complete sharded index, memory-mapped: re-rank other engines' runs, or rank by DESM."""
 
@@ -403,13 +487,24 @@ class CentroidIndex:
     doc_ids: list[str]
     centroids: dict[str, Sequence[np.ndarray]]  # space -> one array per shard (mapped when read)
     offsets: np.ndarray  # first global row of each shard, then the total
+    #: Models beside the index's own, by name (``"in-domain"``), and how their DESM is mixed
+    #: with the own model's (``"all"``: the mean of each one's normalised DESM; ``"own"``: not).
+    extra_models: dict[str, ShardedModel] = field(default_factory=dict)
+    desm_models: str = "all"
+    #: The mixture's DESM weight and normalisation when :meth:`rerank` is given none.
+    alpha: float = DEFAULT_ALPHA
+    normalization: str = "minmax"
 
     @classmethod
     def from_ranker(cls, ranker: Any) -> CentroidIndex:
-        """The centroids of an in-memory :class:`~dualvec.ranking.Ranker` index, as one shard."""
+        """The centroids of an in-memory :class:`~dualvec.ranking.Ranker` index (and of its
+        extra models), as one shard."""
+        extra = {name: ShardedModel(m.model, {s: [np.asarray(c)] for s, c in m.centroids.items()})
+                 for name, m in ranker.extra_models.items()}
         return cls(Path("."), ranker.model, ranker.analyzer, list(ranker.doc_ids),
                    {s: [np.asarray(c)] for s, c in ranker.centroids.items()},
-                   np.array([0, len(ranker.doc_ids)], np.int64))
+                   np.array([0, len(ranker.doc_ids)], np.int64), extra, ranker.config.desm_models,
+                   ranker.config.alpha, ranker.config.normalization)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> CentroidIndex:
@@ -452,9 +547,20 @@ class CentroidIndex:
         if stop is not None and not isinstance(stop, str):
             raise DualvecError(f"{where}: 'analysis.stopwords' must be a name or null, not {_short(stop)}")
         analyzer = Analyzer(model.tokenizer, stop, None, bool(analysis.get("desm_stopwords", True)))
+        models = {"": (model, spaces), **cls._load_extra_models(root, manifest)}
+        desm_models = manifest.get("desm_models", "all")
+        if desm_models not in DESM_MODELS:
+            raise DualvecError(f"{where}: 'desm_models' must be one of {', '.join(DESM_MODELS)}, "
+                               f"not {_short(desm_models)}")
+        mixture = manifest.get("mixture", {"alpha": DEFAULT_ALPHA, "normalization": "minmax"})
+        try:
+            _check_mixture(mixture.get("alpha") if isinstance(mixture, dict) else None,
+                           mixture.get("normalization") if isinstance(mixture, dict) else None)
+        except DualvecError as exc:
+            raise DualvecError(f"{where}: 'mixture': {exc}") from None
         shard_dir = inside_dir(root / "shards", root, "centroid index")
         ids: list[str] = []
-        paths: dict[str, list[Path]] = {s: [] for s in spaces}
+        paths: dict[tuple[str, str], list[Path]] = {(m, s): [] for m, (_, ss) in models.items() for s in ss}
         sizes = [0]
         for entry in manifest["shards"]:
             name = entry.get("name") if isinstance(entry, dict) else None
@@ -464,16 +570,45 @@ class CentroidIndex:
             if not isinstance(shard_ids, list) or len(shard_ids) != entry.get("documents"):
                 raise DualvecError(f"{root}: shard {name} does not match the manifest")
             ids.extend(str(d) for d in shard_ids)
-            for space in spaces:
-                file = shard_dir / f"{name}.{space}.npy"
+            for (m, space), found in paths.items():
+                file = shard_file(shard_dir / name, m, space)
                 with open_inside(file, root, limit=None, what="centroid index") as fh:
                     shape, _, dtype, _ = array_header(fh, file)
-                if shape != (len(shard_ids), model.vector_size) or dtype != np.float32:
-                    raise DualvecError(f"{root}: shard {name} has {space} centroids of shape {shape}")
-                paths[space].append(file)
+                if shape != (len(shard_ids), models[m][0].vector_size) or dtype != np.float32:
+                    raise DualvecError(f"{root}: shard {name} has {m + ' ' if m else ''}{space} centroids "
+                                       f"of shape {shape}")
+                found.append(file)
             sizes.append(len(shard_ids))
-        centroids = {s: _Shards(root, ps) for s, ps in paths.items()}
-        return cls(root, model, analyzer, ids, centroids, np.cumsum(sizes).astype(np.int64))
+        centroids = {s: _Shards(root, paths["", s]) for s in spaces}
+        extra = {m: ShardedModel(vectors, {s: _Shards(root, paths[m, s]) for s in ss})
+                 for m, (vectors, ss) in models.items() if m}
+        return cls(root, model, analyzer, ids, centroids, np.cumsum(sizes).astype(np.int64), extra, desm_models,
+                   float(mixture["alpha"]), mixture["normalization"])
+
+    @staticmethod
+    def _load_extra_models(root: Path, manifest: dict) -> dict[str, tuple[DualVectors, list[str]]]:
+        """The manifest's extra models, each loaded from its own directory and fingerprint-checked,
+        with the spaces its shards hold."""
+        where = root / MANIFEST
+        entries = manifest.get("extra_models", {})
+        if not isinstance(entries, dict):
+            raise DualvecError(f"{where}: 'extra_models' must be an object, not {_short(entries)}")
+        out = {}
+        for name, entry in entries.items():
+            try:
+                check_model_name(name)
+            except DualvecError:
+                raise DualvecError(f"{where} names an extra model {_short(name)}, not a valid name") from None
+            spaces = entry.get("spaces") if isinstance(entry, dict) else None
+            if not (isinstance(spaces, list) and "in" in spaces and all(isinstance(x, str) and x in _SPACES
+                                                                         for x in spaces)
+                    and len(set(spaces)) == len(spaces)):
+                raise DualvecError(f"{where}: the entry of extra model {name!r} is corrupt")
+            vectors = load(inside_dir(root / _extra_dir(name), root, "centroid index"))
+            if entry.get("fingerprint") != vectors.fingerprint:
+                raise DualvecError(f"{root}: the {name} model is not the one the index was built with")
+            out[name] = (vectors, spaces)
+        return out
 
     def __len__(self) -> int:
         return len(self.doc_ids)
@@ -496,22 +631,44 @@ class CentroidIndex:
         qspace, _ = parse_space(space)
         return space_centroids(self.model, *known_rows(self.model, map(self.analyzer.terms, texts)), qspace)
 
-    def _shards(self, space: str):
+    def _shards(self, space: str, centroids: Mapping[str, Sequence[np.ndarray]] | None = None):
         from numba.typed import List
 
         _, dspace = parse_space(space)
-        if dspace not in self.centroids:
+        centroids = self.centroids if centroids is None else centroids
+        if dspace not in centroids:
             raise DualvecError(f"the index has no {dspace.upper()} centroids")
         typed = List()
-        for arr in self.centroids[dspace]:
+        for arr in centroids[dspace]:
             typed.append(arr)
         return typed
 
-    def rerank(self, queries: Mapping[str, str], run: Mapping[str, Mapping[str, float]], *, alpha: float = 0.1,
-               space: str = "in-out", normalization: str = "minmax", batch_size: int = 4096,
-               depth: int | None = None) -> dict[str, dict[str, float]]:
-        """Re-order a first-stage run by α·norm(DESM) + (1 − α)·norm(first stage)."""
+    def mixed_models(self, space: str = "in-out") -> dict[str, tuple[DualVectors, Mapping[str, Sequence[np.ndarray]]]]:
+        """The models whose DESM the mixture averages, by name (``""`` the index's own first):
+        the own model alone, or (``desm_models="all"``) with every extra model that has the
+        document space's centroids; ``"tuned"``: those tuned for ranking (all when none is), as
+        :class:`~dualvec.ranking.Ranker` mixes them."""
+        _, dspace = parse_space(space)
+        models = {"": (self.model, self.centroids)}
+        if self.desm_models == "own":
+            return models
+        models.update({n: (m.model, m.centroids) for n, m in self.extra_models.items() if dspace in m.centroids})
+        tuned = {n: m for n, m in models.items() if m[0].tuning is not None}
+        return tuned if self.desm_models == "tuned" and tuned else models
+
+    def _query_vectors(self, model: DualVectors, terms: Sequence[Sequence[str]], space: str) -> np.ndarray:
+        qspace, _ = parse_space(space)
+        return space_centroids(model, *known_rows(model, terms), qspace)
+
+    def rerank(self, queries: Mapping[str, str], run: Mapping[str, Mapping[str, float]], *,
+               alpha: float | None = None, space: str = "in-out", normalization: str | None = None,
+               batch_size: int = 4096, depth: int | None = None) -> dict[str, dict[str, float]]:
+        """Re-order a first-stage run by α·norm(DESM) + (1 − α)·norm(first stage); ``alpha`` and
+        ``normalization`` default to the index's (what ``dualvec index`` chose)."""
         from .kernels import rerank_batch
+
+        alpha = self.alpha if alpha is None else alpha
+        normalization = self.normalization if normalization is None else normalization
 
         if not 0.0 <= alpha <= 1.0:
             raise DualvecError(f"alpha must be in [0, 1], not {alpha}")
@@ -522,8 +679,11 @@ class CentroidIndex:
         if missing_q:
             raise DualvecError(f"the run has {len(missing_q)} query id(s) with no query text, "
                                f"e.g. {', '.join(map(repr, missing_q[:5]))}")
+        from .kernels import desm_batch, mean_of_normalised, mix_and_sort
+
         row_of = self.row_of
-        shards = self._shards(space)
+        models = self.mixed_models(space)
+        shards = {name: self._shards(space, cents) for name, (_, cents) in models.items()}
         out: dict[str, dict[str, float]] = {}
         for batch in _batches(run, batch_size, RERANK_CELLS):
             k = max((len(run[q]) for q in batch), default=0)
@@ -541,8 +701,15 @@ class CentroidIndex:
                     raise DualvecError(f"the run's scores for query {q!r} are not all finite numbers")
             if (rows[np.arange(k)[None, :] < counts[:, None]] < 0).any():
                 self._raise_unknown(run)
-            qv = self.query_vectors([queries[q] for q in batch], space)
-            order, mixed, _ = rerank_batch(shards, self.offsets, qv, rows, first, counts, alpha, how)
+            terms = [self.analyzer.terms(queries[q]) for q in batch]
+            if len(models) == 1:  # the own model, or the one tuned for ranking
+                (name, (m, _)), = models.items()
+                qv = self._query_vectors(m, terms, space)
+                order, mixed, _ = rerank_batch(shards[name], self.offsets, qv, rows, first, counts, alpha, how)
+            else:  # each model's DESM, normalised per query and averaged, then mixed
+                desms = np.stack([desm_batch(shards[name], self.offsets, self._query_vectors(m, terms, space),
+                                             rows, counts) for name, (m, _) in models.items()])
+                order, mixed = mix_and_sort(mean_of_normalised(desms, counts, how), first, counts, float(alpha), how)
             for i, q in enumerate(batch):
                 n = counts[i] if depth is None else min(depth, counts[i])
                 top = order[i, :n]
@@ -559,6 +726,8 @@ class CentroidIndex:
                faiss_index: Any = None, batch_size: int = 256) -> dict[str, dict[str, float]]:
         """Rank the whole collection by DESM: exactly, or through a FAISS index of the centroids."""
         qids = list(queries)
+        if list(self.mixed_models(space)) != [""] and faiss_index is None:
+            return self._search_mixed(queries, k, space)
         qv = self.query_vectors([queries[q] for q in qids], space)
         out: dict[str, dict[str, float]] = {}
         if faiss_index is not None:
@@ -581,6 +750,35 @@ class CentroidIndex:
                 best_s, best_r = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_r, keep, 1)
             for i, qid in enumerate(qids[lo : lo + batch_size]):
                 out[qid] = {self.doc_ids[r]: float(s) for r, s in zip(best_r[i], best_s[i])}
+        return out
+
+    def _search_mixed(self, queries: Mapping[str, str], k: int, space: str) -> dict[str, dict[str, float]]:
+        """Full ranking by the mixture of several models' DESM: each model's scores normalised over
+        the whole collection, averaged and normalised again (the ranker's ``mode="full"`` scores at
+        DESM weight 1); a few
+        queries at a time, so that every model's scores of every document fit in memory."""
+        from ..ranking.ranker import normalize
+
+        models = self.mixed_models(space)
+        normalization = self.normalization
+        _, dspace = parse_space(space)
+        qids = list(queries)
+        terms = [self.analyzer.terms(queries[q]) for q in qids]
+        step = max(1, FULL_CELLS // max(len(self), 1))
+        out: dict[str, dict[str, float]] = {}
+        for lo in range(0, len(qids), step):
+            part = terms[lo : lo + step]
+            mixed = np.zeros((len(part), len(self)), np.float64)
+            for m, cents in models.values():
+                qv = self._query_vectors(m, part, space)
+                scores = np.hstack([qv @ np.asarray(arr).T for arr in cents[dspace]])
+                mixed += normalize(scores, normalization) / len(models)
+            mixed = normalize(mixed, normalization)  # the score the ranker gives at DESM weight 1
+            kk = min(k, len(self))
+            for i, qid in enumerate(qids[lo : lo + step]):
+                top = np.argpartition(-mixed[i], kk - 1)[:kk]
+                top = top[np.lexsort((top, -mixed[i, top]))]  # best first, ties by row
+                out[qid] = {self.doc_ids[r]: float(mixed[i, r]) for r in top}
         return out
 
     def faiss(self, kind: str = "flat", *, space: str = "in-out", nlist: int | None = None, m: int = 32,

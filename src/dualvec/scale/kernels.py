@@ -11,6 +11,10 @@ A batch of b queries with up to k candidates each is re-ranked in two calls:
 * :func:`mix_and_sort` normalises DESM and the first stage's scores over each query's
   candidates (0 = min-max, 1 = z-score), mixes them, α·DESM + (1 − α)·first, and sorts each row,
   best first, ties keeping the first stage's order.
+
+An index with several models (the in-domain one beside the general one) computes each model's
+DESM with :func:`desm_batch` and averages their per-query normalised values
+(:func:`mean_of_normalised`) before the mix, as the in-memory ranker does.
 """
 
 from __future__ import annotations
@@ -82,10 +86,26 @@ def mix_and_sort(desm, first, counts, alpha, how):
     return order, mixed
 
 
-def rerank_batch(shards, offsets: np.ndarray, query_vecs: np.ndarray, rows: np.ndarray, first: np.ndarray,
-                 counts: np.ndarray, alpha: float, how: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Re-rank b queries: ``rows`` (b, k) global document rows, the first ``counts[i]`` of row i
-    valid; ``first`` (b, k) the first stage's scores. Returns (order, mixed, desm)."""
+@njit(cache=True)
+def mean_of_normalised(desms, counts, how):
+    """(m, b, k) raw DESM of m models -> (b, k): each query's mean over the models of each
+    model's DESM normalised over that query's candidates."""
+    m, b, k = desms.shape
+    out = np.zeros((b, k), np.float64)
+    nd = np.zeros(k, np.float64)
+    for i in range(b):
+        n = counts[i]
+        for j in range(m):
+            _normalise(desms[j, i], n, how, nd)
+            for t in range(n):
+                out[i, t] += nd[t] / m
+    return out
+
+
+def desm_batch(shards, offsets: np.ndarray, query_vecs: np.ndarray, rows: np.ndarray,
+               counts: np.ndarray) -> np.ndarray:
+    """Raw DESM (b, k) of b queries' candidates: ``rows`` (b, k) global document rows, the
+    first ``counts[i]`` of row i valid (the rest 0)."""
     b, k = rows.shape
     valid = np.arange(k)[None, :] < counts[:, None]
     flat = np.flatnonzero(valid.ravel())
@@ -98,5 +118,14 @@ def rerank_batch(shards, offsets: np.ndarray, query_vecs: np.ndarray, rows: np.n
                   (flat // k).astype(np.int64), query_vecs, desm_flat)
     desm = np.zeros((b, k), np.float64)
     desm.ravel()[flat] = desm_flat
+    return desm
+
+
+def rerank_batch(shards, offsets: np.ndarray, query_vecs: np.ndarray, rows: np.ndarray, first: np.ndarray,
+                 counts: np.ndarray, alpha: float, how: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Re-rank b queries: ``rows`` (b, k) global document rows, the first ``counts[i]`` of row i
+    valid; ``first`` (b, k) the first stage's scores. Returns (order, mixed, desm)."""
+    desm = desm_batch(shards, offsets, query_vecs, rows, counts)
     order, mixed = mix_and_sort(desm, first, counts.astype(np.int64), float(alpha), int(how))
     return order, mixed, desm
+
