@@ -47,7 +47,7 @@ def test_rank_refuses_another_collections_queries(ranked, tmp_path):
 
 
 @pytest.mark.parametrize("name,text,kind", [
-    ("qrels", None, "directory of BEIR judgments (qrels)"),
+    ("qrels", None, "a directory of BEIR judgments (qrels)"),
     ("test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td7\t2\n", "BEIR judgments (qrels)"),
     ("qrels.txt", "1 0 d184 2\n1 0 d29 1\n2 0 d12 1\n", "TREC qrels"),
     ("cranqrel", "1 184 2\n1 29 2\n1 31 2\n2 12 3\n", "Cranfield judgments"),
@@ -60,7 +60,7 @@ def test_train_refuses_judgments(ranked, tmp_path, name, text, kind):
         source.write_text(text)
     r = runner.invoke(app, ["train", str(source), "-o", str(tmp_path / "m"), "--no-progress"])
     assert r.exit_code == 1, r.output
-    assert f"{source} holds {kind}, not text to train on" in " ".join(r.output.split())
+    assert f"{source}: {kind}, not text to train on" in " ".join(r.output.split())
     assert "title and text" not in r.output and not (tmp_path / "m").exists()
     if text is None:  # inside a collection: name the collection to train on
         assert f"dualvec train {coll.resolve()} -o MODEL" in " ".join(r.output.split())

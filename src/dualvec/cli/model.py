@@ -148,8 +148,8 @@ def _refuse_judgments(corpus: Path) -> None:
     if judged is None:
         return
     home = next((p for p in corpus.resolve().parents[:2] if collection_kind(p) is not None), None)
-    raise DualvecError(f"{corpus} holds {judged}, not text to train on"
-                       + (f": train on the collection's documents, 'dualvec train {home} -o MODEL'" if home else ""))
+    raise DualvecError(f"{corpus}: {judged}, not text to train on"
+                       + (f"; train on the collection's documents: 'dualvec train {home} -o MODEL'" if home else ""))
 
 
 def _space_label(model: DualVectors, space: str) -> str:

@@ -543,7 +543,7 @@ def judgments_kind(path: str | os.PathLike, sample: int = 20) -> str | None:
     if p.is_dir():
         files = [f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")]
         kinds = [judgments_kind(f, sample) for f in files[:50]]
-        return f"directory of {kinds[0]}" if kinds and all(kinds) else None
+        return f"a directory of {kinds[0]}" if kinds and all(kinds) else None
     if not p.is_file():
         return None
     try:
