@@ -165,17 +165,6 @@ def _stage_type(name: str) -> type | None:
 TEXTS = "texts.jsonl"
 
 
-class DocumentTexts:
-    """The indexed documents' text, row by row: in memory after indexing, read one line at a
-    time (through a memory-mapped table of line offsets) from a loaded index."""
-
-    def __init__(self, texts: list[str] | None = None, path: Path | None = None, offsets: np.ndarray | None = None,
-                 root: Path | None = None):
-        self._texts, self._path, self._offsets = texts, path, offsets
-        self._root = root  # the index directory the file must stay inside
-
-    def __len__(self) -> int:
-        return len(self._texts) if self._texts is not None else len(self._offsets) - 1
 def _array_files(base: Path) -> list[str]:
     """The array files of an index generation whose digests its header records, by path inside
     it: every ``.npy`` of the index itself and of its BM25 part (each model inside records its own
@@ -211,6 +200,17 @@ def _check_digests(root: Path, base: Path, header: dict) -> None:
                                "damaged, or copied in from another index; re-index")
 
 
+class DocumentTexts:
+    """The indexed documents' text, row by row: in memory after indexing, read one line at a
+    time (through a memory-mapped table of line offsets) from a loaded index."""
+
+    def __init__(self, texts: list[str] | None = None, path: Path | None = None, offsets: np.ndarray | None = None,
+                 root: Path | None = None):
+        self._texts, self._path, self._offsets = texts, path, offsets
+        self._root = root  # the index directory the file must stay inside
+
+    def __len__(self) -> int:
+        return len(self._texts) if self._texts is not None else len(self._offsets) - 1
 
     def __getitem__(self, row: int) -> str:
         if not 0 <= row < len(self):
@@ -363,6 +363,7 @@ class Ranker:
             warnings.warn("the model records no tokeniser (an imported model?): documents and queries are cut "
                           "by dualvec's default, which may not be how the embeddings' text was cut; "
                           "pass a tokenizer (dualvec index --tokenizer)", stacklevel=2)
+        self._in_only_space()
         uses_out = "out" in self.config.space or (self.config.expansion and "out" in self.config.expansion.space)
         if self.model.out_kind == OUT_HS_LINEARISED and uses_out:
             warnings.warn("this model's OUT vectors are hierarchical softmax's linearised approximation; "
@@ -374,7 +375,6 @@ class Ranker:
                 terms.append(self.analyzer.terms(text))
                 if n % 1000 == 0:
                     bar.update(n)
-        self._in_only_space()
             bar.update(len(items))
             self.doc_ids = [str(d) for d, _ in items]
             self.texts = DocumentTexts([str(t) for _, t in items])
@@ -401,6 +401,15 @@ class Ranker:
         self._desm = {}
         return self
 
+    def _in_only_space(self) -> None:
+        """A model with IN vectors only (a word2vec text file) has no OUT centroids: DESM falls back
+        to 'in-in', with a warning, rather than an index that every search refuses."""
+        if "out" in parse_space(self.config.space) and self.model.out_vectors is None:
+            warnings.warn(f"the model has IN vectors only (no OUT space, as in a word2vec text file): DESM "
+                          f"scores 'in-in' instead of {self.config.space!r}; for IN-OUT, index a model with both "
+                          "spaces (dualvec train, or a gensim model)", stacklevel=3)
+            self.config = replace(self.config, space="in-in")
+
     def reindex_bm25(self, docs: Mapping[str, str], k1: float, b: float) -> None:
         """Rebuild only the BM25 part with other parameters (for tuning)."""
         self._require_index()
@@ -411,15 +420,6 @@ class Ranker:
         texts = [docs[d] for d in self.doc_ids]
         self.bm25 = BM25(k1, b, self.config.bm25_method).index([self.analyzer.bm25_terms(t) for t in texts])
         self.config.k1, self.config.b = k1, b
-
-    def _in_only_space(self) -> None:
-        """A model with IN vectors only (a word2vec text file) has no OUT centroids: DESM falls back
-        to 'in-in', with a warning, rather than an index that every search refuses."""
-        if "out" in parse_space(self.config.space) and self.model.out_vectors is None:
-            warnings.warn(f"the model has IN vectors only (no OUT space, as in a word2vec text file): DESM "
-                          f"scores 'in-in' instead of {self.config.space!r}; for IN-OUT, index a model with both "
-                          "spaces (dualvec train, or a gensim model)", stacklevel=3)
-            self.config = replace(self.config, space="in-in")
 
     def _require_index(self) -> None:
         if self.bm25 is None:
@@ -725,6 +725,7 @@ class Ranker:
                       "model_fingerprint": model_header.get("fingerprint")}
             if self.extra_models:  # an older dualvec ignores the key and loads the rest
                 header["extra_models"] = {name: m.save(tmp, name) for name, m in self.extra_models.items()}
+            header["digests"] = {name: file_digest(tmp / name) for name in _array_files(tmp)}
             return header
 
         return write_versioned_dir(path, INDEX_HEADER, fill, kind="dualvec index", is_ours=_is_index_header)
@@ -751,7 +752,6 @@ class Ranker:
     def _read(cls, root: Path, header: dict, base: Path, mmap: bool, overrides: dict) -> Ranker:
         if header.get("format") != INDEX_FORMAT:
             raise DualvecError(f"{root / INDEX_HEADER} is not a dualvec index header")
-            header["digests"] = {name: file_digest(tmp / name) for name in _array_files(tmp)}
         version = header.get("format_version", 0)
         if not isinstance(version, int) or version > INDEX_VERSION:
             raise DualvecError(f"{root}: index format {version!r} is newer than this dualvec")
@@ -790,6 +790,8 @@ class Ranker:
         if self.bm25.n_docs != len(self.doc_ids):
             raise DualvecError(f"{root}: the BM25 index holds {self.bm25.n_docs} documents, not {len(self.doc_ids)}")
         self._row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        if "space" not in overrides:  # an index an older dualvec built of an IN-only model, as 'in-out'
+            self._in_only_space()
         self.texts = DocumentTexts.load(base, len(self.doc_ids), root) if os.path.lexists(base / TEXTS) else None
         extra = header.get("extra_models", {})
         if not isinstance(extra, dict):
@@ -798,7 +800,5 @@ class Ranker:
                              for name, entry in extra.items()}
         if len(self._row_of) != len(self.doc_ids):
             raise DualvecError(f"{base / 'doc_ids.json'} lists a document id twice")
-        return self
-        if "space" not in overrides:  # an index an older dualvec built of an IN-only model, as 'in-out'
-            self._in_only_space()
         _check_digests(root, base, header)  # last: what each part's own checks find is said in their words
+        return self
