@@ -537,3 +537,33 @@ def test_the_model_page_at_400_px_is_readable_and_names_the_in_domain_model(site
     assert narrow.evaluate("document.documentElement.scrollWidth") <= 400
     narrow.screenshot(path=str(shots / "model-400.png"), full_page=True)
     narrow.close()
+
+
+def test_a_learned_rankers_search_shows_its_features_times_weights(site, root, tmp_path):
+    page, base, ranker, truth, shots = site
+    from dualvec.ranking.features import learning_data
+    from dualvec.ranking.learned import CoordinateAscent
+
+    feats = ranker.features()
+    queries = {f"q{t}": name for t, name in enumerate(truth["names"])}
+    X, y, group, _ = learning_data([feats.compute(text, query_id=qid) for qid, text in queries.items()],
+                                   {f"q{t}": {f"about{t}": 1} for t in range(len(truth["names"]))})
+    learner = CoordinateAscent(shrinkage=0.0, n_iter=2).fit(X, y, group, feats.names)
+    learned = ranker.with_config(learned=learner.to_dict())
+    learned.save(tmp_path / "idx")
+    q = truth["names"][2]
+    with running_server(root / "model", tmp_path / "idx") as learned_base:
+        p = page.context.browser.new_page()
+        p.goto(f"{learned_base}/#search={q}")  # the weight box empty: the learned ranker ranks
+        p.wait_for_selector("#results li .component")
+        assert p.input_value("#search-weight") == ""
+        rows = _shown_sums(p)
+        assert [d for d, _, _ in rows] == [d for d, _ in learned.search(q, 10)]
+        for doc, score, parts in rows:  # every feature with a weight, weight x normalised value
+            assert len(parts) == sum(w != 0 for w in learner.weights_)
+            assert sum(parts) == pytest.approx(score, abs=0.0005 * (len(parts) + 1)), doc
+        assert "Σ feature × weight" in p.inner_text("#search-formula")
+        assert "learned ranker (coordinate_ascent" in p.inner_text("#search-pipeline")
+        names = {c.get_attribute("data-name") for c in p.locator("#results li").first.locator(".component").all()}
+        assert names <= set(feats.names) and f"desm_in_out@{IN_DOMAIN}" in feats.names
+        p.close()

@@ -108,7 +108,7 @@ function route() {
   if (view === "search") {
     $("#search-input").value = main; $("#search-k").value = get("k", "10");
     const ix = (MODEL && MODEL.index) || {};
-    $("#search-weight").value = get("w", ix.desm_weight ?? "");
+    $("#search-weight").value = get("w", defaultWeight(ix));
     $("#search-mode").value = get("mode", "rerank");
     $("#search-space").value = get("space", ix.space || "");
     if (main) loadSearch(); else $("#results").replaceChildren();
@@ -494,11 +494,14 @@ function openDocument(docId, query) { go("text", query, { doc: docId }); }
 
 // -- search view ---------------------------------------------------------------------------
 
+// With a learned ranker in the index, an empty weight box ranks with it (a weight asks for the mixture).
+function defaultWeight(ix) { return ix.learned ? "" : (ix.desm_weight ?? ""); }
+
 function searchParams() {
   const ix = (MODEL && MODEL.index) || {};
   const w = $("#search-weight").value, mode = $("#search-mode").value, space = $("#search-space").value;
   return { k: $("#search-k").value === "10" ? "" : $("#search-k").value,
-           w: w === "" || Number(w) === ix.desm_weight ? "" : w,
+           w: w === "" || (defaultWeight(ix) !== "" && Number(w) === Number(defaultWeight(ix))) ? "" : w,
            mode: mode === "rerank" ? "" : mode, space: space === ix.space ? "" : space };
 }
 
@@ -640,7 +643,8 @@ async function loadModel() {
     $("#search-mode").replaceChildren(...MODEL.index.modes.map((m) => el("option", { value: m, text: m })));
     $("#search-space").replaceChildren(...MODEL.index.spaces.map((s) => el("option", { value: s, text: SPACE_LABEL[s] })));
     $("#search-space").value = MODEL.index.space;
-    $("#search-weight").value = MODEL.index.desm_weight;
+    $("#search-weight").value = defaultWeight(MODEL.index);
+    if (MODEL.index.learned) $("#search-weight").placeholder = "learned";
   }
   if (!MODEL.docs) $("#nav-docs").remove();
   if (!MODEL.umap) {
