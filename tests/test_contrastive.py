@@ -186,3 +186,58 @@ def test_in_domain_tuning_uses_the_index_analysis():
     tuned = tune_in_domain(random_model(), train + ["the of and alpha1. beta1 the fill1."],
                            settings=ContrastiveSettings(epochs=1, batch_size=16))
     assert "stop words removed" in tuned.tuning["analysis"]
+
+
+def test_the_fused_first_stage_finds_what_bm25s_pool_misses():
+    """BM25 matches no document of a synonym query, so its top k are arbitrary; the fused first stage
+    ranks every document by the tuned embeddings with BM25 and finds the relevant one."""
+    train, test = planted()
+    tuned = tune(random_model(), train, ContrastiveSettings(**FAST, pairs=("title",)))
+    bm25_first = Ranker(tuned, first_stage_k=2, alpha=0.6).index(test)
+    fused_first = bm25_first.with_config(first_stage="fused")
+    for t in (5, 9):
+        assert f"d{t}" not in dict(bm25_first.search(f"alpha{t}", 2))
+        assert fused_first.search(f"alpha{t}", 2)[0][0] == f"d{t}"
+    with pytest.raises(DualvecError, match="first_stage"):
+        bm25_first.with_config(first_stage="dense")
+
+
+def test_the_mixture_can_take_the_tuned_models_alone():
+    train, test = planted()
+    start = random_model()
+    tuned = tune(start, train, ContrastiveSettings(**FAST, pairs=("title",)))
+    ranker = Ranker(start, desm_models="tuned").index(test, extra_models={"in-domain": tuned})
+    alone = Ranker(tuned).index(test)
+    for t in (1, 7):
+        got = ranker.candidates(f"alpha{t}", mode="full")
+        want = alone.candidates(f"alpha{t}", mode="full")
+        np.testing.assert_allclose(got.desm, want.desm, rtol=1e-6)
+    mean = ranker.with_config(desm_models="all").candidates("alpha1", mode="full")
+    assert not np.allclose(mean.desm, alone.candidates("alpha1", mode="full").desm)
+
+
+def test_dualvec_index_tunes_the_in_domain_model_and_sets_up_its_mixture(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dualvec.cli import app
+    from dualvec.ranking.ranker import DEFAULT_ALPHA, TUNED_MIXTURE
+
+    train, _ = planted()
+    coll = tmp_path / "docs.tsv"
+    coll.write_text("".join(f"d{i}\t{text}\n" for i, text in enumerate(train * 3)))
+    fast = ["--in-domain-epochs", "2", "--in-domain-dim", "8", "--no-progress"]
+    r = CliRunner().invoke(app, ["index", str(coll), "-o", str(tmp_path / "tuned"), *fast])
+    assert r.exit_code == 0, r.output
+    assert "tuned for ranking" in r.output
+    tuned = Ranker.load(tmp_path / "tuned")
+    assert tuned.model.tuning is not None and tuned.model.pooling == POOLING_SUM
+    assert {k: getattr(tuned.config, k) for k in TUNED_MIXTURE} == TUNED_MIXTURE
+    r = CliRunner().invoke(app, ["index", str(coll), "-o", str(tmp_path / "plain"), "--no-tune", *fast])
+    assert r.exit_code == 0, r.output
+    plain = Ranker.load(tmp_path / "plain")
+    assert plain.model.tuning is None and plain.config.alpha == DEFAULT_ALPHA and plain.config.first_stage == "bm25"
+    r = CliRunner().invoke(app, ["index", str(coll), "-o", str(tmp_path / "w"), "--desm-weight", "0.3", *fast])
+    assert r.exit_code == 0 and Ranker.load(tmp_path / "w").config.alpha == 0.3
+    assert json.loads(json.dumps(tuned.model.info()["tuned_for_ranking"]))["objective"] == "info-nce"

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..text.tokenize import TOKENIZER_PRESETS
 from ..errors import DualvecError
 from ..model import parse_space
-from ..ranking.in_domain import IN_DOMAIN_BY_DEFAULT, IN_DOMAIN_OPTIONS
+from ..ranking.in_domain import IN_DOMAIN_BY_DEFAULT, IN_DOMAIN_OPTIONS, TUNE_BY_DEFAULT
 from ._common import (
     INDEX_HELP,
     QUERIES_HELP,
@@ -92,6 +92,10 @@ def index_cmd(
                                 ] = IN_DOMAIN_OPTIONS["epochs"],
     in_domain_dim: Annotated[int, typer.Option(help="Dimensions of the in-domain model.", min=1)
                              ] = IN_DOMAIN_OPTIONS["vector_size"],
+    tune: Annotated[bool, typer.Option(
+        "--tune/--no-tune", help="Tune the in-domain model for ranking on pairs cut from the collection's "
+                                 "documents (title/body, sentence/context, crops; no judgments); the index "
+                                 "then ranks by it fused with BM25 over every document.")] = TUNE_BY_DEFAULT,
     local: Annotated[bool, typer.Option(
         "--local/--no-local", help="Expand each query with locally trained embeddings (Diaz et al. 2016: a "
                                    "model trained per query on its top documents; about a second a query).")
@@ -104,10 +108,11 @@ def index_cmd(
     not); without MODEL, the in-domain model is the index's only model."""
     from ..text.collections import read_collection
     from ..ranking import RM3, Expansion, Ranker
-    from ..ranking.in_domain import IN_DOMAIN, MIN_TOKENS, count_tokens, train_in_domain
+    from ..ranking.in_domain import IN_DOMAIN, MIN_TOKENS, count_tokens, train_in_domain, tune_in_domain
+    from ..ranking.ranker import TUNED_MIXTURE
     from ..ranking.local import LocalEmbedding
 
-    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight, RANK.alpha)
+    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
     workers = renamed("--workers", workers, "--dask-workers", dask_workers)
     if model_path is None:  # both arguments are optional to click, so that MODEL can be left out
         raise DualvecError("no COLLECTION given: dualvec index [MODEL] COLLECTION -o INDEX")
@@ -146,22 +151,32 @@ def index_cmd(
             own = train_in_domain(texts, tokenizer=model.tokenizer if model is not None else tok,
                                   epochs=in_domain_epochs, vector_size=in_domain_dim, progress=progress)
         trained = f"in-domain model: {len(own.words):,} words, {in_domain_dim} d, {in_domain_epochs} epochs"
+        if tune:
+            with labelled("in-domain model"):
+                own = tune_in_domain(own, texts, stopwords=None if stopwords == "none" else stopwords,
+                                     progress=progress)
+            trained += f", tuned for ranking on {own.tuning['pairs_per_epoch']:,} pairs an epoch"
         if model is None:
             model = own
         else:
             extra[IN_DOMAIN] = own
     del texts
-    if engine is not None:
+    # With a model tuned for ranking, the mixture it was chosen for (DESM weight, normalisation, first stage).
+    mixture = dict(TUNED_MIXTURE) if any(m.tuning is not None for m in (model, *extra.values())) else {}
+    mixture["alpha"] = desm_weight if desm_weight is not None else mixture.get("alpha", RANK.alpha)
+    if engine is not None:  # the same models and the same mixture as the in-memory index
         from ..scale import build_index
 
         built = build_index(model, collection, output, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
                             workers=workers, stopwords=None if stopwords == "none" else stopwords,
-                            extra_models=extra, progress=progress)
+                            extra_models=extra, desm_models=mixture.get("desm_models", RANK.desm_models),
+                            alpha=mixture["alpha"], normalization=mixture.get("normalization", RANK.normalization),
+                            progress=progress)
         notes = [n for n in (f"model adapted, {adapt} epochs" if adapt else "", trained) if n]
         err.print(f"indexed {len(built):,} documents in {len(built.offsets) - 1} shards into {output}"
                   + (f" ({'; '.join(notes)})" if notes else ""))
         return
-    ranker = Ranker(model, space=space, alpha=desm_weight, k1=k1, b=b,
+    ranker = Ranker(model, space=space, **mixture, k1=k1, b=b,
                     stopwords=None if stopwords == "none" else stopwords,
                     stemmer=None if stemmer == "none" else stemmer,
                     rm3=RM3() if rm3 else None,
@@ -299,11 +314,11 @@ def rerank_cmd(
     queries_opt: Annotated[Optional[Path], typer.Option("--queries", help="The same as QUERIES.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")] = ...,
     desm_weight: Annotated[Optional[float], typer.Option(
-        help=f"DESM weight in the mixture (0 = the first stage, 1 = DESM; default {RANK.alpha}).",
+        help="DESM weight in the mixture (0 = the first stage, 1 = DESM; default: the index's).",
         min=0.0, max=1.0)] = None,
     alpha: AlphaAlias = None,
     space: Annotated[str, typer.Option(help="DESM space.")] = RANK.space,
-    normalization: Annotated[str, typer.Option(help="minmax or zscore.")] = RANK.normalization,
+    normalization: Annotated[Optional[str], typer.Option(help="minmax or zscore (default: the index's).")] = None,
     depth: Annotated[Optional[int], typer.Option(help="Documents kept per query (default: all).", min=1)] = None,
     tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec-rerank",
 ) -> None:
@@ -324,7 +339,8 @@ def rerank_cmd(
         write_run(out_run, output, tag=tag)
         err.print(f"re-ranked {len(out_run):,} queries by the index's learned ranker into {output}")
         return
-    desm_weight = RANK.alpha if desm_weight is None else desm_weight
+    # A weight or normalisation not given is the index's own (rerank_scored and CentroidIndex.rerank
+    # read it): the mixture dualvec index chose, on every engine.
     if _has_extra_models(index_path):  # a ranker index with an in-domain model: mix its DESM as rank does
         from ..ranking import Ranker
 

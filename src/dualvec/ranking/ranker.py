@@ -53,8 +53,13 @@ from .stages import Stage, StageIndex
 NORMALIZATIONS = ("minmax", "zscore")
 MODES = ("rerank", "full")
 #: Whose DESM the mixture uses: "all" the mean of every model's normalised DESM (the index's own
-#: and an in-domain one), "own" the index's own model's alone.
-DESM_MODELS = ("all", "own")
+#: and an in-domain one), "own" the index's own model's alone, "tuned" the mean over the models
+#: tuned for ranking (:mod:`dualvec.training.contrastive`; every model where none is).
+DESM_MODELS = ("all", "own", "tuned")
+#: What ``mode="rerank"`` re-ranks: BM25's top ``first_stage_k`` ("bm25"), or the top
+#: ``first_stage_k`` of the mixture itself over every document ("fused": exact full ranking by the
+#: embeddings fused with BM25, so recall is not limited to BM25's pool).
+FIRST_STAGES = ("bm25", "fused")
 INDEX_HEADER = "ranker.json"
 INDEX_FORMAT = "dualvec-index"
 INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's fingerprint
@@ -62,6 +67,9 @@ INDEX_VERSION = 2  # 2: the data in a data-<hex> subdirectory, the model's finge
 INDEX_SETTINGS = ("stopwords", "stemmer", "desm_stopwords", "k1", "b", "bm25_method")
 #: DESM's weight in the mixture by default (see benchmarks/RESULTS.md for how it was chosen).
 DEFAULT_ALPHA = 0.1
+#: The mixture ``dualvec index`` sets up when the index holds a model tuned for ranking (chosen on
+#: SciFact train queries alone: benchmarks/RESULTS.md, "Dual spaces tuned for ranking").
+TUNED_MIXTURE: dict[str, Any] = dict(alpha=0.6, normalization="zscore", first_stage="fused", desm_models="tuned")
 
 
 def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
@@ -102,6 +110,7 @@ class RankerConfig:
     expansion: Expansion | None = None
     local: LocalEmbedding | None = None  # locally trained embeddings (Diaz et al. 2016)
     desm_models: str = "all"  # one of DESM_MODELS
+    first_stage: str = "bm25"  # one of FIRST_STAGES
     #: A learned ranker over :mod:`.features` in its JSON form (``tune --save``); when set,
     #: re-ranking (``search``, ``rerank``, ``score`` without an explicit ``alpha``) goes through it.
     learned: dict[str, Any] | None = None
@@ -114,6 +123,8 @@ class RankerConfig:
         parse_space(self.space)
         if self.desm_models not in DESM_MODELS:
             raise DualvecError(f"unknown desm_models {self.desm_models!r}; use one of {', '.join(DESM_MODELS)}")
+        if self.first_stage not in FIRST_STAGES:
+            raise DualvecError(f"unknown first_stage {self.first_stage!r}; use one of {', '.join(FIRST_STAGES)}")
         check_number("alpha (the DESM weight)", self.alpha, 0, 1)
         if self.normalization not in NORMALIZATIONS:
             raise DualvecError(f"unknown normalization {self.normalization!r}; use one of {', '.join(NORMALIZATIONS)}")
@@ -488,8 +499,13 @@ class Ranker:
             rows = np.arange(len(self.doc_ids))
         else:
             k = min(self.config.first_stage_k, len(self.doc_ids))
-            rows = np.argpartition(-bm25_all, k - 1)[:k]
-            rows = rows[np.lexsort((rows, -bm25_all[rows]))]  # BM25 order, ties by row
+            first = bm25_all
+            if self.config.first_stage == "fused":  # the mixture over every document
+                every = np.arange(len(self.doc_ids))
+                first = Candidates(q, every, {"bm25": bm25_all, "desm": self._mixed_desm(desm, q, every, space)[0]}
+                                   ).mix(self.config.alpha, self.config.normalization)
+            rows = np.argpartition(-first, k - 1)[:k]
+            rows = rows[np.lexsort((rows, -first[rows]))]  # first-stage order, ties by row
         mixed, parts = self._mixed_desm(desm, q, rows, space)
         return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": mixed}, parts)
 
@@ -506,6 +522,12 @@ class Ranker:
             return own, {}
         how = self.config.normalization
         parts = {"": own, **others}
+        if self.config.desm_models == "tuned":
+            models = self.models()
+            tuned = {name: s for name, s in parts.items() if models[name].model.tuning is not None}
+            if len(tuned) == 1:
+                return next(iter(tuned.values())), {}
+            parts = tuned or parts
         return np.mean([normalize(s, how) for s in parts.values()], axis=0), parts
 
     @property
