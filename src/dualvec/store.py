@@ -45,7 +45,7 @@ from .atomic import (
     write_file,
     write_versioned_dir,
 )
-from .text.tokenize import RegexTokenizer, Tokenizer, check_pattern
+from .text.tokenize import NORMAL_FORMS, RegexTokenizer, Tokenizer, check_pattern
 from .errors import DualvecError
 from .training import EpochStats, TrainingParams
 from .text.vocab import HuffmanTree
@@ -291,8 +291,7 @@ def write_model(path: str | os.PathLike, parts: ModelParts) -> Path:
         "out_space": parts.out_kind,
         "unit_normalised_only": parts.unit,
         "counts_known": parts.counts_known,
-        "tokenizer": ({"pattern": tok.pattern, "lowercase": tok.lowercase}
-                      if isinstance(tok, RegexTokenizer) else None),
+        "tokenizer": tok.to_dict() if isinstance(tok, RegexTokenizer) else None,
         "params": parts.params.to_dict() if parts.params else None,
         "history": [asdict(s) for s in parts.history],
         "fingerprint": fingerprint(parts.words, arrays),
@@ -406,8 +405,13 @@ def read_model(path: str | os.PathLike, mmap: bool = True) -> ModelParts:
     if tok_spec is not None:
         if not (isinstance(tok_spec, dict) and isinstance(tok_spec.get("lowercase"), bool)):
             raise DualvecError(f"{root / HEADER}: 'tokenizer' must be {{\"pattern\": ..., \"lowercase\": true/false}}")
+        # no 'marks'/'normalize': saved before they were recorded, so it tokenises as then (\w+ without marks)
+        marks, normalize = tok_spec.get("marks", False), tok_spec.get("normalize")
+        if not isinstance(marks, bool) or not (normalize is None or normalize in NORMAL_FORMS):
+            raise DualvecError(f"{root / HEADER}: the tokenizer's 'marks' must be true or false and its 'normalize' "
+                               f"one of {', '.join(NORMAL_FORMS)} or null")
         try:  # only a one-class pattern from a file; any other is checked, then left out with a warning
-            tok = RegexTokenizer.from_file(tok_spec.get("pattern"), tok_spec["lowercase"])
+            tok = RegexTokenizer.from_file(tok_spec.get("pattern"), tok_spec["lowercase"], marks, normalize)
         except DualvecError as exc:
             try:  # refused outright: not a pattern, or one that can backtrack exponentially
                 check_pattern(tok_spec.get("pattern"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import unicodedata
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import numpy as np
 
 from .sources import CorpusLike, as_training_text, check_encoding_errors, corpus_files, iter_file_text
 from .tokenize import MAX_SENTENCE_LENGTH, RegexTokenizer, Tokenizer, default_tokenizer, iter_sentences
-from .scan_kernels import WordTable, class_table, keep_rows, run_class
+from .scan_kernels import WordTable, class_table, keep_rows, needs_nfc, nfc_table, run_class
 
 _FLUSH_TOKENS = 1 << 22
 _BLOCK = 1 << 20  # tokens per step of encode: bounds its buffers
@@ -213,7 +214,20 @@ def _compiled_class(tokenizer: Tokenizer) -> np.ndarray | None:
     :class:`RegexTokenizer` itself (a subclass may tokenise differently) with a run-class pattern."""
     if type(tokenizer) is not RegexTokenizer or not run_class(tokenizer.regex):
         return None
-    return class_table(tokenizer.regex.pattern, tokenizer.regex.flags)
+    return class_table(tokenizer.regex.pattern, tokenizer.regex.flags, tokenizer.marks)
+
+
+def _prepared_utf8(tokenizer: RegexTokenizer, text: str) -> bytes:
+    """``tokenizer.prepare(text)`` as UTF-8, the normaliser called only on text that NFC could change
+    (:func:`~dualvec.text.scan_kernels.needs_nfc`): on English Wikipedia, nearly every 1 MB piece
+    holds some non-ASCII character, and the normaliser's own check cost 13% of the scan."""
+    if tokenizer.lowercase:
+        text = text.lower()
+    data = text.encode("utf-8", "surrogatepass")
+    if tokenizer.normalize is not None and len(data) != len(text):
+        if needs_nfc(np.frombuffer(data, np.uint8), nfc_table()):
+            data = unicodedata.normalize(tokenizer.normalize, text).encode("utf-8", "surrogatepass")
+    return data
 
 
 def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarray, encoding_errors: str,
@@ -234,7 +248,7 @@ def _scan_files(files: list[Path], tokenizer: RegexTokenizer, in_class: np.ndarr
         table = WordTable(in_class, MAX_SENTENCE_LENGTH, emit_ids, lambda lens: lengths.append(lens.copy()))
         for path in files:
             for text, closes in iter_file_text(path, encoding_errors):
-                table.scan((text.lower() if tokenizer.lowercase else text).encode("utf-8", "surrogatepass"))
+                table.scan(_prepared_utf8(tokenizer, text))
                 if closes:
                     table.end_line()
         table.finish()

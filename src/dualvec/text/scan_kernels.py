@@ -6,27 +6,28 @@ longer than an epoch of CBOW (benchmarks/RESULTS.md). Most tokenisers are one ch
 characters in the class, which a byte loop finds without a regex engine.
 
 :func:`run_class` tells whether a pattern is such a class and
-:func:`class_table` lists the class's code points, computed by the pattern
-itself (so Unicode categories, inline flags and negated sets mean exactly what
-``re`` means by them). :class:`WordTable` holds the words found so far in a
+:func:`~dualvec.text.tokenize.class_table` lists the class's code points (with the Unicode marks
+when the tokeniser takes them in), computed by the pattern itself (so Unicode categories, inline
+flags and negated sets mean exactly what ``re`` means by them). :class:`WordTable` holds the words found so far in a
 numba hash table and runs :func:`scan_utf8` over UTF-8 bytes: it splits lines,
 finds the runs, gives each new word the next provisional id, counts, and cuts
 lines into sentences of at most ``max_len`` tokens, as the Python path does.
-Text is lowercased by ``str.lower`` before it gets here, as the
-:class:`~dualvec.text.tokenize.RegexTokenizer` does, so both paths find the same words.
+Text is lowercased and put in NFC before it gets here
+(:meth:`~dualvec.text.tokenize.RegexTokenizer.prepare`), as the tokeniser does, so both paths
+find the same words. ASCII bytes take one step each, so English text scans as fast as before.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import numpy as np
 from numba import njit
 
-from .tokenize import one_class_run
+from .tokenize import class_table, one_class_run  # noqa: F401  (class_table: the scan's class, computed there)
 
-_N_CODE_POINTS = 0x110000
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _NEWLINE = 10
@@ -41,20 +42,6 @@ def run_class(pattern: re.Pattern) -> bool:
     """Whether ``findall(pattern)`` returns the maximal runs of one character class
     (:func:`dualvec.text.tokenize.one_class_run`: ``\\w+``, ``[a-z]+``, ``\\S+``, ``[^\\W\\d_]++``)."""
     return one_class_run(pattern)
-
-
-@functools.lru_cache(maxsize=8)
-def class_table(pattern: str, flags: int) -> np.ndarray:
-    """uint8[0x110000]: 1 for the code points in the class that ``pattern`` (a :func:`run_class`
-    pattern) repeats. Found by running the pattern over every code point in a row: the runs it
-    matches cover exactly the characters of its class."""
-    compiled = re.compile(pattern, flags)
-    table = np.zeros(_N_CODE_POINTS, dtype=np.uint8)
-    # Every code point in a row, surrogates included (decoding UTF-32 is 7x faster than chr() each).
-    every = np.arange(_N_CODE_POINTS, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
-    for m in compiled.finditer(every):
-        table[m.start():m.end()] = 1
-    return table
 
 
 @njit(inline="always")
@@ -163,6 +150,45 @@ def scan_utf8(buf, pos, in_class, state, slots, pool, word_start, word_hash, cou
     state[_N_LENS] = n_lens
     state[_PENDING] = pending
     return pos
+
+
+@functools.lru_cache(maxsize=1)
+def nfc_table() -> np.ndarray:
+    """uint8[0x110000]: 1 for the code points that can make NFC change a text: those NFC changes
+    alone, combining marks (which NFC reorders) and the second half of every canonical composition
+    (Hangul vowels and trailing consonants included). A text with none of them is in NFC already.
+    They all lie in planes 0-2 and 14, from U+0300 on. Built once (about 0.15 s)."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    combining, normalize, decomposition = unicodedata.combining, unicodedata.normalize, unicodedata.decomposition
+    for block in (range(0x300, 0x30000), range(0xE0000, 0xE1000)):
+        for c in block:
+            ch = chr(c)
+            if combining(ch) or normalize("NFC", ch) != ch:
+                table[c] = 1
+            d = decomposition(ch)
+            if d and not d.startswith("<") and len(parts := d.split()) == 2:
+                table[int(parts[1], 16)] = 1
+    table[0x1161:0x1176] = 1  # Hangul vowels, composed with a leading consonant by algorithm
+    table[0x11A8:0x11C3] = 1  # Hangul trailing consonants
+    return table
+
+
+@njit(nogil=True, cache=True)
+def needs_nfc(buf, table):
+    """Whether UTF-8 ``buf`` holds a code point marked in ``table`` (:func:`nfc_table`), so that NFC
+    could change it. ASCII bytes take one comparison each: English text costs next to nothing,
+    where ``unicodedata``'s own check read every character through its tables."""
+    n = buf.shape[0]
+    pos = 0
+    while pos < n:
+        if buf[pos] < 0x80:
+            pos += 1
+            continue
+        cp, w = _code_point(buf, pos)
+        if table[cp]:
+            return True
+        pos += w
+    return False
 
 
 @njit(nogil=True, cache=True)
