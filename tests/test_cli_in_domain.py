@@ -114,7 +114,8 @@ def test_rerank_of_an_in_domain_index_mixes_both_models_as_rank_does(setup, tmp_
     got = read_run(tmp_path / "out.trec")
     for q, text in queries.items():
         cand = ranker.candidates(text, doc_ids=list(first[q]))
-        mixed = 0.5 * normalize(cand.desm) + 0.5 * normalize(np.array(list(first[q].values())))
+        how = ranker.config.normalization  # rerank normalises as the index does (zscore for a tuned index)
+        mixed = 0.5 * normalize(cand.desm, how) + 0.5 * normalize(np.array(list(first[q].values())), how)
         want = {d: s for d, s in zip(first[q], mixed)}
         assert set(got[q]) == set(want)
         for d, s in got[q].items():
