@@ -241,3 +241,12 @@ def test_dualvec_index_tunes_the_in_domain_model_and_sets_up_its_mixture(tmp_pat
     r = CliRunner().invoke(app, ["index", str(coll), "-o", str(tmp_path / "w"), "--desm-weight", "0.3", *fast])
     assert r.exit_code == 0 and Ranker.load(tmp_path / "w").config.alpha == 0.3
     assert json.loads(json.dumps(tuned.model.info()["tuned_for_ranking"]))["objective"] == "info-nce"
+
+
+def test_the_learners_pool_takes_the_fused_first_stage_too():
+    train, test = planted()
+    tuned = tune(random_model(), train, ContrastiveSettings(**FAST, pairs=("title",)))
+    ranker = Ranker(tuned, first_stage_k=2, alpha=0.6).index(test)
+    assert "d5" not in ranker.features().compute("alpha5").doc_ids  # BM25 and RM3 match nothing
+    pool = ranker.with_config(first_stage="fused").features().compute("alpha5")
+    assert "d5" in pool.doc_ids and len(pool.doc_ids) == 2

@@ -2,7 +2,8 @@
 
 The pool of a query is the union of its first stages' top ``k``: BM25's top k for
 the query as analysed, and BM25's top k for its RM3 expansion (documents with a
-positive score in either). Every document of the pool gets one value per feature:
+positive score in either), and where the index's first stage is ``"fused"`` (an index
+with a model tuned for ranking) that stage's top k over every document too. Every document of the pool gets one value per feature:
 
 * ``bm25``: BM25 of the query;
 * ``rm3``: BM25 of the RM3 query (Anserini's defaults unless the index sets RM3);
@@ -108,6 +109,8 @@ class DualvecFeatures:
             raise DualvecError(f"the feature pool's depth k must be at least 1, not {self.k}")
         self.rm3 = (rm3 or RM3()).validate()
         self._analyze = ranker.analyzer.query
+        # the index's own first stage where it is not BM25's (the mixture over every document)
+        self._fused = ranker.first_stage_scores if getattr(ranker.config, "first_stage", "bm25") != "bm25" else None
         names = list(FIRST_STAGE_FEATURES)
         self._desm: list[tuple[EmbeddingSource, str, str]] = []
         for src in self.sources:
@@ -127,13 +130,15 @@ class DualvecFeatures:
         """The query analysed, without expansion stages (the features add RM3 themselves)."""
         return text if isinstance(text, Query) else self._analyze(text, query_id)
 
-    def pool(self, bm25_all: np.ndarray, rm3_all: np.ndarray) -> np.ndarray:
-        """Index rows of the union of both first stages' top k (positive scores), ascending."""
+    def pool(self, bm25_all: np.ndarray, rm3_all: np.ndarray, fused_all: np.ndarray | None = None) -> np.ndarray:
+        """Index rows of the union of the first stages' top k (BM25 and RM3: positive scores), ascending."""
         k = min(self.k, len(bm25_all))
         parts = []
         for s in (bm25_all, rm3_all):
             top = np.argpartition(-s, k - 1)[:k]
             parts.append(top[s[top] > 0])
+        if fused_all is not None:
+            parts.append(np.argpartition(-fused_all, k - 1)[:k])
         return np.unique(np.concatenate(parts)).astype(np.int64)
 
     def compute(self, query: str | Query, doc_ids: Sequence[str] | None = None, query_id: str = "") -> QueryFeatures:
@@ -143,7 +148,12 @@ class DualvecFeatures:
         bm25_all = bm25.weighted_scores(q.weights)
         expanded = self.rm3.apply(self.index, q) if bm25_all.any() else q
         rm3_all = bm25_all if expanded is q else bm25.weighted_scores(expanded.weights)
-        rows = self.pool(bm25_all, rm3_all) if doc_ids is None else self._rows_of(list(doc_ids))
+        if doc_ids is not None:
+            rows = self._rows_of(list(doc_ids))
+        else:
+            known = any(t in src.model.vocab.index for src in self.sources for t in q.terms)
+            fused = self._fused(q, None, bm25_all) if self._fused is not None and known else None
+            rows = self.pool(bm25_all, rm3_all, fused)
         X = np.zeros((len(rows), len(self._names)), dtype=np.float64)
         X[:, 0], X[:, 1] = bm25_all[rows], rm3_all[rows]
         for j, (src, qs, ds) in enumerate(self._desm, start=len(FIRST_STAGE_FEATURES)):

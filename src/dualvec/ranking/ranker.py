@@ -282,8 +282,9 @@ class Candidates:
     query: Query
     rows: np.ndarray
     scores: dict[str, np.ndarray]
-    #: Where ``scores["desm"]`` mixes several models: each model's raw DESM, by name ("" the
-    #: index's own model), which the mixture normalised and averaged. Empty for one model.
+    #: Where ``scores["desm"]`` is not the index's own model's alone: each model it is made of, by
+    #: name ("" the index's own), with its raw DESM; several were normalised and averaged. Empty
+    #: for the index's own model alone.
     desm_parts: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -309,7 +310,8 @@ class Candidates:
         """What :meth:`mix` adds up, per row, by stage (``"bm25"``, ``"desm"``): the raw score,
         its normalised value, its weight and its contribution (weight x normalised value); the
         contributions sum to :meth:`mix`. A DESM mixed from several models also gives each
-        model's raw and normalised DESM (``"models"``), whose mean was normalised again."""
+        model's raw and normalised DESM (``"models"``), whose mean was normalised again (one
+        model other than the index's own: its DESM is the component's)."""
         parts: dict[str, dict[str, np.ndarray]] = {}
         for stage, weight in (("bm25", 1.0 - alpha), ("desm", alpha)):
             normed = normalize(self.scores[stage], normalization)
@@ -499,21 +501,28 @@ class Ranker:
             rows = np.arange(len(self.doc_ids))
         else:
             k = min(self.config.first_stage_k, len(self.doc_ids))
-            first = bm25_all
-            if self.config.first_stage == "fused":  # the mixture over every document
-                every = np.arange(len(self.doc_ids))
-                first = Candidates(q, every, {"bm25": bm25_all, "desm": self._mixed_desm(desm, q, every, space)[0]}
-                                   ).mix(self.config.alpha, self.config.normalization)
+            first = self.first_stage_scores(q, space, bm25_all)
             rows = np.argpartition(-first, k - 1)[:k]
             rows = rows[np.lexsort((rows, -first[rows]))]  # first-stage order, ties by row
         mixed, parts = self._mixed_desm(desm, q, rows, space)
         return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": mixed}, parts)
 
+    def first_stage_scores(self, q: Query, space: str | None = None, bm25_all: np.ndarray | None = None) -> np.ndarray:
+        """Every document's first-stage score for the analysed query ``q``: BM25 (``first_stage="bm25"``),
+        or the mixture itself over every document (``"fused"``)."""
+        bm25_all = self.bm25.weighted_scores(q.weights) if bm25_all is None else bm25_all
+        if self.config.first_stage == "bm25":
+            return bm25_all
+        every = np.arange(len(self.doc_ids))
+        desm = self._mixed_desm(self.desm(space), q, every, space)[0]
+        return Candidates(q, every, {"bm25": bm25_all, "desm": desm}).mix(self.config.alpha, self.config.normalization)
+
     def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray,
                     space: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The mixture's DESM: the index's own model's, or (``desm_models="all"`` with an in-domain
-        model in the index) the mean of each model's DESM normalised over ``rows``; and, for a
-        mean, each model's raw DESM by name (``""`` the index's own)."""
+        model in the index) the mean of each model's DESM normalised over ``rows``; and, unless it
+        is the index's own model's alone, each model it is made of with its raw DESM by name
+        (``""`` the index's own; one tuned model alone for ``desm_models="tuned"``)."""
         own = desm.scores(q.terms, rows)
         space = space or self.config.space
         others = {name: m.desm(space).scores(q.terms, rows) for name, m in self.extra_models.items()
@@ -526,7 +535,7 @@ class Ranker:
             models = self.models()
             tuned = {name: s for name, s in parts.items() if models[name].model.tuning is not None}
             if len(tuned) == 1:
-                return next(iter(tuned.values())), {}
+                return next(iter(tuned.values())), tuned
             parts = tuned or parts
         return np.mean([normalize(s, how) for s in parts.values()], axis=0), parts
 
@@ -665,8 +674,9 @@ class Ranker:
         """The top ``k`` as :meth:`search` ranks them, each with the components its score adds up from.
 
         ``ranker`` is ``"mixture"`` (``alpha`` x norm(DESM) + (1 - ``alpha``) x norm(BM25), each
-        normalised by ``normalization`` over the ``pool`` documents; with several ``models`` DESM is
-        the mean of each model's normalised DESM, normalised again) or ``"learned"`` (``learner``'s
+        normalised by ``normalization`` over the ``pool`` documents, which ``first_stage`` chose in
+        rerank mode; ``models`` names whose DESM it is, and with several DESM is the mean of each
+        model's normalised DESM, normalised again) or ``"learned"`` (``learner``'s
         score of the ``features``, z-scored over the pool: a sum of per-feature contributions plus
         the learner's constant ``bias``, 0 for a linear one). Each result is ``{"doc_id", "score",
         "components": [{"name", "raw", "normalized", "weight", "contribution", "models"?}]}``; the
@@ -675,7 +685,8 @@ class Ranker:
         """
         q = self.analyze(query)
         out: dict[str, Any] = {"mode": mode, "stages": [st.name for st in self.config.stages()],
-                               "first_stage_k": self.config.first_stage_k, "documents": len(self.doc_ids)}
+                               "first_stage": self.config.first_stage, "first_stage_k": self.config.first_stage_k,
+                               "documents": len(self.doc_ids)}
         if self._uses_learned(mode, alpha):
             self._require_index()
             f, scores = self._learned_scores(q, None)
