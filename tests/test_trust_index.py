@@ -268,3 +268,22 @@ def test_the_explorer_answers_a_12_mb_passage_with_413(tmp_path):
             urllib.request.urlopen(req, timeout=30)
         assert exc.value.code == 413 and "1,048,576 bytes" in exc.value.read().decode()
         assert _get(f"{base}/api/model")[0] == 200  # and it goes on serving
+
+
+def test_a_centroid_index_build_never_writes_into_a_folder_swapped_in_after_its_checks(tmp_path, monkeypatch):
+    import dualvec.scale.index as scale
+
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps({"_id": d, "text": t}) + "\n" for d, t in DOCS.items()))
+    user, idx = tmp_path / "user", tmp_path / "idx"
+    before = _user_folder(user)
+    original = scale._build
+
+    def swapping(model, collection, root, **kwargs):  # checked and locked; nothing written yet
+        os.rename(root, root.with_name("idx.moved"))
+        os.symlink(user, root)
+        return original(model, collection, root, **kwargs)
+
+    monkeypatch.setattr(scale, "_build", swapping)
+    with pytest.raises(DualvecError, match="moved or replaced"):
+        scale.build_index(tiny_model(), tmp_path / "docs.jsonl", idx, progress=False)
+    assert snapshot(user) == before and sorted(os.listdir(user)) == ["dualvec.json", "notes.md"]

@@ -199,6 +199,16 @@ class PinnedDir:
                 continue
         raise DualvecError(f"{self.shown} was moved or replaced while saving; refusing to write elsewhere")
 
+    def by_path(self) -> Path:
+        """The path it was opened by, checked to still lead here: for a writer that must write by
+        path (another process's), to call before each write."""
+        try:
+            if os.path.samestat(os.stat(self.shown), os.fstat(self.fd)):
+                return self.shown
+        except OSError:
+            pass
+        raise DualvecError(f"{self.shown} was moved or replaced while writing; refusing to write elsewhere")
+
     def lstat(self, name: str) -> os.stat_result | None:
         try:
             return os.stat(name, dir_fd=self.fd, follow_symlinks=False)

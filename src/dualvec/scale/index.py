@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import LOCK, inside_dir, locked, open_inside, read_header, write_file_atomic
+from ..atomic import LOCK, PinnedDir, inside_dir, locked, open_inside, read_header, write_file_atomic
 from ..errors import DualvecError
 from ..model import DualVectors, load, parse_space
 from ..progress import Progress, wants_progress
@@ -303,10 +303,12 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DualvecError(f"cannot create {root} ({exc.strerror or exc})") from None
-    with locked(root) as created_lock:
-        if not _is_index_dir(root):
+    # Pinned before the lock: each write by path below first checks that the path still leads to
+    # the directory checked and locked here (a symlink swapped in for it gets nothing written).
+    with PinnedDir.open(root) as pinned, locked(pinned) as created_lock:
+        if not _is_index_dir(pinned.by_path()):
             if created_lock:
-                (root / LOCK).unlink(missing_ok=True)
+                pinned.unlink(LOCK)
             raise DualvecError(refusal)
         model_dir = root / "model"
         if os.path.lexists(model_dir):
@@ -322,7 +324,8 @@ def build_index(model: DualVectors, collection: str | os.PathLike, output: str |
         return _build(model, collection, root, chunk_size=chunk_size, engine=engine, scheduler=scheduler,
                       workers=workers, stopwords=stopwords, desm_stopwords=desm_stopwords,
                       extra_models=extra_models, desm_models=desm_models,
-                      mixture={"alpha": alpha, "normalization": normalization}, progress=progress)
+                      mixture={"alpha": alpha, "normalization": normalization}, progress=progress,
+                      guard=pinned.by_path)
 
 
 def _check_mixture(alpha: Any, normalization: Any) -> None:
@@ -360,13 +363,16 @@ def _listed_shards(root: Path) -> set[str]:
 def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chunk_size: int, engine: str,
            scheduler: str | None, workers: int | None, stopwords: str | None, desm_stopwords: bool,
            extra_models: Mapping[str, DualVectors], desm_models: str, mixture: dict[str, Any],
-           progress: bool | None) -> CentroidIndex:
-    """The build itself, in a directory :func:`build_index` has checked and holds the lock on."""
+           progress: bool | None, guard: Callable[[], Path]) -> CentroidIndex:
+    """The build itself, in a directory :func:`build_index` has checked and holds the lock on;
+    ``guard()`` before each write refuses a directory that is no longer the one checked."""
     model_dir = root / "model"
     dirs = {"": model_dir, **{name: root / _extra_dir(name) for name in extra_models}}
     for name, m in {"": model, **extra_models}.items():
         if not os.path.lexists(dirs[name]):
+            guard()
             m.save(dirs[name])
+    guard()
     (root / "shards").mkdir(exist_ok=True)
     saved_models = {name: load(d) for name, d in dirs.items()}
     saved = saved_models[""]
@@ -385,6 +391,7 @@ def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chu
                 ids = [d for d, _ in chunk]
                 shards.append({"name": name, "documents": len(ids)})
                 if not _shard_done(root / "shards" / name, ids, saved_models):
+                    guard()
                     if name in listed:  # about to change a shard the manifest lists: no longer complete
                         (root / MANIFEST).unlink(missing_ok=True)
                         listed = set()
@@ -410,6 +417,7 @@ def _build(model: DualVectors, collection: str | os.PathLike, root: Path, *, chu
                                     for name, m in saved_models.items() if name}
         manifest["desm_models"] = desm_models
     payload = json.dumps(manifest, indent=1).encode()
+    guard()
     write_file_atomic(root / MANIFEST, lambda fh: fh.write(payload))
     return CentroidIndex.load(root)
 
