@@ -183,7 +183,9 @@ class DualvecRetriever(pt.Transformer):
 
     * ``alpha=0.0`` (the default): the first stage alone, BM25 of the query after the index's
       expansion stages (RM3, embedding expansion), raw BM25 scores; its ``k`` documents are
-      the candidates a :class:`DESMReranker` re-orders (``first_stage_k`` follows ``k``). When
+      the candidates a :class:`DESMReranker` re-orders (``first_stage_k`` follows ``k``): BM25's
+      top ``k``, or, in an index whose first stage is ``"fused"`` (a model tuned for ranking),
+      the top ``k`` of its mixture over every document, as ``dualvec rank`` re-ranks them. When
       the index holds a learned ranker, the candidates are the ones it ranks: the union of
       BM25's and RM3's top ``k`` (up to 2k documents), in BM25 order;
     * ``alpha=None``: the index's whole ranking, as ``dualvec rank`` and ``Ranker.search`` give
@@ -353,15 +355,20 @@ class DESMReranker(pt.Transformer):
     def desm(self, query: str, texts: Sequence[str]) -> np.ndarray:
         """DESM of ``query`` against documents given by their text (the index's analysis). With an
         index that mixes several models' DESM (an in-domain model beside its own, ``desm_models="all"``),
-        the mean of each model's DESM normalised over the documents, as the index computes it."""
+        the mean of each model's DESM normalised over the documents, as the index computes it (with
+        ``desm_models="tuned"``, over the models tuned for ranking: the tuned one's DESM alone)."""
         qspace, dspace = parse_space(self._space())
         analyzer = self.analyzer
         if dspace == "out" and self.model.out_vectors is None:
             raise DualvecError(f"the model has no OUT vectors for space {self._space()!r}")
         models = [self.model]
-        if self.index is not None and getattr(self.index.ranker.config, "desm_models", "own") == "all":
+        mixing = getattr(self.index.ranker.config, "desm_models", "own") if self.index is not None else "own"
+        if mixing != "own":  # the models whose DESM the index mixes, as Ranker._mixed_desm chooses them
             models += [m for name, (m, cents) in _index_models(self.index.ranker).items()
                        if name and dspace in cents]
+            tuned = [m for m in models if getattr(m, "tuning", None) is not None]
+            if mixing == "tuned" and tuned:
+                models = tuned
         terms = [analyzer.terms(t) for t in texts]
         scores = [space_centroids(m, *known_rows(m, terms), dspace) @ query_vector(m, analyzer.terms(query), qspace)
                   for m in models]
