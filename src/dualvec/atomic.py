@@ -568,11 +568,13 @@ class GenerationHold:
 
     def __init__(self, fd: int):
         self._fd: int | None = fd
+        self._os_close = os.close  # kept: at interpreter exit the module's globals may be gone first
 
     def close(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                self._os_close(fd)
 
     def __del__(self) -> None:
         self.close()
