@@ -37,7 +37,7 @@ def main(model: Path, index: Path, out: Path) -> None:
             "model": ("model", "#loss-plot .loss-point"),
         }
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        for width, height, names in ((1280, 1000, views), (400, 1500, ("words", "map", "text", "search"))):
+        for width, height, names in ((1280, 1000, views), (400, 1500, ("words", "map", "text", "search", "model"))):
             page = browser.new_page(viewport={"width": width, "height": height})
             for name in names:
                 hash_, ready = views[name]

@@ -74,3 +74,22 @@ def test_a_learned_rankers_feature_contributions_add_up_to_its_scores(two_models
     assert ex["bias"] == pytest.approx(0.0, abs=1e-9)  # a linear ranker: the weighted features alone
     for c in ex["results"][0]["components"]:
         assert c["contribution"] == pytest.approx(c["weight"] * c["normalized"])
+
+
+def test_a_model_tuned_for_ranking_is_named_as_the_desm_that_ranks_and_the_fused_first_stage_explained(two_models):
+    ranker, truth = two_models
+    domain = ranker.extra_models["in-domain"]
+    tuned_model = domain.model.tuned_copy(np.asarray(domain.model.in_vectors.unit), np.asarray(domain.model.out_vectors.unit),
+                                          {"pooling": "unit-mean"})
+    tuned = ranker.with_config(desm_models="tuned", first_stage="fused", alpha=0.6, normalization="zscore")
+    tuned.extra_models = {"in-domain": type(domain)(tuned_model, domain.centroids)}
+    q = f"{truth['names'][2]} {truth['words'][2][1]}"
+    ex = tuned.explain_ranking(q, 5)
+    assert [(r["doc_id"], r["score"]) for r in ex["results"]] == tuned.search(q, 5)
+    assert ex["models"] == ["in-domain"] and ex["first_stage"] == "fused" and ex["pool"] == 12
+    for r in ex["results"]:
+        assert _adds_up(r)
+        desm = r["components"][1]
+        (model,) = desm["models"]  # the tuned model's DESM alone ranks, not the index's own
+        assert model["name"] == "in-domain" and model["raw"] == desm["raw"]
+        assert desm["raw"] == pytest.approx(tuned.explain(q, r["doc_id"])["desm_by_model"]["in-domain"], abs=1e-6)

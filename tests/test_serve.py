@@ -92,7 +92,7 @@ def test_search_equals_the_rankers(served):
     assert [(r["doc_id"], r["score"]) for r in data["results"]] == [
         (d, pytest.approx(s, abs=1e-4)) for d, s in ranker.search(q, 5)]
     assert data["stages"] == [f"BM25 top 100 ({len(ranker.doc_ids)} documents)", "DESM IN-OUT", "mixture"]
-    assert data["formula"].startswith(f"score = {ranker.config.alpha:g} × DESM + {1 - ranker.config.alpha:g} × BM25")
+    assert data["formula"].startswith(f"score = {1 - ranker.config.alpha:g} × BM25 + {ranker.config.alpha:g} × DESM")
     for r in data["results"]:  # the components add up to the score
         assert sum(c["contribution"] for c in r["components"]) == pytest.approx(r["score"], abs=1e-4)
     empty = client.get("/api/search", params={"q": "zzzz qqqq"}).json()
@@ -308,12 +308,25 @@ def test_search_and_model_explain_an_index_with_an_in_domain_model_and_a_learned
     assert mixed["ranker"] == "mixture" and [m["name"] for m in mixed["models"]] == ["", IN_DOMAIN]
     assert IN_DOMAIN in mixed["formula"] and IN_DOMAIN in mixed["stages"][1]
     assert [m["label"] for m in mixed["results"][0]["components"][1]["models"]] == ["the index's model", IN_DOMAIN]
+    # a model tuned for ranking ranks alone ('tuned') after a fused first stage: both named as they are
+    x = both.extra_models[IN_DOMAIN]
+    tuned = both.with_config(desm_models="tuned", first_stage="fused")
+    tuned.extra_models = {IN_DOMAIN: type(x)(x.model.tuned_copy(np.asarray(x.model.in_vectors.unit), np.asarray(
+        x.model.out_vectors.unit), {"pooling": "unit-mean"}), x.centroids)}
+    fused = TestClient(create_app(model, tuned)).get("/api/search", params={"q": q, "k": 3}).json()
+    assert fused["stages"] == [f"every document ({len(docs)}): BM25 and DESM IN-OUT of {IN_DOMAIN}, mixed",
+                               f"top 100 ({len(docs)} documents)", "mixture again over them"]
+    assert f"DESM = {IN_DOMAIN}'s" in fused["formula"] and "the first stage retrieved" in fused["formula"]
+    tuned_info = TestClient(create_app(model, tuned)).get("/api/model").json()["index"]
+    assert (tuned_info["desm_of"], tuned_info["first_stage"]) == ([IN_DOMAIN], "fused")
+    assert "pooling unit-mean" in tuned_info["extra_models"][0]["tuning"]
     # the Model page's data: the in-domain model and how it was trained, the tokeniser as one writes it
     info = client.get("/api/model").json()
     assert info["tokenizer"] == "default: \\w+, lowercased"
     (extra,) = info["index"]["extra_models"]
     assert (extra["name"], extra["words"], extra["params"]["epochs"]) == (IN_DOMAIN, len(domain), 2)
     assert info["index"]["learned"]["features"] == list(feats.names)
+    assert info["index"]["desm_of"] == ["the index's model", IN_DOMAIN] and info["index"]["first_stage"] == "bm25"
 
 
 def test_the_text_view_states_the_typical_cosine_of_the_model(served):

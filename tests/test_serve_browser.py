@@ -433,7 +433,7 @@ def test_search_shows_every_component_and_they_add_up_to_the_score(site, mode):
     first = page.locator("#results li").first
     assert [m.get_attribute("data-model") for m in first.locator(".model-desm").all()] == ["the index's model", IN_DOMAIN]
     formula = page.inner_text("#search-formula")
-    assert "0.4 × DESM + 0.6 × BM25" in formula and IN_DOMAIN in formula and "mean of 2 models" in formula
+    assert "0.6 × BM25 + 0.4 × DESM" in formula and IN_DOMAIN in formula and "mean of 2 models" in formula
     pipeline = page.inner_text("#search-pipeline")
     if mode == "full":  # the full-mode pipeline: every document scored, no BM25 first stage
         assert f"every document ({len(ranker.doc_ids)})" in pipeline and "BM25 top" not in pipeline
@@ -450,6 +450,7 @@ def test_the_projector_links_a_words_in_and_out_points_and_finds_the_exact_word(
     page.wait_for_selector("#projector circle.mark")
     marked = {(c.get_attribute("data-word"), c.get_attribute("data-space")) for c in page.locator("#projector circle.mark").all()}
     assert marked == {(word, "in"), (word, "out")}  # exact: only the word itself
+    assert page.locator(f"#projector .labels text[data-word='{word}']").count() >= 1  # and it is labelled
 
     def centre(space, w=word):
         c = page.locator(f"#projector circle[data-word='{w}'][data-space='{space}']")
@@ -529,6 +530,8 @@ def test_the_model_page_at_400_px_is_readable_and_names_the_in_domain_model(site
     rows = {r.locator("th").inner_text(): r.locator("td").inner_text()
             for r in narrow.locator("#model-table tr:not(.section)").all()}
     assert rows["tokeniser"] == "default: \\w+, lowercased"  # the pattern as one writes it, not a repr
+    assert rows["DESM of"] == f"the mean of 2 models' (the index's model, {IN_DOMAIN})"
+    assert rows["first stage"] == f"BM25 top {ranker.config.first_stage_k}"
     sections = narrow.locator("#model-table tr.section").all_inner_texts()
     assert f"{IN_DOMAIN} model".upper() in [s.upper() for s in sections]
     domain = ranker.extra_models[IN_DOMAIN].model

@@ -517,26 +517,34 @@ class Ranker:
         desm = self._mixed_desm(self.desm(space), q, every, space)[0]
         return Candidates(q, every, {"bm25": bm25_all, "desm": desm}).mix(self.config.alpha, self.config.normalization)
 
-    def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray,
-                    space: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The mixture's DESM: the index's own model's, or (``desm_models="all"`` with an in-domain
-        model in the index) the mean of each model's DESM normalised over ``rows``; and, unless it
-        is the index's own model's alone, each model it is made of with its raw DESM by name
-        (``""`` the index's own; one tuned model alone for ``desm_models="tuned"``)."""
-        own = desm.scores(q.terms, rows)
+    def desm_models_used(self, space: str | None = None) -> list[str]:
+        """The models whose DESM the mixture uses in ``space``, by name (``""`` the index's own):
+        the index's own alone (``desm_models="own"``, or no other model scores that space), every
+        model (``"all"``), or the models tuned for ranking (``"tuned"``; every model if none is)."""
         space = space or self.config.space
-        others = {name: m.desm(space).scores(q.terms, rows) for name, m in self.extra_models.items()
-                  if parse_space(space)[1] in m.centroids}
-        if self.config.desm_models == "own" or not others or len(rows) == 0:
-            return own, {}
-        how = self.config.normalization
-        parts = {"": own, **others}
+        others = [name for name, m in self.extra_models.items() if parse_space(space)[1] in m.centroids]
+        if self.config.desm_models == "own" or not others:
+            return [""]
+        names = ["", *others]
         if self.config.desm_models == "tuned":
             models = self.models()
-            tuned = {name: s for name, s in parts.items() if models[name].model.tuning is not None}
-            if len(tuned) == 1:
-                return next(iter(tuned.values())), tuned
-            parts = tuned or parts
+            return [name for name in names if models[name].model.tuning is not None] or names
+        return names
+
+    def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray,
+                    space: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The mixture's DESM over :meth:`desm_models_used`: one model's raw DESM, or the mean of
+        each model's DESM normalised over ``rows``; and, unless it is the index's own model's
+        alone, each model it is made of with its raw DESM by name (``""`` the index's own)."""
+        space = space or self.config.space
+        names = self.desm_models_used(space)
+        if names == [""] or len(rows) == 0:
+            return desm.scores(q.terms, rows), {}
+        parts = {name: (desm if name == "" else self.extra_models[name].desm(space)).scores(q.terms, rows)
+                 for name in names}
+        if len(parts) == 1:
+            return next(iter(parts.values())), parts
+        how = self.config.normalization
         return np.mean([normalize(s, how) for s in parts.values()], axis=0), parts
 
     @property

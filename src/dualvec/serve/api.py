@@ -149,6 +149,7 @@ class Explorer:
             "words": len(m), "vector_size": m.vector_size, "out_space": m.out_kind,
             "out_is_approximate": m.out_kind == OUT_HS_LINEARISED, "spaces": self.spaces,
             "params": info["params"], "tokenizer": tokenizer_text(m.tokenizer), "corpus_words": info["corpus_words"],
+            "tuning": tuning_text(m),
             "history": [{"epoch": h.epoch, "loss": h.loss, "words_per_second": h.words_per_second,
                          "seconds": h.seconds} for h in m.history],
             "index": None if self.ranker is None else {
@@ -156,13 +157,15 @@ class Explorer:
                 "desm_weight": self.ranker.config.alpha, "space": self.ranker.config.space,
                 "spaces": [s for s in self.spaces if parse_space(s)[1] in self.ranker.centroids],
                 "modes": list(MODES), "has_texts": self.ranker.texts is not None,
-                "desm_models": self.ranker.config.desm_models,
+                "desm_models": self.ranker.config.desm_models, "first_stage": self.ranker.config.first_stage,
+                # whose DESM ranks by default, as the ranker mixes it ("the index's model", "in-domain", ...)
+                "desm_of": [model_label(n) for n in self.ranker.desm_models_used()],
                 "learned": None if self.ranker.learned is None else {
                     "learner": self.ranker.learned.name, "features": list(self.ranker.learned.feature_names_)},
                 # every model the index ranks with beside its own (the in-domain one), and how it was trained
                 "extra_models": [{"name": name, "words": len(x.model), "vector_size": x.model.vector_size,
                                   "tokenizer": tokenizer_text(x.model.tokenizer), "params": x.model.info()["params"],
-                                  "corpus_words": x.model.info()["corpus_words"],
+                                  "corpus_words": x.model.info()["corpus_words"], "tuning": tuning_text(x.model),
                                   "trained_on": "the indexed documents' text, when the index was built"
                                   if name == IN_DOMAIN else None}
                                  for name, x in self.ranker.extra_models.items()]},
@@ -420,6 +423,22 @@ def tokenizer_text(tokenizer: Any) -> str | None:
     return (f"{name}: " if name else "") + f"{pattern}{', lowercased' if lowercase else ', case kept'}"
 
 
+def tuning_text(model: DualVectors) -> str | None:
+    """How a model was tuned for ranking after word2vec (its tuning record, in a line), or ``None``."""
+    t = getattr(model, "tuning", None)
+    if not t:
+        return None
+    settings = t.get("settings") if isinstance(t.get("settings"), dict) else {}
+    parts = [str(t[k]) for k in ("objective",) if t.get(k)]
+    if settings.get("epochs") is not None:
+        parts.append(f"{settings['epochs']} epochs")
+    if t.get("pairs_per_epoch") is not None:
+        parts.append(f"{t['pairs_per_epoch']:,} pairs an epoch")
+    if t.get("pooling"):
+        parts.append(f"pooling {t['pooling']}")
+    return ", ".join(parts)
+
+
 def model_label(name: str) -> str:
     """A model of the index by name: ``""`` is the index's own (the model it was built on)."""
     return name or "the index's model"
@@ -434,9 +453,21 @@ def _component(c: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _norm_text(how: str | None, pool: int, mode: str) -> str:
-    over = f"the {pool:,} documents BM25 retrieved" if mode == "rerank" else f"all {pool:,} documents"
-    return f"{'min-max' if how == 'minmax' else 'z-score'} normalised over {over}"
+def _norm_text(ranking: dict[str, Any]) -> str:
+    pool = ranking["pool"]
+    if ranking["mode"] != "rerank":
+        over = f"all {pool:,} documents"
+    elif ranking["first_stage"] == "bm25":
+        over = f"the {pool:,} documents BM25 retrieved"
+    else:
+        over = f"the {pool:,} documents the first stage retrieved (this mixture over every document)"
+    return f"{'min-max' if ranking['normalization'] == 'minmax' else 'z-score'} normalised over {over}"
+
+
+def _desm_text(ranking: dict[str, Any]) -> str:
+    """Whose DESM ranked: the index's model, another one (a model tuned for ranking), or several's mean."""
+    models = ranking["models"]
+    return f"DESM {ranking['space'].upper()}" + ("" if models == [""] else f" of {' + '.join(map(model_label, models))}")
 
 
 def formula(ranking: dict[str, Any]) -> str:
@@ -450,8 +481,10 @@ def formula(ranking: dict[str, Any]) -> str:
         return head + (f" (contributions: the trees' SHAP values, plus their constant {bias:+.3f})"
                        if has and abs(bias) > 5e-4 else "")
     a = ranking["alpha"]
-    text = (f"score = {a:g} × DESM + {1 - a:g} × BM25, each {_norm_text(ranking['normalization'], ranking['pool'], ranking['mode'])}")
+    text = f"score = {1 - a:g} × BM25 + {a:g} × DESM, each {_norm_text(ranking)}"
     models = ranking["models"]
+    if models != [""] and len(models) == 1:
+        text += f"; DESM = {model_label(models[0])}'s"
     if len(models) > 1:
         text += (f"; DESM = the mean of {len(models)} models' DESM ({', '.join(model_label(m) for m in models)}), "
                  "each normalised the same way, normalised again")
@@ -464,12 +497,14 @@ def pipeline(ranking: dict[str, Any], documents: int) -> list[str]:
         return [f"BM25 ∪ RM3 top {ranking['first_stage_k']} ({ranking['pool']:,} documents)",
             f"learned ranker ({ranking['learner']}, {len(ranking['features'])} features)"]
     steps = list(ranking["stages"])
-    desm = f"DESM {ranking['space'].upper()}" + (
-        f" of {' + '.join(model_label(m) for m in ranking['models'])}" if len(ranking["models"]) > 1 else "")
+    desm = _desm_text(ranking)
     if ranking["mode"] == "full":
         return steps + [f"every document ({documents:,}): BM25 and {desm}", "mixture"]
     k = ranking["first_stage_k"]
-    return steps + [f"BM25 top {k}" + (f" ({ranking['pool']:,} documents)" if ranking["pool"] < k else ""), desm, "mixture"]
+    top = f"top {k}" + (f" ({ranking['pool']:,} documents)" if ranking["pool"] < k else "")
+    if ranking["first_stage"] == "bm25":
+        return steps + [f"BM25 {top}", desm, "mixture"]
+    return steps + [f"every document ({documents:,}): BM25 and {desm}, mixed", top, "mixture again over them"]
 
 
 def _default_tokenizer():

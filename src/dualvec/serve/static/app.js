@@ -263,8 +263,10 @@ function scatter(container, points, opts) {
       return false;
     };
     const remember = (b) => cells(b, (key) => { (grid.get(key) || grid.set(key, []).get(key)).push(b); return false; });
-    const taken = (box, p) => cells(box, (key) => (grid.get(key) || []).some((b) => b.p !== p && hits(box, b)));
-    for (const { p, x, y } of shown) remember({ p, x0: x - 2.5, x1: x + 2.5, y0: y - 2.5, y1: y + 2.5 });
+    // A searched or query word's label goes over other points if it must, never over another label.
+    const taken = (box, p) => cells(box, (key) => (grid.get(key) || []).some(
+      (b) => b.p !== p && !(b.dot && (p.mark || p.query)) && hits(box, b)));
+    for (const { p, x, y } of shown) remember({ p, dot: true, x0: x - 2.5, x1: x + 2.5, y0: y - 2.5, y1: y + 2.5 });
     shown.sort((a, b) => b.p.priority - a.p.priority);
     let placed = 0;
     for (const { p, x, y } of shown) {
@@ -561,6 +563,8 @@ function componentDetails(r, data) {
   if (data.ranker === "learned") return "";
   const lines = r.components.map((c) => {
     if (!c.models) return el("span", { class: "detail", "data-name": c.name }, `${c.label} ${fmt(c.raw, c.name === "bm25" ? 2 : 3)} → ${fmt(c.normalized)}`);
+    if (c.models.length === 1) return el("span", { class: "detail", "data-name": c.name }, `${c.label} of `,
+      el("span", { class: "model-desm", "data-model": c.models[0].label }, c.models[0].label), ` ${fmt(c.raw)} → ${fmt(c.normalized)}`);
     return el("span", { class: "detail", "data-name": c.name }, `${c.label} = norm(mean of `,
       ...c.models.flatMap((m, i) => [i ? ", " : "", el("span", { class: "model-desm", "data-model": m.label },
         `${m.label} ${fmt(m.raw)} → ${fmt(m.normalized)}`)]),
@@ -580,8 +584,11 @@ function valueText(v) {
   return String(v);
 }
 
+// A training setting: null is a setting left at none (no limit), "unknown" one the model did not record.
+function paramText(v) { return v === null ? "none" : v === "unknown" ? "not recorded" : v; }
+
 function paramsText(params) {
-  return params ? Object.entries(params).map(([k, v]) => `${k} ${valueText(v)}`).join(", ") : "not recorded";
+  return params ? Object.entries(params).map(([k, v]) => `${k} ${valueText(paramText(v))}`).join(", ") : "not recorded";
 }
 
 async function loadModel() {
@@ -589,22 +596,25 @@ async function loadModel() {
   const rows = [["model"], ["words", m.words], ["dimensions", m.vector_size],
                 ["OUT space", (m.out_space || "none") + (m.out_is_approximate ? " — an approximation" : "")],
                 ["tokeniser", m.tokenizer], ["corpus words", m.corpus_words]];
+  if (m.tuning) rows.push(["tuned for ranking", m.tuning]);
   rows.push(["training"]);
   if (!m.params) rows.push(["settings", null]);
-  for (const [k, v] of Object.entries(m.params || {})) rows.push([k === "alpha" ? "alpha (learning rate)" : k, v]);
+  for (const [k, v] of Object.entries(m.params || {})) rows.push([k === "alpha" ? "alpha (learning rate)" : k, paramText(v)]);
   rows.push(["index"]);
   if (!m.index) rows.push(["documents", "none (start with --index)"]);
   else {
     const ix = m.index, c = ix.config || {};
     rows.push(["documents", ix.documents], ["desm_weight", ix.desm_weight], ["DESM space", SPACE_LABEL[ix.space] || ix.space],
-              ["DESM models", ix.extra_models.length && ix.desm_models === "all"
-                ? `the mean of ${ix.extra_models.length + 1} models' (the index's model, ${ix.extra_models.map((x) => x.name).join(", ")})` : "the index's model's"],
-              ["normalisation", c.normalization], ["first stage", `BM25 top ${valueText(c.first_stage_k)}`],
+              ["DESM of", ix.desm_of.length > 1 ? `the mean of ${ix.desm_of.length} models' (${ix.desm_of.join(", ")})` : ix.desm_of[0]],
+              ["normalisation", c.normalization],
+              ["first stage", ix.first_stage === "bm25" ? `BM25 top ${valueText(c.first_stage_k)}`
+                : `the mixture over every document, top ${valueText(c.first_stage_k)} (${ix.first_stage})`],
               ["BM25", `k1 ${valueText(c.k1)}, b ${valueText(c.b)}`],
               ["learned ranker", ix.learned ? `${ix.learned.learner}, ${ix.learned.features.length} features` : "none"]);
     for (const x of ix.extra_models)
       rows.push([`${x.name} model`], ["words", x.words], ["dimensions", x.vector_size], ["tokeniser", x.tokenizer],
-                ["trained on", x.trained_on], ["corpus words", x.corpus_words], ["trained with", paramsText(x.params)]);
+                ["trained on", x.trained_on], ["corpus words", x.corpus_words], ["trained with", paramsText(x.params)],
+                ...(x.tuning ? [["tuned for ranking", x.tuning]] : []));
   }
   // A row of one element heads a section; a missing value reads "not recorded".
   $("#model-table").replaceChildren(...rows.map((row) => (row.length === 1
