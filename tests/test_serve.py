@@ -297,7 +297,7 @@ def test_search_and_model_explain_an_index_with_an_in_domain_model_and_a_learned
     client = TestClient(create_app(model, learned), raise_server_exceptions=False)
     q = truth["names"][2]
     data = client.get("/api/search", params={"q": q, "k": 4}).json()
-    assert data["ranker"] == "learned" and data["learned"] == "coordinate_ascent" and "Σ feature × weight" in data["formula"]
+    assert data["ranker"] == "learned" and data["learned"] == "coordinate_ascent" and "Σ weight × feature" in data["formula"]
     assert [(r["doc_id"], r["score"]) for r in data["results"]] == [
         (d, pytest.approx(s, abs=1e-4)) for d, s in learned.search(q, 4)]
     for r in data["results"]:

@@ -565,7 +565,7 @@ def test_a_learned_rankers_search_shows_its_features_times_weights(site, root, t
         for doc, score, parts in rows:  # every feature with a weight, weight x normalised value
             assert len(parts) == sum(w != 0 for w in learner.weights_)
             assert sum(parts) == pytest.approx(score, abs=0.0005 * (len(parts) + 1)), doc
-        assert "Σ feature × weight" in p.inner_text("#search-formula")
+        assert "Σ weight × feature" in p.inner_text("#search-formula")
         assert "learned ranker (coordinate_ascent" in p.inner_text("#search-pipeline")
         names = {c.get_attribute("data-name") for c in p.locator("#results li").first.locator(".component").all()}
         assert names <= set(feats.names) and f"desm_in_out@{IN_DOMAIN}" in feats.names

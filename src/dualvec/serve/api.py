@@ -473,13 +473,14 @@ def _desm_text(ranking: dict[str, Any]) -> str:
 def formula(ranking: dict[str, Any]) -> str:
     """The formula a ranking applied, in words and symbols, from :meth:`Ranker.explain_ranking`."""
     if ranking["ranker"] == "learned":
-        has = any(c["contribution"] is not None for r in ranking["results"][:1] for c in r["components"])
-        head = (f"score = Σ feature × weight, each document feature z-scored over the {ranking['pool']:,} documents "
-                f"of the pool" if has else f"score = the {ranking['learner']} trees' output over the features, "
-                f"each document feature z-scored over the {ranking['pool']:,} documents of the pool")
-        bias = ranking["bias"]
-        return head + (f" (contributions: the trees' SHAP values, plus their constant {bias:+.3f})"
-                       if has and abs(bias) > 5e-4 else "")
+        first = ranking["results"][0]["components"] if ranking["results"] else []
+        pool = f"each document feature z-scored over the {ranking['pool']:,} documents of the pool"
+        if any(c["weight"] is not None for c in first):
+            return f"score = Σ weight × feature, {pool}"
+        if any(c["contribution"] is not None for c in first):
+            return (f"score = the {ranking['learner']} trees' constant {ranking['bias']:+.3f} + each feature's "
+                    f"contribution (its SHAP value), {pool}")
+        return f"score = the {ranking['learner']} ranker's output over the features, {pool}"
     a = ranking["alpha"]
     text = f"score = {1 - a:g} × BM25 + {a:g} × DESM, each {_norm_text(ranking)}"
     models = ranking["models"]
