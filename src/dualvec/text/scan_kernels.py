@@ -152,6 +152,55 @@ def scan_utf8(buf, pos, in_class, state, slots, pool, word_start, word_hash, cou
     return pos
 
 
+_DOC_OPEN = np.frombuffer(b'<doc id="', dtype=np.uint8)
+_DOC_CLOSE = np.frombuffer(b"</doc>", dtype=np.uint8)
+
+
+@njit(nogil=True, cache=True)
+def _starts_with(buf, start, end, prefix):
+    if end - start < prefix.shape[0]:
+        return False
+    for j in range(prefix.shape[0]):
+        if buf[start + j] != prefix[j]:
+            return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def wiki_lines(buf, doc_open, doc_close):
+    """In place, WikiExtractor's UTF-8 text as one line per document, as
+    :func:`dualvec.text.sources.wiki_as_lines` makes it: a ``<doc id="...">`` line (``<doc id="``, a
+    quote, then no ``>`` before the last byte, ``>``, a newline) becomes spaces, newline included; a
+    ``</doc>`` line becomes spaces and one newline; every other newline a space. Lengths are kept, so
+    this costs one pass over the bytes."""
+    n = buf.shape[0]
+    start = 0
+    while start < n:
+        end = start
+        while end < n and buf[end] != _NEWLINE:
+            end += 1
+        if end < n and _starts_with(buf, start, end, doc_open) and buf[end - 1] == 62:  # 62: '>'
+            quote = start + doc_open.shape[0]
+            while quote < end and buf[quote] != 34:  # 34: '"'
+                quote += 1
+            gt = quote + 1
+            while gt < end and buf[gt] != 62:
+                gt += 1
+            if quote < end and gt == end - 1:
+                for j in range(start, end + 1):
+                    buf[j] = 32
+                start = end + 1
+                continue
+        if end - start == doc_close.shape[0] and _starts_with(buf, start, end, doc_close):
+            for j in range(start, end):
+                buf[j] = 32
+            if end == n:
+                buf[end - 1] = _NEWLINE
+        elif end < n:
+            buf[end] = 32
+        start = end + 1
+
+
 @functools.lru_cache(maxsize=1)
 def nfc_table() -> np.ndarray:
     """uint8[0x110000]: 1 for the code points that can make NFC change a text: those NFC changes

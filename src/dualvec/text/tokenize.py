@@ -14,13 +14,13 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DualvecError
-from .sources import CorpusLike, check_encoding_errors, corpus_files, iter_file_text
+from .sources import CorpusLike, check_encoding_errors, iter_corpus_text, iter_file_text
 
 try:  # the regular-expression parser, to vet patterns that come from files
     import re._parser as _sre_parse  # Python >= 3.11
@@ -298,8 +298,14 @@ def iter_file_sentences(
     encoding_errors: str = "strict",
 ) -> Iterator[list[str]]:
     """Yield the token lists of one file, line by line, in bounded memory."""
+    return text_sentences(iter_file_text(path, encoding_errors), tokenizer, max_sentence_length)
+
+
+def text_sentences(pieces: Iterable[tuple[str, bool]], tokenizer: Tokenizer,
+                   max_sentence_length: int = MAX_SENTENCE_LENGTH) -> Iterator[list[str]]:
+    """Yield the token lists of text pieces (:func:`~dualvec.text.sources.iter_corpus_text`), line by line."""
     pending: list[str] = []  # tokens of the line not yet ended
-    for text, closes in iter_file_text(path, encoding_errors):
+    for text, closes in pieces:
         lines = text.split("\n")
         last = lines.pop()  # the part after the last newline: its line goes on unless ``closes``
         for line in lines:
@@ -325,8 +331,7 @@ def iter_sentences(
     check_encoding_errors(encoding_errors)
     tok = tokenizer or default_tokenizer()
     if isinstance(corpus, (str, os.PathLike)):
-        for f in corpus_files(corpus):
-            yield from iter_file_sentences(f, tok, max_sentence_length, encoding_errors)
+        yield from text_sentences(iter_corpus_text(corpus, encoding_errors), tok, max_sentence_length)
         return
     if isinstance(corpus, (bytes, bytearray)):
         raise DualvecError("corpus must be a path or an iterable of token lists or strings, not bytes")
