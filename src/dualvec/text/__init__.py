@@ -5,7 +5,7 @@ returns to one it has left (tests/test_layers.py checks that each imports only
 those before it)::
 
     collections  readers of IR collections: documents, queries, judgments, runs
-    sources      files, folders, .gz/.bz2, collections as training text -> text
+    sources      files, folders, .gz/.bz2, tar archives, WikiExtractor, collections -> text
     tokenize     text -> tokens (RegexTokenizer, pattern checks, sentences)
     vocab        tokens -> counted words (Vocabulary, Huffman tree)
     scan_kernels the compiled tokenise-and-count (numba, plain functions over arrays)
@@ -14,9 +14,11 @@ those before it)::
 
 So ``dualvec.training.word2vec.train(corpus)`` calls
 ``encoded.scan_corpus``, which takes the text from ``sources`` (a collection
-through ``collections``), tokenises it with ``tokenize`` (or, for a one-class
-pattern, ``scan_kernels``), counts and writes ids; the training kernels then
-read only the encoded array.
+through ``collections``; a path through ``sources.iter_corpus_text``), has it
+lowercased, put in NFC and tokenised by ``tokenize`` (or, for a one-class
+pattern, the same class in ``scan_kernels``), counts and writes ids; the
+training kernels then read only the encoded array. An objective that needs
+documents rather than sentences reads ``sources.iter_titled_documents``.
 
 The IR-collection readers live here rather than in a package of their own:
 documents and queries are text, training reads a collection as its corpus,
@@ -25,10 +27,10 @@ and they depend on nothing but the shared helpers below this layer.
 
 from .collections import Collection, read_collection
 from .encoded import EncodedCorpus, ScannedCorpus, scan_corpus
-from .sources import CorpusLike, as_training_text
+from .sources import CorpusLike, as_training_text, iter_corpus_text, iter_titled_documents
 from .tokenize import RegexTokenizer, Tokenizer, default_tokenizer, iter_sentences
 from .vocab import HuffmanTree, Vocabulary
 
 __all__ = ["Collection", "CorpusLike", "EncodedCorpus", "HuffmanTree", "RegexTokenizer", "ScannedCorpus",
-           "Tokenizer", "Vocabulary", "as_training_text", "default_tokenizer", "iter_sentences", "read_collection",
-           "scan_corpus"]
+           "Tokenizer", "Vocabulary", "as_training_text", "default_tokenizer", "iter_corpus_text", "iter_sentences",
+           "iter_titled_documents", "read_collection", "scan_corpus"]

@@ -5,14 +5,21 @@ A *corpus* is anything that yields text:
 * a path to a text file (one sentence or document per line), optionally
   ``.gz`` or ``.bz2`` compressed;
 * a path to a directory, whose files are read recursively in sorted order;
+* a tar archive (``.tar``, ``.tar.gz``, ...), whose regular members are read
+  as a stream, in archive order, never unpacked to disk;
+* WikiExtractor output (a file, a folder, an archive of them), known by its
+  content: one line per ``<doc>``, the title line kept, the tags dropped
+  (:func:`wiki_as_lines`); where it is found, the other files are left out;
 * a document collection (what ``dualvec index`` reads: BEIR, JSONL, TSV,
   Parquet), read as its documents' title and text (:func:`as_training_text`);
 * an iterable whose items are token lists (pre-tokenised, as gensim takes them)
   or strings (raw text, tokenised by :mod:`.tokenize`).
 
 Files are read in blocks, never a whole line at once, so a single-line corpus
-larger than memory works too. This is the first step of the text layer
-(:mod:`dualvec.text`): it yields text and knows nothing of tokens.
+larger than memory works too. :func:`iter_corpus_text` gives a path's text in
+bounded pieces to both tokenising readers; :func:`iter_titled_documents` gives a
+source as ``(title, text)`` documents. This step of the text layer
+(:mod:`dualvec.text`) yields text and knows nothing of tokens.
 """
 
 from __future__ import annotations
