@@ -160,7 +160,7 @@ class PinnedDir:
     """A directory opened once and reached only through its descriptor from then on (``*at``
     calls: ``os.open(name, dir_fd=)``, ``os.replace(src_dir_fd=, dst_dir_fd=)``, ...): once a save
     has checked and locked it, renaming it or swapping a symlink in for its path cannot send a
-    write anywhere else."""
+    write anywhere else. Needs the ``*at`` calls of POSIX systems."""
 
     def __init__(self, fd: int, shown: Path):
         self.fd, self.shown = fd, shown  # ``shown``: the path it was opened by, for messages
@@ -190,14 +190,13 @@ class PinnedDir:
         """A path to this very directory, for code that writes by path (``fill``, a nested save):
         ``/proc/self/fd/N`` where the system has it (it names the opened directory whatever
         happens to the original path); elsewhere the original path, checked to still lead here."""
-        here = os.fstat(self.fd)
-        for candidate in (Path(f"/proc/self/fd/{self.fd}"), self.shown):
-            try:
-                if os.path.samestat(os.stat(candidate), here):
-                    return candidate
-            except OSError:
-                continue
-        raise DualvecError(f"{self.shown} was moved or replaced while saving; refusing to write elsewhere")
+        proc = Path(f"/proc/self/fd/{self.fd}")
+        try:
+            if os.path.samestat(os.stat(proc), os.fstat(self.fd)):
+                return proc
+        except OSError:
+            pass
+        return self.by_path()
 
     def by_path(self) -> Path:
         """The path it was opened by, checked to still lead here: for a writer that must write by
@@ -207,7 +206,7 @@ class PinnedDir:
                 return self.shown
         except OSError:
             pass
-        raise DualvecError(f"{self.shown} was moved or replaced while writing; refusing to write elsewhere")
+        raise DualvecError(f"{self.shown} was moved or replaced while saving; refusing to write elsewhere")
 
     def lstat(self, name: str) -> os.stat_result | None:
         try:
