@@ -250,3 +250,29 @@ def test_the_learners_pool_takes_the_fused_first_stage_too():
     assert "d5" not in ranker.features().compute("alpha5").doc_ids  # BM25 and RM3 match nothing
     pool = ranker.with_config(first_stage="fused").features().compute("alpha5")
     assert "d5" in pool.doc_ids and len(pool.doc_ids) == 2
+
+
+def test_dualvec_train_for_ranking_tunes_on_wikiextractor_documents(tmp_path):
+    """A WikiExtractor folder: word2vec on its text, then tuning on one (title, body) per <doc>;
+    the markup is no word of the model."""
+    from typer.testing import CliRunner
+
+    from dualvec.cli import app
+
+    train, _ = planted()
+    wiki = tmp_path / "wiki" / "AA"
+    wiki.mkdir(parents=True)
+    docs = []
+    for i, text in enumerate(train * 2):
+        title, body = text.split(". ", 1)
+        docs.append(f'<doc id="{i}" url="https://en.wikipedia.org/wiki?curid={i}" title="{title}">\n{title}\n\n'
+                    f"{body}\n</doc>\n")
+    (wiki / "wiki_00").write_text("".join(docs))
+    r = CliRunner().invoke(app, ["train", str(tmp_path / "wiki"), "--for-ranking", "--vector-size", "8",
+                                 "--epochs", "1", "--min-count", "1", "--workers", "1", "-o", str(tmp_path / "m"),
+                                 "--no-progress"])
+    assert r.exit_code == 0, r.output
+    model = dualvec.load(tmp_path / "m")
+    assert model.tuning["documents"] == len(docs) and model.pooling == POOLING_SUM
+    assert "tuned for ranking" in r.output
+    assert not {"doc", "curid", "url"} & set(model.words)

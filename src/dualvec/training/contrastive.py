@@ -27,14 +27,11 @@ word2vec trainer does).
 
 from __future__ import annotations
 
-import html
 import os
 import re
-import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -59,8 +56,6 @@ CROP_SHARE = (0.1, 0.5)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 #: A sentence needs this many known words to be a query of the inverse cloze task.
 MIN_SENTENCE_WORDS = 3
-#: WikiExtractor's article markup: ``<doc id=".." url=".." title="..">``, the title line, the text, ``</doc>``.
-WIKI_DOC = re.compile(r'<doc\b[^>]*?title="([^"]*)"[^>]*>\n(.*?)</doc>', re.DOTALL)
 
 
 @dataclass
@@ -186,39 +181,12 @@ def encode_documents(model: DualVectors, documents: Iterable[Document],
 
 
 def corpus_documents(path: str | os.PathLike) -> Iterator[Document]:
-    """The documents of a training corpus, to cut pairs from: a collection's (what ``dualvec index``
-    reads) as their text; WikiExtractor output (a folder, or a ``.tar.gz`` of one, read without
-    unpacking) as ``(title, text)`` per ``<doc>``, the markup itself dropped, the title line too
-    (the title is the pair's query side); any other text file as one document per paragraph
-    (text between blank lines)."""
-    from ..text.collections import collection_kind, iter_documents
+    """The documents of a training corpus, to cut pairs from: a collection's, WikiExtractor's (a folder,
+    file or ``.tar.gz``: one ``(title, text)`` per ``<doc>``, the markup and the repeated title line
+    dropped) or any text's paragraphs (:func:`~dualvec.text.sources.iter_titled_documents`)."""
+    from ..text.sources import iter_titled_documents
 
-    if collection_kind(path) is not None:
-        yield from (text for _, text in iter_documents(path))
-        return
-    for text in _corpus_texts(Path(path)):
-        if "<doc " in text:
-            for title, body in WIKI_DOC.findall(text):
-                first, _, rest = body.partition("\n")
-                yield html.unescape(title), rest if first.strip() == html.unescape(title).strip() else body
-        else:
-            yield from (para for para in re.split(r"\n\s*\n", text) if para.strip())
-
-
-def _corpus_texts(path: Path) -> Iterator[str]:
-    """Each file's whole text: a folder's files in sorted order, a tar archive's regular members."""
-    from ..text.sources import corpus_files
-
-    if path.is_file() and path.name.endswith((".tar", ".tar.gz", ".tgz")):
-        with tarfile.open(path) as tar:
-            for member in tar:
-                if member.isfile() and not member.name.endswith(".md"):
-                    with tar.extractfile(member) as fh:
-                        yield fh.read().decode("utf-8", "replace")
-        return
-    for f in corpus_files(path):
-        if f.suffix != ".md":
-            yield f.read_text("utf-8", "replace")
+    return iter_titled_documents(path)
 
 
 def idf(source: PairSource, n_words: int) -> np.ndarray:
