@@ -44,7 +44,7 @@ def setup(tmp_path_factory):
                        ("local-untuned", ["--no-tune", *local])):
         r = runner.invoke(app, ["index", str(root / "model"), str(coll), "-o", str(root / name), *FAST, *args])
         assert r.exit_code == 0, r.output
-        assert "in-domain model" in r.output
+        assert "in-domain model" in " ".join(r.output.split())
     return root, coll, docs, queries, run
 
 
@@ -137,3 +137,25 @@ def test_extra_models_in_the_api_and_a_rebuild_with_another_in_domain_model(setu
         build_index(general, coll, tmp_path / "idx", chunk_size=200, extra_models={IN_DOMAIN: other}, progress=False)
     with pytest.raises(dualvec.DualvecError, match="desm_models"):
         build_index(general, coll, tmp_path / "idx2", desm_models="some", progress=False)
+
+
+def test_a_cranfield_directory_is_indexed_the_same_on_every_engine(setup, tmp_path):
+    """A classic collection in its own format (not line per document): `--engine local` indexed
+    nothing from it before (the streaming readers found no documents)."""
+    root, _, docs, queries, run = setup
+    cran = tmp_path / "cran"
+    cran.mkdir()
+    ids = {d: str(i) for i, d in enumerate(docs, start=1)}
+    (cran / "cran.all.1400").write_text("".join(f".I {ids[d]}\n.T\n\n.W\n{t}\n" for d, t in docs.items()))
+    (cran / "cran.qry").write_text("".join(f".I {i:03d}\n.W\n{t}\n" for i, t in enumerate(queries.values(), 1)))
+    (cran / "cranqrel").write_text("1 1 1\n")
+    for name, args in (("ranker", []), ("local", ["--engine", "local", "--chunk-size", "150"])):
+        r = runner.invoke(app, ["index", str(root / "model"), str(cran), "-o", str(tmp_path / name), *FAST, *args])
+        assert r.exit_code == 0, r.output
+        assert "in-domain model" in " ".join(r.output.split())
+    sharded, ranker = CentroidIndex.load(tmp_path / "local"), Ranker.load(tmp_path / "ranker")
+    assert sharded.doc_ids == ranker.doc_ids and len(sharded) == len(docs)
+    q = next(iter(queries))
+    first = {ids[d]: s for d, s in run[q].items()}
+    assert list(sharded.rerank({q: queries[q]}, {q: first})[q]) == \
+        [d for d, _ in ranker.rerank_scored(queries[q], first)]

@@ -134,10 +134,10 @@ def index_cmd(
         docs = read_collection(collection).docs
         texts = list(docs.values())
     else:  # the sharded index streams the collection; its models are trained on the same texts
-        from ..text.collections import iter_documents
+        from ..scale.documents import iter_collection
 
         docs = None
-        texts = [t for _, t in iter_documents(collection)] if in_domain or adapt else []
+        texts = [t for _, t in iter_collection(collection)] if in_domain or adapt else []
     if adapt:  # training copies the mapped matrices into memory itself
         model.train_more(texts, epochs=adapt, progress=progress)
     # The index's extra models, the same on every engine: the same command ranks the same.
