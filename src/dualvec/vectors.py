@@ -83,6 +83,26 @@ class Vectors:
         i = self.get_index(word)
         return self.unit[i] if norm else self._vectors[i]
 
+    # -- gensim 4's KeyedVectors names, for code written against gensim ------------
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """word -> row (gensim's ``key_to_index``; read it, do not change it)."""
+        return self.vocab.index
+
+    @property
+    def index_to_key(self) -> list[str]:
+        """row -> word (gensim's ``index_to_key``, once ``index2word``): :attr:`words`."""
+        return self.vocab.words
+
+    def has_index_for(self, word: object) -> bool:
+        """gensim's ``has_index_for``: ``word in vectors``."""
+        return word in self.vocab
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """gensim's ``get_normed_vectors()``: :attr:`unit`, the raw rows left as they are."""
+        return self.unit
+
     def __repr__(self) -> str:
         return f"Vectors({self.name}, {len(self)} words x {self.vector_size} dims)"
 

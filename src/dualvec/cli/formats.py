@@ -70,10 +70,12 @@ def export_cmd(
 @friendly
 def import_cmd(
     source: Annotated[Path, typer.Argument(metavar="SOURCE", help="gensim model (any version), fastText .bin/.vec, word2vec.c "
-                                                "text/binary, or DESM IN file.")],
+                                                "text/binary, GloVe (both spaces), or DESM IN file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="dualvec model directory to write.")],
     format: Annotated[str, typer.Option("--format", help=f"auto, or one of {', '.join(n for n, f in FORMATS.items() if f.load)}.")] = "auto",
     out_file: Annotated[Optional[Path], typer.Option(help="word2vec/DESM: a second file with the OUT vectors.")] = None,
+    vocab: Annotated[Optional[Path], typer.Option(help="GloVe vectors.bin: its vocab.txt (default: the one beside "
+                                                       "it). GloVe's -model 0 text: --format glove.")] = None,
     tokenizer: Annotated[Optional[str], typer.Option(
         help=f"Record how the model's text was tokenised ({', '.join(TOKENIZER_PRESETS)}), for ranking with "
              "it later.")] = None,
@@ -84,7 +86,7 @@ def import_cmd(
     from ..store import check_model_target
 
     check_model_target(output)  # before the work: a directory that is not a model is refused untouched
-    model = import_model(source, format=format, out_path=out_file, mmap=False)
+    model = import_model(source, format=format, out_path=out_file, mmap=False, vocab_path=vocab)
     tok = make_tokenizer(tokenizer, token_pattern, lowercase)
     if tok is not None:
         model.tokenizer = tok

@@ -28,8 +28,8 @@ import numpy as np
 
 from ..errors import DualvecError
 from ..model import OUT_IMPORTED, DualVectors
-from ..training import TrainingParams
 from ..text.vocab import Vocabulary
+from ..training import TrainingParams
 from .word2vec import MAX_WORD_BYTES, _decode, _looks_like_a_vector_line, _parse_header, _read_text
 
 #: The file beside ``vectors.bin`` that names its rows, as GloVe's demo script writes it.

@@ -86,8 +86,10 @@ def _from_weights(vocab: Vocabulary, weights: Weights, tree: HuffmanTree | None,
 
 
 def train(
-    corpus: CorpusLike,
+    corpus: CorpusLike | None = None,
     *,
+    sentences: CorpusLike | None = None,
+    corpus_file: str | os.PathLike | None = None,
     tokenizer: Tokenizer | None = None,
     encoding_errors: str = "strict",
     progress: bool | None = None,
@@ -100,6 +102,8 @@ def train(
     directory of them, an iterable of token lists or strings, or a document
     collection (a BEIR directory, ``.jsonl``, ``.tsv``, ``.parquet``: each
     document's title and text, see :func:`~dualvec.text.sources.as_training_text`).
+    ``sentences=`` (an iterable) and ``corpus_file=`` (a path) are gensim's ``Word2Vec`` names
+    for the same argument: give the corpus one way.
     ``options`` are gensim's names (see :class:`~dualvec.training.TrainingParams`):
     ``sg``, ``hs``, ``negative``, ``ns_exponent``, ``cbow_mean``, ``window``,
     ``sample``, ``min_count``, ``max_vocab_size``, ``max_final_vocab``,
@@ -107,6 +111,11 @@ def train(
     The corpus is read once and encoded into a temporary memory-mapped array
     (in ``workdir``, default the system temp directory), removed afterwards.
     """
+    given = [c for c in (corpus, sentences, corpus_file) if c is not None]
+    if len(given) != 1:
+        raise DualvecError("no corpus: pass it first, or as sentences= or corpus_file= (gensim's names)" if not given
+                           else "give the corpus once: as the first argument, sentences= or corpus_file=")
+    corpus = given[0]
     known = set(TrainingParams.__dataclass_fields__)
     unknown = sorted(set(options) - known)
     if unknown:
