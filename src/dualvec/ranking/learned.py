@@ -1,7 +1,7 @@
 """Learned rankers over :mod:`.features`: estimators in scikit-learn's manner.
 
 ``__init__`` stores hyperparameters only; ``fit(X, y, group, feature_names)`` validates,
-learns and returns ``self``; the fitted state ends in ``_`` (``weights_`` or ``booster_``,
+learns and returns ``self``; the fitted state ends in ``_`` (``weights_`` or ``trees_``,
 ``feature_names_``); ``predict(X, group)`` before ``fit`` is a :class:`DualvecError`.
 Rows come grouped by query (``group`` = rows per query, LightGBM's layout). Features are
 normalised per query (z-score over the query's pool) before the model sees them, except
@@ -18,7 +18,11 @@ Backends, by name in :data:`LEARNERS`:
   moves away from the prior only when that pays on the training queries by more
   than the penalty. Restarts perturb the prior, seeded by ``random_state``.
 * ``"lightgbm"``: LambdaMART (LightGBM's ``lambdarank``), optional
-  (``pip install 'dualvec[ltr]'``); saved as LightGBM's own text model inside the JSON.
+  (``pip install 'dualvec[ltr]'``) to fit; its trees are then copied into dualvec's own
+  :class:`~.trees.Forest` (``trees_``), which predicts, explains (SHAP), is saved as JSON and is
+  checked completely on load, so that a saved ranker never reaches LightGBM's parser (which
+  crashes or hangs on edited text). Format 1 files held LightGBM's model text: dualvec parses
+  and checks it and uses the trees the same way, so old indexes keep ranking without LightGBM.
 
 A fitted learner is saved as JSON (:meth:`to_dict`, :func:`learner_from_dict`), never pickled.
 """
@@ -31,12 +35,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import DualvecError
+from .trees import Forest
 
 __all__ = ["LEARNERS", "CoordinateAscent", "LambdaMART", "make_learner", "learner_from_dict",
            "default_prior", "ndcg_at", "per_query_normalize"]
 
 LEARNED_FORMAT = "dualvec-learned-ranker"
-LEARNED_VERSION = 1
+#: 2: LightGBM rankers hold dualvec's trees, not LightGBM's model text (format 1, still read).
+LEARNED_VERSION = 2
 #: The cut-off both learners optimise (the measure ``dualvec tune`` reports).
 NDCG_CUTOFF = 10
 
@@ -111,6 +117,8 @@ class _Learner:
 
     name: ClassVar[str] = ""
     _params: ClassVar[tuple[str, ...]] = ()
+    #: The format version its saves need (older dualvecs still read coordinate ascent's, format 1).
+    format_version: ClassVar[int] = 1
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {p: getattr(self, p) for p in self._params}
@@ -166,7 +174,7 @@ class _Learner:
 
     def to_dict(self) -> dict[str, Any]:
         self._require_fitted()
-        return {"format": LEARNED_FORMAT, "format_version": LEARNED_VERSION, "learner": self.name,
+        return {"format": LEARNED_FORMAT, "format_version": self.format_version, "learner": self.name,
                 "params": self.get_params(), "feature_names": list(self.feature_names_), **self._state()}
 
 
@@ -295,6 +303,7 @@ class LambdaMART(_Learner):
     """LambdaMART through LightGBM's ``lambdarank`` (optional: ``pip install 'dualvec[ltr]'``)."""
 
     name: ClassVar[str] = "lightgbm"
+    format_version: ClassVar[int] = 2
     _params: ClassVar[tuple[str, ...]] = ("n_estimators", "learning_rate", "num_leaves", "min_data_in_leaf",
                                           "random_state", "n_jobs")
 
@@ -321,25 +330,32 @@ class LambdaMART(_Learner):
                   "num_leaves": self.num_leaves, "min_data_in_leaf": self.min_data_in_leaf,
                   "seed": self.random_state, "deterministic": True, "num_threads": self.n_jobs, "verbose": -1}
         data = lgb.Dataset(Xn, label=y.astype(np.int64), group=g, feature_name=[_safe(n) for n in names])
-        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
+        booster = lgb.train(params, data, num_boost_round=self.n_estimators)
+        # LightGBM only fits: the trees are copied into dualvec's own form, which predicts and is saved
+        self.trees_ = Forest.from_lightgbm(booster.model_to_string(), len(names))
         return self
 
     def predict(self, X, group: Sequence[int] | None = None) -> np.ndarray:
         Xn, _ = self._prepare(X, group)
-        return np.asarray(self.booster_.predict(Xn), dtype=np.float64)
+        return self.trees_.predict(Xn)
+
+    def contributions(self, X, group: Sequence[int] | None = None) -> np.ndarray:
+        """Each feature's share of each row's score (rows x features): the trees' SHAP values
+        (LightGBM's ``pred_contrib``); with the trees' constant expected value they sum to :meth:`predict`."""
+        Xn, _ = self._prepare(X, group)
+        return self.trees_.contributions(Xn)[:, :-1]
 
     def _state(self) -> dict[str, Any]:
-        return {"model": self.booster_.model_to_string()}
+        return {"trees": self.trees_.to_json()}
 
     def _load_state(self, d: Mapping[str, Any]) -> None:
-        text = d.get("model")
-        if not isinstance(text, str):
-            raise DualvecError("the saved LightGBM ranker has no model text")
-        lgb = _lightgbm()
-        try:
-            self.booster_ = lgb.Booster(model_str=text)
-        except Exception as exc:  # LightGBM raises its own error type
-            raise DualvecError(f"the saved LightGBM model is corrupt ({str(exc).splitlines()[0]})") from None
+        if "trees" in d:
+            self.trees_ = Forest.from_json(d["trees"], len(self.feature_names_))
+        elif isinstance(d.get("model"), str):
+            # format 1 held LightGBM's model text: parsed and checked here, never given to LightGBM
+            self.trees_ = Forest.from_lightgbm(d["model"], len(self.feature_names_))
+        else:
+            raise DualvecError("the saved LightGBM ranker has no trees")
 
 
 def _safe(name: str) -> str:
@@ -372,7 +388,10 @@ def learner_from_dict(d: Mapping[str, Any]) -> _Learner:
     params = d.get("params") or {}
     if not isinstance(params, Mapping):
         raise DualvecError("the saved ranker's parameters are corrupt")
-    learner = make_learner(str(d.get("learner")), **params)
+    name = d.get("learner")
+    if name not in LEARNERS:
+        raise DualvecError(f"unknown learner {str(name)[:40]!r}; use one of {', '.join(LEARNERS)}")
+    learner = LEARNERS[name]().set_params(**params)  # no LightGBM needed: only fitting uses it
     names = d.get("feature_names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
         raise DualvecError("the saved ranker's feature names are corrupt")
