@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -45,6 +46,10 @@ MAX_TOPN = 200
 #: The whole-vocabulary view's projections, and the most words it projects (from each space).
 PROJECTIONS = ("pca", "umap")
 MAX_PROJECTED = 5000
+#: How many projections (method, n, stop words) the explorer keeps, least recently used dropped
+#: first: each holds up to 2 x MAX_PROJECTED points (about 3 MB), and a client asking for n = 5000,
+#: 4999, 4998, ... grew the server by 3 MB a request when every one was kept (issue 29).
+PROJECTIONS_KEPT = 8
 STATIC = files("dualvec.serve") / "static"
 _WORD = re.compile(r"\w+|\W+")
 
@@ -95,7 +100,7 @@ class Explorer:
         # Without an index, the Text view drops stop words as a default index would.
         self.analyzer = ranker.analyzer if ranker is not None else Analyzer(model.tokenizer, "english", None)
         self.mismatch = model_mismatch(model, ranker)
-        self._projections: dict[tuple[str, int, bool], dict[str, Any]] = {}
+        self._projections: OrderedDict[tuple[str, int, bool], dict[str, Any]] = OrderedDict()
         self._projection_lock = threading.Lock()
         self._fitting: dict[tuple[str, int, bool], threading.Lock] = {}
         self._mean_units: dict[str, np.ndarray] = {}
@@ -232,17 +237,32 @@ class Explorer:
     def projection(self, method: str, n: int, stopwords: bool) -> dict[str, Any]:
         """The ``n`` most frequent words' IN and OUT vectors projected together into 2-D, like the
         Embedding Projector: PCA, or UMAP (umap-learn, cosine) when installed. Computed once per
-        setting and kept in memory; both spaces go into one fit, so their positions compare, each
-        space centred on its mean first (so that a word's IN and OUT points can meet)."""
+        setting and kept in memory (the last PROJECTIONS_KEPT settings); both spaces go into one fit,
+        so their positions compare, each space centred on its mean first (so that a word's IN and
+        OUT points can meet)."""
         if method not in PROJECTIONS:
             raise DualvecError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
         key = (method, n, stopwords)
         with self._projection_lock:
+            if key in self._projections:
+                self._projections.move_to_end(key)
+                return self._projections[key]
             lock = self._fitting.setdefault(key, threading.Lock())
-        with lock:  # one fit per setting: a second request for it waits and reuses it, others go on
-            if key not in self._projections:
-                self._projections[key] = self._project(method, n, stopwords)
-            return self._projections[key]
+        try:
+            with lock:  # one fit per setting: a second request for it waits and reuses it, others go on
+                with self._projection_lock:
+                    done = self._projections.get(key)
+                if done is None:
+                    done = self._project(method, n, stopwords)
+                with self._projection_lock:
+                    self._projections[key] = done
+                    self._projections.move_to_end(key)
+                    while len(self._projections) > PROJECTIONS_KEPT:
+                        self._projections.popitem(last=False)
+                return done
+        finally:
+            with self._projection_lock:  # a later request makes a new lock (and finds the fit, if still kept)
+                self._fitting.pop(key, None)
 
     def _project(self, method: str, n: int, stopwords: bool) -> dict[str, Any]:
         m = self.model
