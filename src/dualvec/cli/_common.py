@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..text.tokenize import TOKENIZER_PRESETS, RegexTokenizer
-from ..errors import DualvecError
+from ..errors import DualvecError, check_number
 
 try:  # typer >= 0.26 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -90,6 +90,15 @@ def renamed(old: str, old_value, new: str, new_value, default=None):
         raise DualvecError(f"{old} is the old name of {new}: give only {new}")
     warnings.warn(f"{old} is deprecated here: it is now {new}", stacklevel=1)
     return old_value
+
+
+def desm_weight_value(alpha: float | None, desm_weight: float | None) -> float | None:
+    """``--desm-weight`` (or its old name ``--alpha``), a finite number in [0, 1]; ``None`` for the
+    index's own. Checked here, not by click's range, so that ``nan`` is refused too, in one line."""
+    value = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    if value is not None:
+        check_number("--desm-weight (the DESM weight)", value, 0.0, 1.0)
+    return value
 
 
 def one_of(what: str, positional, option, flag: str):

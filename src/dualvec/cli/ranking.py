@@ -37,6 +37,7 @@ from ._common import (
     out,
     printable,
     queries_and_qrels,
+    desm_weight_value,
     renamed,
 )
 
@@ -53,11 +54,11 @@ def index_cmd(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Index directory to write.")] = None,
     space: Annotated[str, typer.Option(help="DESM space: in-out (the paper's), in-in, out-out, out-in.")] = RANK.space,
     desm_weight: Annotated[Optional[float], typer.Option(
-        help=f"DESM weight in the BM25 mixture (0 = BM25, 1 = DESM; default {RANK.alpha}).", min=0.0, max=1.0)
+        help=f"DESM weight in the BM25 mixture (0 = BM25, 1 = DESM; default {RANK.alpha}).")
                                       ] = None,
     alpha: AlphaAlias = None,
-    k1: Annotated[float, typer.Option(help="BM25 k1.", min=0.0)] = RANK.k1,
-    b: Annotated[float, typer.Option(help="BM25 b.", min=0.0, max=1.0)] = RANK.b,
+    k1: Annotated[float, typer.Option(help="BM25 k1 (0 or more).")] = RANK.k1,
+    b: Annotated[float, typer.Option(help="BM25 b (0 to 1).")] = RANK.b,
     stopwords: Annotated[str, typer.Option(help="'english' or 'none' (applies to BM25 and DESM).")] = "english",
     stemmer: Annotated[str, typer.Option(help="Snowball stemmer for BM25 terms (PyStemmer), or 'none'.")
                        ] = RANK.stemmer or "none",
@@ -112,7 +113,7 @@ def index_cmd(
     from ..ranking.ranker import TUNED_MIXTURE
     from ..ranking.local import LocalEmbedding
 
-    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    desm_weight = desm_weight_value(alpha, desm_weight)
     workers = renamed("--workers", workers, "--dask-workers", dask_workers)
     if model_path is None:  # both arguments are optional to click, so that MODEL can be left out
         raise DualvecError("no COLLECTION given: dualvec index [MODEL] COLLECTION -o INDEX")
@@ -272,8 +273,7 @@ def search_cmd(
                                                    help="Query text; omit to read queries line by line.")] = None,
     k: Annotated[int, count_option("Results to show.")] = 10,
     mode: Annotated[str, typer.Option(help="rerank (BM25 top-k, re-ordered) or full (whole collection).")] = "rerank",
-    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).", min=0.0,
-                                                         max=1.0)] = None,
+    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
     alpha: AlphaAlias = None,
     space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Show each query term's contribution.")] = True,
@@ -282,7 +282,7 @@ def search_cmd(
     """Rank documents for a query, showing BM25, DESM and each query term's share."""
     from ..ranking import Ranker
 
-    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    desm_weight = desm_weight_value(alpha, desm_weight)
     report = Report(fmt)
     if query is not None and not query.strip():
         raise DualvecError("the query is empty (omit it to type queries one per line)")
@@ -314,8 +314,7 @@ def rerank_cmd(
     queries_opt: Annotated[Optional[Path], typer.Option("--queries", help="The same as QUERIES.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="TREC run file to write.")] = ...,
     desm_weight: Annotated[Optional[float], typer.Option(
-        help="DESM weight in the mixture (0 = the first stage, 1 = DESM; default: the index's).",
-        min=0.0, max=1.0)] = None,
+        help="DESM weight in the mixture (0 = the first stage, 1 = DESM; default: the index's).")] = None,
     alpha: AlphaAlias = None,
     space: Annotated[str, typer.Option(help="DESM space.")] = RANK.space,
     normalization: Annotated[Optional[str], typer.Option(help="minmax or zscore (default: the index's).")] = None,
@@ -326,7 +325,7 @@ def rerank_cmd(
     from ..text.collections import read_collection, read_run, write_run
     from ..scale import CentroidIndex
 
-    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    desm_weight = desm_weight_value(alpha, desm_weight)
     queries_path = one_of("queries", queries_arg, queries_opt, "--queries")
     parse_space(space)
     queries = read_collection(queries_path).queries if queries_path.is_dir() else queries_and_qrels(queries_path, None)[0]
@@ -391,8 +390,7 @@ def rank_cmd(
     split: SplitOpt = None,
     k: Annotated[int, count_option("Documents per query.")] = 100,
     mode: Annotated[str, typer.Option(help="rerank or full.")] = "rerank",
-    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).", min=0.0,
-                                                         max=1.0)] = None,
+    desm_weight: Annotated[Optional[float], typer.Option(help="DESM weight (default: the index's).")] = None,
     alpha: AlphaAlias = None,
     space: Annotated[Optional[str], typer.Option(help="DESM space (default: the index's).")] = None,
     number_by_order: Annotated[bool, typer.Option(help="SMART queries: number them 1.. by order (Cranfield).")] = False,
@@ -403,7 +401,7 @@ def rank_cmd(
     from ..text.collections import write_run
     from ..ranking import Ranker
 
-    desm_weight = renamed("--alpha", alpha, "--desm-weight", desm_weight)
+    desm_weight = desm_weight_value(alpha, desm_weight)
     source = one_of("queries", queries_arg, queries_opt, "--queries")
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))
     queries, _ = queries_and_qrels(source, split, number_by_order, indexed=ranker.doc_ids, index=str(index_path))
