@@ -276,3 +276,16 @@ def test_dualvec_train_for_ranking_tunes_on_wikiextractor_documents(tmp_path):
     assert model.tuning["documents"] == len(docs) and model.pooling == POOLING_SUM
     assert "tuned for ranking" in r.output
     assert not {"doc", "curid", "url"} & set(model.words)
+
+
+def test_tuned_mixture_prefers_the_collections_tuned_model_to_a_tuned_general_one():
+    train, test = planted()
+    general = tune(random_model(seed=3), train[::2], ContrastiveSettings(epochs=1, batch_size=16))
+    domain = tune(random_model(), train, ContrastiveSettings(**FAST, pairs=("title",)))
+    both = Ranker(general, desm_models="tuned").index(test, extra_models={"in-domain": domain})
+    alone = Ranker(domain).index(test)
+    np.testing.assert_allclose(both.candidates("alpha2", mode="full").desm,
+                               alone.candidates("alpha2", mode="full").desm, rtol=1e-6)
+    only_general = Ranker(general, desm_models="tuned").index(test)  # no in-domain model: the general one
+    np.testing.assert_allclose(only_general.candidates("alpha2", mode="full").desm,
+                               Ranker(general, desm_models="own").index(test).candidates("alpha2", mode="full").desm)

@@ -53,8 +53,9 @@ from .stages import Stage, StageIndex
 NORMALIZATIONS = ("minmax", "zscore")
 MODES = ("rerank", "full")
 #: Whose DESM the mixture uses: "all" the mean of every model's normalised DESM (the index's own
-#: and an in-domain one), "own" the index's own model's alone, "tuned" the mean over the models
-#: tuned for ranking (:mod:`dualvec.training.contrastive`; every model where none is).
+#: and an in-domain one), "own" the index's own model's alone, "tuned" the models tuned for ranking
+#: (:mod:`dualvec.training.contrastive`): the in-domain one where it is tuned, else the index's own
+#: where it is, else every model (:meth:`Ranker.desm_models_used`).
 DESM_MODELS = ("all", "own", "tuned")
 #: What ``mode="rerank"`` re-ranks: BM25's top ``first_stage_k`` ("bm25"), or the top
 #: ``first_stage_k`` of the mixture itself over every document ("fused": exact full ranking by the
@@ -520,7 +521,10 @@ class Ranker:
     def desm_models_used(self, space: str | None = None) -> list[str]:
         """The models whose DESM the mixture uses in ``space``, by name (``""`` the index's own):
         the index's own alone (``desm_models="own"``, or no other model scores that space), every
-        model (``"all"``), or the models tuned for ranking (``"tuned"``; every model if none is)."""
+        model (``"all"``), or the models tuned for ranking (``"tuned"``): the collection's own (the
+        in-domain one) where it is tuned, else the index's own where it is, else every model. A general
+        model tuned on other text ranked worse beside the in-domain one than that one alone
+        (benchmarks/RESULTS.md, "Dual spaces tuned for ranking")."""
         space = space or self.config.space
         others = [name for name, m in self.extra_models.items() if parse_space(space)[1] in m.centroids]
         if self.config.desm_models == "own" or not others:
@@ -528,7 +532,8 @@ class Ranker:
         names = ["", *others]
         if self.config.desm_models == "tuned":
             models = self.models()
-            return [name for name in names if models[name].model.tuning is not None] or names
+            tuned = [name for name in names if models[name].model.tuning is not None]
+            return [name for name in tuned if name] or tuned or names
         return names
 
     def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray,
