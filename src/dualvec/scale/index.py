@@ -46,7 +46,7 @@ from ..progress import Progress, wants_progress
 from ..ranking.analysis import Analyzer
 from ..ranking.desm import known_rows, space_centroids
 from ..ranking.in_domain import check_model_name
-from ..ranking.ranker import DEFAULT_ALPHA, DESM_MODELS, NORMALIZATIONS
+from ..ranking.ranker import DEFAULT_ALPHA, DESM_MODELS, NORMALIZATIONS, desm_models_used
 from ..store import array_header, is_model_dir, load_array, load_json, parts_fingerprint
 from .documents import iter_chunks
 
@@ -182,9 +182,12 @@ class _Dask:
             before = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
             try:
                 # No dashboard, and the scheduler's HTTP server (health, metrics) on a free port:
-                # its default, 8787, is taken by any other cluster on the machine.
+                # its default, 8787, is taken by any other cluster on the machine. Workers log only
+                # CRITICAL: a failed task reaches the client as its exception anyway, while a worker
+                # whose heartbeat outlives the scheduler at close (a loaded machine) logged an ERROR
+                # traceback after Ctrl-C's "interrupted".
                 self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR,
+                                             dashboard_address=None, silence_logs=logging.CRITICAL,
                                              scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
                 self.client = Client(self._cluster)
             finally:
@@ -654,15 +657,13 @@ class CentroidIndex:
     def mixed_models(self, space: str = "in-out") -> dict[str, tuple[DualVectors, Mapping[str, Sequence[np.ndarray]]]]:
         """The models whose DESM the mixture averages, by name (``""`` the index's own first):
         the own model alone, or (``desm_models="all"``) with every extra model that has the
-        document space's centroids; ``"tuned"``: those tuned for ranking (all when none is), as
-        :class:`~dualvec.ranking.Ranker` mixes them."""
+        document space's centroids; ``"tuned"``: the in-domain model where it is tuned for ranking,
+        else the own one where it is, else all), by the rule :class:`~dualvec.ranking.Ranker` mixes
+        them by (:func:`~dualvec.ranking.ranker.desm_models_used`)."""
         _, dspace = parse_space(space)
-        models = {"": (self.model, self.centroids)}
-        if self.desm_models == "own":
-            return models
-        models.update({n: (m.model, m.centroids) for n, m in self.extra_models.items() if dspace in m.centroids})
-        tuned = {n: m for n, m in models.items() if m[0].tuning is not None}
-        return tuned if self.desm_models == "tuned" and tuned else models
+        models = {"": (self.model, self.centroids),
+                  **{n: (m.model, m.centroids) for n, m in self.extra_models.items() if dspace in m.centroids}}
+        return {n: models[n] for n in desm_models_used(self.desm_models, {n: m for n, (m, _) in models.items()})}
 
     def _query_vectors(self, model: DualVectors, terms: Sequence[Sequence[str]], space: str) -> np.ndarray:
         qspace, _ = parse_space(space)
