@@ -23,6 +23,9 @@ from .tables import Tables, scratch
 #: Tokens per kernel call: large enough that the call overhead vanishes,
 #: small enough for a smooth learning-rate schedule and progress bar.
 CHUNK_TOKENS = 10_000
+#: The most frequent words' IN rows checked after every chunk: a diverging run blows these up
+#: first, and 64 rows cost nothing beside a chunk's training.
+CHECKED_ROWS = 64
 
 
 def run_epochs(
@@ -103,6 +106,8 @@ def run_epochs(
                 examples[t] += ex
                 done[t] += n
                 s = e
+                if not (np.isfinite(loss) and np.isfinite(syn0[:CHECKED_ROWS]).all()):
+                    raise DualvecError(_diverged(p, epoch, int(done.sum())))
 
         if progress is not None:
             progress.task(f"epoch {epoch + 1}/{p.epochs}", n_tokens)
@@ -116,6 +121,13 @@ def run_epochs(
         if progress is not None:
             _report(progress, done, losses, examples, start, p, epoch, n_tokens, total_work)
     return stats
+
+
+def _diverged(p: TrainingParams, epoch: int, words: int) -> str:
+    """What to say when training blows up, with the cures."""
+    cure = "the exact updates (--exact, batch=False), or a lower --alpha" if p.batch else "a lower --alpha"
+    return (f"training diverged (NaN or infinite vectors in epoch {epoch + 1}, after {words:,} words): "
+            f"train with {cure} (it is {p.alpha:g})")
 
 
 def _report(progress: Progress, done, losses, examples, start, p, epoch, n_tokens, total_work) -> None:
