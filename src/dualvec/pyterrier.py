@@ -46,7 +46,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise PyTerrierMissing(f"dualvec.pyterrier needs PyTerrier ({exc.name or exc}): "
                            "pip install 'dualvec[pyterrier]'") from exc
 
-from .text.collections import Collection, read_collection, read_qrels, read_texts
+from .text.collections import Collection, check_run_id, read_collection, read_qrels, read_texts
 from .model import DualVectors, parse_space
 from .model import load as load_model
 from .ranking import MODES, RM3, Analyzer, Candidates, Ranker, RankerConfig, normalize
@@ -155,10 +155,59 @@ def _short(index: DualvecIndex) -> str:
 # -- frames -------------------------------------------------------------------------------
 
 
+def _frame_ids(inp: pd.DataFrame, column: str, what: str) -> pd.Series:
+    """A frame's ``qid`` or ``docno`` column as strings, refused (:class:`DualvecError`, naming the
+    id) where a value is missing, where one id comes as two values (qid ``1`` and ``"1"`` would be
+    one query to dualvec but two to PyTerrier's grouping) or where it holds whitespace (a TREC
+    run could not hold it, as :func:`~dualvec.text.collections.check_run_id` says)."""
+    raw = inp[column]
+    if raw.isna().any():
+        raise DualvecError(f"a row of the frame has no {column} (a missing value)")
+    ids = raw.astype(str)
+    if raw.dtype == object:
+        kinds = pd.DataFrame({"id": ids, "kind": raw.map(lambda v: type(v).__name__)}).drop_duplicates()
+        twice = kinds[kinds["id"].duplicated(keep=False)]
+        if len(twice):
+            same = twice[twice["id"] == twice["id"].iloc[0]]
+            raise DualvecError(f"the {column} {same['id'].iloc[0]!r} comes as {' and '.join(same['kind'])} values: "
+                               f"give each {what} one {column} (PyTerrier's are strings)")
+    for value in ids.unique():
+        check_run_id(value, what)
+    return ids
+
+
+def _first_scores(group: pd.DataFrame, qid: str) -> np.ndarray:
+    """The frame's ``score`` of one query's rows, each a finite number (as ``dualvec rerank``
+    requires of a run's scores), else one :class:`DualvecError` naming the query and document."""
+    values = pd.to_numeric(group["score"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raw, docno = group["score"].iloc[i], group["docno"].iloc[i]
+        raw = raw.item() if isinstance(raw, np.generic) else raw
+        number = isinstance(raw, (int, float, np.number)) and not isinstance(raw, bool)
+        kind = "a finite number" if number else "a number"
+        raise DualvecError(f"query {qid!r}: the score {raw!r} of document {str(docno)!r} is not {kind}")
+    return values
+
+
+def _frame_texts(group: pd.DataFrame, column: str, qid: str) -> list[str]:
+    """One query's document texts. A missing one (None or NaN) is refused, not read as the word
+    "nan" nor as an empty text: it is a document whose text was not found (an id that
+    ``pt.text.get_text`` did not know), and an empty text would rank it last without a word."""
+    texts = group[column]
+    missing = texts.isna().to_numpy()
+    if missing.any():
+        docno = group["docno"].iloc[int(np.argmax(missing))]
+        raise DualvecError(f"query {qid!r}: document {str(docno)!r} has no text (a missing value in the "
+                           f"{column!r} column)")
+    return [str(t) for t in texts]
+
+
 def _queries_in_order(inp: pd.DataFrame) -> list[tuple[str, str]]:
     """(qid, query) of each query once, in the frame's order."""
     seen: dict[str, str] = {}
-    for qid, query in zip(inp["qid"].astype(str), inp["query"]):
+    for qid, query in zip(_frame_ids(inp, "qid", "query id"), inp["query"]):
         if qid not in seen:
             seen[qid] = "" if query is None or (isinstance(query, float) and np.isnan(query)) else str(query)
     return list(seen.items())
@@ -355,20 +404,20 @@ class DESMReranker(pt.Transformer):
     def desm(self, query: str, texts: Sequence[str]) -> np.ndarray:
         """DESM of ``query`` against documents given by their text (the index's analysis). With an
         index that mixes several models' DESM (an in-domain model beside its own, ``desm_models="all"``),
-        the mean of each model's DESM normalised over the documents, as the index computes it (with
-        ``desm_models="tuned"``, over the models tuned for ranking: the tuned one's DESM alone)."""
+        the mean of each model's DESM normalised over the documents, as the index computes it (over
+        the models :meth:`Ranker.desm_models_used` names: with ``desm_models="tuned"``, the tuned
+        in-domain model's DESM alone)."""
         qspace, dspace = parse_space(self._space())
         analyzer = self.analyzer
         if dspace == "out" and self.model.out_vectors is None:
             raise DualvecError(f"the model has no OUT vectors for space {self._space()!r}")
         models = [self.model]
-        mixing = getattr(self.index.ranker.config, "desm_models", "own") if self.index is not None else "own"
-        if mixing != "own":  # the models whose DESM the index mixes, as Ranker._mixed_desm chooses them
+        if self.index is not None and callable(getattr(self.index.ranker, "desm_models_used", None)):
+            held = _index_models(self.index.ranker)  # the models whose DESM the index mixes
+            models = [held[name][0] for name in self.index.ranker.desm_models_used(self._space())]
+        elif self.index is not None and getattr(self.index.ranker.config, "desm_models", "own") == "all":
             models += [m for name, (m, cents) in _index_models(self.index.ranker).items()
                        if name and dspace in cents]
-            tuned = [m for m in models if getattr(m, "tuning", None) is not None]
-            if mixing == "tuned" and tuned:
-                models = tuned
         terms = [analyzer.terms(t) for t in texts]
         scores = [space_centroids(m, *known_rows(m, terms), dspace) @ query_vector(m, analyzer.terms(query), qspace)
                   for m in models]
@@ -394,7 +443,7 @@ class DESMReranker(pt.Transformer):
             cand = ranker.candidates(query, doc_ids=docnos, space=self._space(), query_id=qid)
         else:
             if self.text_field in group.columns:
-                desm = self.desm(query, [str(t) for t in group[self.text_field]])
+                desm = self.desm(query, _frame_texts(group, self.text_field, qid))
             else:
                 if rows is None:
                     unknown = [d for d in docnos if d not in ranker._row_of]
@@ -402,7 +451,7 @@ class DESMReranker(pt.Transformer):
                                        f"{unknown[0]!r}: add the text (e.g. pt.text.get_text) or use its index")
                 # the index's own DESM of these rows, however it mixes its models
                 desm = ranker.candidates(query, doc_ids=docnos, space=self._space(), query_id=qid).desm
-            first = group["score"].to_numpy(dtype=np.float64)
+            first = _first_scores(group, qid)
             cand = Candidates(self.analyzer.query(query, qid), np.arange(len(docnos)) if rows is None else rows,
                               {"bm25": first, "desm": np.asarray(desm, dtype=np.float64)})
         # Candidates.ranked: the mixture and its tie-break (index row; the frame's order otherwise)
@@ -420,10 +469,11 @@ class DESMReranker(pt.Transformer):
         if not len(inp):
             return _with_ranks(inp.assign(score=pd.Series(dtype="float64")))
         inp = inp.reset_index(drop=True)
-        if inp.duplicated(["qid", "docno"]).any():
+        qids, docnos = _frame_ids(inp, "qid", "query id"), _frame_ids(inp, "docno", "document id")
+        if pd.DataFrame({"q": qids, "d": docnos}).duplicated().any():
             raise DualvecError("the frame lists a document twice for one query")
         parts = []
-        for qid, group in inp.groupby(inp["qid"].astype(str), sort=False):
+        for qid, group in inp.groupby(qids, sort=False):
             if "rank" in group.columns:
                 group = group.sort_values("rank", kind="stable")
             query = group["query"].iloc[0]
@@ -603,9 +653,10 @@ class DualvecFeatures(pt.Transformer):
             return inp.assign(features=pd.Series(dtype=object))
         inp = inp.reset_index(drop=True)
         features = np.empty(len(inp), dtype=object)
-        for _, group in inp.groupby(inp["qid"].astype(str), sort=False):
+        _frame_ids(inp, "docno", "document id")
+        for qid, group in inp.groupby(_frame_ids(inp, "qid", "query id"), sort=False):
             query = group["query"].iloc[0]
-            texts = [str(t) for t in group[self.text_field]] if self.text_field in group.columns else None
+            texts = _frame_texts(group, self.text_field, qid) if self.text_field in group.columns else None
             X = self.compute("" if pd.isna(query) else str(query), group["docno"].astype(str).tolist(), texts)
             for i, row in zip(group.index, X):
                 features[i] = row

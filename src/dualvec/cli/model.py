@@ -311,7 +311,12 @@ def evaluate_words_cmd(
     rows = []
     for path in pairs or []:
         res = [word_similarity(model, path, space=s) for s in spaces]
-        rows.append([path.name, "", "Spearman rho", *(r.spearman for r in res), res[0].pairs, res[0].skipped, None])
+        rows.append([path.name, "", "Spearman rho", *(None if r.undefined else r.spearman for r in res),
+                     res[0].pairs, res[0].skipped, None])
+        notes = {(r.undefined, "" if r.undefined.startswith("the human") else f" in {_space_label(model, s)}")
+                 for s, r in zip(spaces, res) if r.undefined}
+        for why, where in sorted(notes):  # constant human scores: one note for every pairing
+            report.note(f"{path.name}: Spearman rho{where} is undefined: {why}")
     for path in analogies or []:
         res = [analogy_accuracy(model, path, space=s, restrict_vocab=restrict_vocab) for s in spaces]
         rows.append([path.name, "", "accuracy", *(r.accuracy for r in res), res[0].evaluated, res[0].unknown,

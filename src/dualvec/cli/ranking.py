@@ -322,9 +322,10 @@ def rerank_cmd(
     tag: Annotated[str, typer.Option(help="Run tag.")] = "dualvec-rerank",
 ) -> None:
     """Re-order another engine's run (Anserini, Elasticsearch, bm25s) by the DESM mixture."""
-    from ..text.collections import read_collection, read_run, write_run
+    from ..text.collections import check_run_id, read_collection, read_run, write_run
     from ..scale import CentroidIndex
 
+    check_run_id(tag, "run tag")  # before any work
     desm_weight = desm_weight_value(alpha, desm_weight)
     queries_path = one_of("queries", queries_arg, queries_opt, "--queries")
     parse_space(space)
@@ -398,9 +399,10 @@ def rank_cmd(
     progress: ProgressOpt = None,
 ) -> None:
     """Rank a file of queries into a TREC run file."""
-    from ..text.collections import write_run
+    from ..text.collections import check_run_id, write_run
     from ..ranking import Ranker
 
+    check_run_id(tag, "run tag")  # before any work
     desm_weight = desm_weight_value(alpha, desm_weight)
     source = one_of("queries", queries_arg, queries_opt, "--queries")
     ranker = Ranker.load(index_path, **({"space": space} if space else {}))

@@ -22,9 +22,10 @@ from ..model import DualVectors
 
 @dataclass
 class SimilarityResult:
-    spearman: float
+    spearman: float  # NaN when undefined
     pairs: int  # pairs evaluated
     skipped: int  # pairs with an unknown word
+    undefined: str = ""  # why Spearman's rho is undefined (scores that do not vary), else ""
 
 
 @dataclass
@@ -95,7 +96,17 @@ def word_similarity(model: DualVectors, path: str | os.PathLike, *, space: str =
         ours.append(float(qspace.unit[qspace.get_index(a)] @ cspace.unit[cspace.get_index(b)]))
     if len(human) < 2:
         raise DualvecError(f"{path}: fewer than 2 pairs have both words in the vocabulary")
-    return SimilarityResult(spearman(human, ours), len(human), skipped)
+    return SimilarityResult(spearman(human, ours), len(human), skipped, _undefined(human, ours))
+
+
+def _undefined(human: list[float], ours: list[float]) -> str:
+    """Why Spearman's rho of these scores is undefined (a correlation with a constant has no
+    value: its ranks do not vary), or ""."""
+    if len(set(human)) == 1:
+        return f"the human scores of the {len(human)} pairs are all {human[0]:g}, and a correlation needs them to vary"
+    if len(set(ours)) == 1:
+        return f"the model's cosines of the {len(ours)} pairs are all {ours[0]:g}, and a correlation needs them to vary"
+    return ""
 
 
 #: gensim's ``evaluate_word_analogies`` default: questions with a word outside the 300,000 most frequent

@@ -41,6 +41,7 @@ from ..atomic import (check_writable, inside_dir, open_inside, read_header, read
 from ..store import HEADER as MODEL_HEADER
 from ..store import file_digest, load_array, load_json, write_arrays, write_json
 from ..model import OUT_HS_LINEARISED, parse_space
+from ..text.collections import check_run_id
 from .analysis import Analyzer, Query
 from .bm25 import BM25, DEFAULT_B, DEFAULT_K1
 from .desm import DESM, known_rows, space_centroids
@@ -390,7 +391,7 @@ class Ranker:
                 if n % 1000 == 0:
                     bar.update(n)
             bar.update(len(items))
-            self.doc_ids = [str(d) for d, _ in items]
+            self.doc_ids = [check_run_id(str(d), "document id") for d, _ in items]  # its runs must read back
             self.texts = DocumentTexts([str(t) for _, t in items])
             if len(set(self.doc_ids)) != len(self.doc_ids):
                 raise DualvecError("the collection lists a document id twice")

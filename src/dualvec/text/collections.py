@@ -105,7 +105,24 @@ def _jsonl(path: Path) -> list[dict]:
     return rows
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
+def check_run_id(value: str, what: str = "id") -> str:
+    """``value``, if one column of a TREC run line can hold it: a run's columns are split at
+    whitespace, so an id or tag holding a space (``"my run"``) would be written into a run that
+    no reader, dualvec's included, reads back. A :class:`DualvecError` naming it otherwise."""
+    if _WHITESPACE.search(value):
+        raise DualvecError(f"the {what} {value!r} holds whitespace, which a TREC run cannot hold "
+                           "(its columns are separated by whitespace)")
+    return value
+
+
 def _add_once(table: dict[str, str], key: str, text: str, where: str | Path) -> None:
+    try:
+        check_run_id(key)
+    except DualvecError as exc:
+        raise DualvecError(f"{where}: {exc}") from None
     if key in table:
         raise DualvecError(f"{where}: the id {key!r} appears twice")
     table[key] = text
@@ -333,7 +350,13 @@ def read_run(path: str | os.PathLike) -> Run:
 
 
 def write_run(run: Mapping[str, Mapping[str, float]], path: str | os.PathLike, tag: str = "dualvec") -> Path:
-    """Write a TREC run file (ranked by score, ties by doc id), atomically."""
+    """Write a TREC run file (ranked by score, ties by doc id), atomically. Ids and a tag that
+    hold whitespace are refused before anything is written (:func:`check_run_id`)."""
+    check_run_id(tag, "run tag")
+    for qid, docs in run.items():
+        check_run_id(str(qid), "query id")
+        for did in docs:
+            check_run_id(str(did), "document id")
 
     def write(fh) -> None:
         for qid in run:
@@ -370,7 +393,10 @@ def _doc_id(value: object, where: object) -> str:
     if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
         raise DualvecError(f"{where}: the document id {value!r} holds a lone surrogate (a \\ud800-\\udfff "
                            "escape), which no run file can hold")
-    return str(value)
+    try:
+        return check_run_id(str(value), "document id")
+    except DualvecError as exc:
+        raise DualvecError(f"{where}: {exc}") from None
 
 
 def _from_row(row: dict, where: str) -> tuple[str, str]:
@@ -411,7 +437,7 @@ def _iter_tsv(path: Path) -> Iterator[tuple[str, str]]:
                 continue
             if not doc_id.strip():
                 raise DualvecError(f"{path}: line {n}: an empty document id")
-            yield doc_id.strip(), text
+            yield _doc_id(doc_id.strip(), f"{path}: line {n}"), text
 
 
 def _iter_parquet(path: Path) -> Iterator[tuple[str, str]]:
