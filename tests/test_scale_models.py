@@ -159,3 +159,22 @@ def test_a_cranfield_directory_is_indexed_the_same_on_every_engine(setup, tmp_pa
     first = {ids[d]: s for d, s in run[q].items()}
     assert list(sharded.rerank({q: queries[q]}, {q: first})[q]) == \
         [d for d, _ in ranker.rerank_scored(queries[q], first)]
+
+
+def test_a_tuned_general_model_beside_a_tuned_in_domain_one_ranks_as_the_ranker_does(setup, tmp_path):
+    """desm_models="tuned" with both models tuned: the in-domain one alone (the ranker's rule,
+    ranking.ranker.desm_models_used), in the sharded index too."""
+    from dualvec.ranking.in_domain import tune_in_domain
+
+    root, coll, docs, queries, run = setup
+    own = Ranker.load(root / "ranker").extra_models[IN_DOMAIN].model
+    general = tune_in_domain(dualvec.load(root / "model"), list(docs.values()), stopwords="english", progress=False)
+    assert general.tuning is not None and own.tuning is not None
+    built = build_index(general, coll, tmp_path / "idx", chunk_size=200, extra_models={IN_DOMAIN: own},
+                        desm_models="tuned", alpha=0.6, normalization="zscore", progress=False)
+    ranker = Ranker(general, desm_models="tuned", alpha=0.6, normalization="zscore").index(
+        docs, extra_models={IN_DOMAIN: own})
+    assert list(built.mixed_models()) == ranker.desm_models_used() == [IN_DOMAIN]
+    for q in list(queries)[:4]:
+        assert list(built.rerank({q: queries[q]}, {q: run[q]})[q]) == \
+            [d for d, _ in ranker.rerank_scored(queries[q], run[q])]

@@ -74,6 +74,19 @@ DEFAULT_ALPHA = 0.1
 TUNED_MIXTURE: dict[str, Any] = dict(alpha=0.6, normalization="zscore", first_stage="fused", desm_models="tuned")
 
 
+def desm_models_used(desm_models: str, models: Mapping[str, DualVectors]) -> list[str]:
+    """The names of the models whose DESM a mixture uses (:meth:`Ranker.desm_models_used`; the
+    sharded index and PyTerrier choose by it too). ``models``: every model that scores the space,
+    by name, the index's own (``""``) first."""
+    names = list(models)
+    if desm_models == "own" or names == [""]:
+        return [""]
+    if desm_models == "tuned":
+        tuned = [name for name in names if models[name].tuning is not None]
+        return [name for name in tuned if name] or tuned or names
+    return names
+
+
 def normalize(scores: np.ndarray, how: str = "minmax") -> np.ndarray:
     """Per-query normalisation over the last axis; constant scores become 0."""
     s = np.asarray(scores, dtype=np.float64)
@@ -527,15 +540,9 @@ class Ranker:
         model tuned on other text ranked worse beside the in-domain one than that one alone
         (benchmarks/RESULTS.md, "Dual spaces tuned for ranking")."""
         space = space or self.config.space
-        others = [name for name, m in self.extra_models.items() if parse_space(space)[1] in m.centroids]
-        if self.config.desm_models == "own" or not others:
-            return [""]
-        names = ["", *others]
-        if self.config.desm_models == "tuned":
-            models = self.models()
-            tuned = [name for name in names if models[name].model.tuning is not None]
-            return [name for name in tuned if name] or tuned or names
-        return names
+        scoring = {"": self.model, **{name: m.model for name, m in self.extra_models.items()
+                                      if parse_space(space)[1] in m.centroids}}
+        return desm_models_used(self.config.desm_models, scoring)
 
     def _mixed_desm(self, desm: DESM, q: Query, rows: np.ndarray,
                     space: str | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
