@@ -27,8 +27,10 @@ def test_the_block_write_back_caps_a_words_stale_updates(sentence, lo, hi):
     for r in set(sentence[lo:hi].tolist()):
         mine = E[sentence[lo:hi] == r]
         want[r] += mine.sum(axis=0) if len(mine) <= STALE_UPDATES else STALE_UPDATES * mine.mean(axis=0)
-    _write_back(syn0, sentence, lo, hi, E, D)
+    keys, counts, slots = np.full(32, -1, np.int64), np.zeros(32, np.int64), np.zeros(hi - lo, np.int64)  # >= 2x
+    _write_back(syn0, sentence, lo, hi, E, keys, counts, slots, D)
     np.testing.assert_allclose(syn0, want, rtol=1e-5, atol=1e-6)
+    assert (keys == -1).all()  # the table is left empty for the next block
 
 
 @pytest.mark.parametrize("lines", [1, 20], ids=["one line", "lines of 10,000 words"])

@@ -560,7 +560,16 @@ def _target_updates(G, B, Ib, out, rows, n_rows, D):
 
 
 @njit(inline="always")
-def _write_back(syn0, sentence, e_lo, e_hi, E, D):
+def _slot(keys, mask, r):
+    """Where word ``r`` is, or goes, in the open-addressing table ``keys`` (-1: empty)."""
+    h = (np.int64(r) * np.int64(2654435761)) & mask
+    while keys[h] != -1 and keys[h] != r:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(inline="always")
+def _write_back(syn0, sentence, e_lo, e_hi, E, keys, counts, slots, D):
     """syn0[r] += the sum of E[j - e_lo] over the positions j in [e_lo, e_hi) that hold word r,
     scaled to STALE_UPDATES times their mean where r is at more than STALE_UPDATES positions.
 
@@ -568,29 +577,32 @@ def _write_back(syn0, sentence, e_lo, e_hi, E, D):
     the block gets m such stale updates at once, and in a small vocabulary (a four-word corpus:
     m ≈ 64) that overshoots and diverges to NaN, where the exact kernel, updating as it goes,
     does not (issue 29). Capping m keeps ordinary text as it was: there nearly every word of a
-    block is at a few positions at most (enwiki's training loss moved by 0.003; the mean, m = 1,
-    cost 0.04). The positions are sorted by word, so that each word's run is found in one pass.
+    block is at a few positions at most, and those rows get exactly the old updates (enwiki's
+    training loss moved by 0.003; the mean, m = 1, cost 0.04). Each word's m is counted in
+    ``keys``/``counts``, a hash table of at least twice the block's positions, all -1 in
+    ``keys`` on entry and on return (``slots`` remembers which to empty).
     """
-    order = np.argsort(sentence[e_lo:e_hi])
-    n = e_hi - e_lo
-    a = 0
-    while a < n:
-        r = sentence[e_lo + order[a]]
-        b = a + 1
-        while b < n and sentence[e_lo + order[b]] == r:
-            b += 1
-        if b - a <= STALE_UPDATES:
-            for m in range(a, b):
-                j = order[m]
-                for d in range(D):
-                    syn0[r, d] += E[j, d]
+    mask = keys.shape[0] - 1
+    for j in range(e_lo, e_hi):
+        r = sentence[j]
+        h = _slot(keys, mask, r)
+        if keys[h] == -1:
+            keys[h] = r
+            counts[h] = 0
+        counts[h] += 1
+        slots[j - e_lo] = h
+    for j in range(e_lo, e_hi):
+        r = sentence[j]
+        m = counts[slots[j - e_lo]]
+        if m <= STALE_UPDATES:
+            for d in range(D):
+                syn0[r, d] += E[j - e_lo, d]
         else:
-            inv = np.float32(STALE_UPDATES / (b - a))
-            for m in range(a, b):
-                j = order[m]
-                for d in range(D):
-                    syn0[r, d] += E[j, d] * inv
-        a = b
+            scale = np.float32(STALE_UPDATES / m)
+            for d in range(D):
+                syn0[r, d] += E[j - e_lo, d] * scale
+    for j in range(e_hi - e_lo):
+        keys[slots[j]] = -1
 
 
 @njit(inline="always")
@@ -858,6 +870,14 @@ def kernels_for(dim: int) -> Kernels:
         s_flat = _private(M * K, np.float32)
         g_flat = _private(M * K, np.float32)
         E = _private2(CBOW_BLOCK + 2 * window, D, np.float32)
+        size = 1
+        while size < 2 * (CBOW_BLOCK + 2 * window):
+            size *= 2
+        keys = _private(size, np.int64)  # _write_back's table of the block's words
+        for h in range(size):
+            keys[h] = -1
+        counts = _private(size, np.int64)
+        slots = _private(CBOW_BLOCK + 2 * window, np.int64)
         loss = 0.0
         examples = 0
         for s in range(s_lo, s_hi):
@@ -924,7 +944,7 @@ def kernels_for(dim: int) -> Kernels:
                                 for d in range(D):
                                     E[j - e_lo, d] += err[d]
                         examples += 1
-                _write_back(syn0, sentence, e_lo, e_hi, E, D)
+                _write_back(syn0, sentence, e_lo, e_hi, E, keys, counts, slots, D)
         return loss, examples
 
     return Kernels(train_sg, train_sg_batch, train_cbow, train_cbow_batch)
