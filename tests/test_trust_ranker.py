@@ -235,6 +235,8 @@ def bad_index(tmp_path_factory):
 #: What search, rank and serve say: the index is refused when it opens (a corrupt part, like its
 #: BM25 arrays or centroids), with what to do.
 BAD_TREE = "the saved ranker's tree 0 is corrupt: a node is the child of no node or of several (not a tree)"
+#: tune --save loads the index too, so it cannot mend it: the index is built again.
+REBUILD = "rebuild the index (dualvec index, then dualvec tune --save)"
 
 
 def _dualvec(*args, timeout=120):
@@ -249,7 +251,7 @@ def test_search_on_an_index_with_a_bad_ranker_is_one_error_line(bad_index):
     root, word = bad_index
     r = _dualvec("search", root / "bad", word)
     assert r.returncode == 1, (r.returncode, r.stderr[-2000:])
-    assert r.stderr.strip() == f"error: {root / 'bad' / 'ranker.json'}: {BAD_TREE}; re-run dualvec tune --save"
+    assert r.stderr.strip() == f"error: {root / 'bad' / 'ranker.json'}: {BAD_TREE}; {REBUILD}"
     r = _dualvec("search", root / "idx", word)  # the same index with no ranker in it searches
     assert r.returncode == 0, r.stderr[-2000:]
 
@@ -262,4 +264,4 @@ def test_the_explorer_refuses_an_index_with_a_bad_ranker_in_one_line(bad_index):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     r = _dualvec("serve", root / "model", "--index", root / "bad", "--port", port, timeout=60)
-    assert r.returncode == 1 and r.stderr.strip().endswith(f"{BAD_TREE}; re-run dualvec tune --save"), r.stderr
+    assert r.returncode == 1 and r.stderr.strip().endswith(f"{BAD_TREE}; {REBUILD}"), r.stderr

@@ -828,7 +828,8 @@ class Ranker:
         try:  # a saved learned ranker is checked whole when the index opens, not at the first search
             _ = self.learned
         except DualvecError as exc:
-            raise DualvecError(f"{root / INDEX_HEADER}: {exc}; re-run dualvec tune --save") from None
+            raise DualvecError(f"{root / INDEX_HEADER}: {exc}; rebuild the index (dualvec index, then "
+                               "dualvec tune --save)") from None
         doc_ids = load_json(base / "doc_ids.json", root=root)
         if not isinstance(doc_ids, list):
             raise DualvecError(f"{base / 'doc_ids.json'} is corrupt: expected a list of ids")
