@@ -55,7 +55,7 @@ def recipes(page: Path) -> list[tuple[str, str, str | None]]:
 
 
 #: The pages that hold recipes (the README, and docs/ pages other than the generated references).
-PAGES = [p for p in sorted(DOCS.glob("*.md")) if recipes(p)]
+PAGES = [p for p in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))] if recipes(p)]
 
 
 def sentences(n: int, seed: int) -> list[str]:
