@@ -1,5 +1,5 @@
 """The package's layers run one way: a module imports only its own layer and
-those below it (the README's architecture table), at module level or inside
+those below it (the table in docs/architecture.md), at module level or inside
 a function; and no import circle exists anywhere in src/dualvec."""
 
 from __future__ import annotations
