@@ -101,6 +101,8 @@ def main() -> int:
         variants += [("start: random vectors", "random")]
     if "general" in wanted and general is not None:
         variants += [("general model tuned on SciFact (restricted to its words)", "general")]
+    if "alone" in wanted and general is not None:
+        variants += [("the general model alone (no in-domain model)", "alone")]
     print(f"SciFact train, {len(queries)} queries; general model: {args.general or 'none'}")
     for label, v in variants:
         t = time.perf_counter()
@@ -127,8 +129,11 @@ def main() -> int:
             tuned = tune(rand, docs.values(), default, terms=analyzer.terms)
         elif v == "general":
             tuned = tune(general, docs.values(), default, terms=analyzer.terms)
+        elif v == "alone":
+            tuned = general
         seconds = time.perf_counter() - t
-        own, extra = (general, {"in-domain": tuned}) if general is not None and v != "general" else (tuned, {})
+        own, extra = (general, {"in-domain": tuned}) if general is not None and v not in ("general", "alone") \
+            else (tuned, {})
         cfg = dict(TUNED_MIXTURE) if tuned.tuning is not None else dict(desm_models="all")
         cfg.pop("alpha", None)
         ranker = Ranker(own, **cfg, **extra_cfg).index(d, extra_models=extra)
