@@ -181,7 +181,9 @@ def _gradient(f, label, sig, logsig):
         s = 0.0
         lp = f
     else:
-        idx = int((f + MAX_EXP) * _SCALE)
+        # Clamped: a NaN score (a diverging run, before the driver's check sees it) passes both
+        # comparisons above under fastmath, and int(NaN) is undefined; never read outside the table.
+        idx = min(max(int((f + MAX_EXP) * _SCALE), 0), sig.shape[0] - 1)
         s = sig[idx]
         lp = logsig[idx]
     if label == 1:
