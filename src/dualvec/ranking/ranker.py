@@ -496,8 +496,10 @@ class Ranker:
         return StageIndex(self.bm25, self.analyzer, self.model, self.texts)
 
     def candidates(self, query: str | Query, *, mode: str = "rerank", space: str | None = None,
-                   doc_ids: Sequence[str] | None = None, query_id: str = "") -> Candidates:
-        """The documents a query ranks, with raw BM25 and DESM scores.
+                   doc_ids: Sequence[str] | None = None, query_id: str = "",
+                   alpha: float | None = None) -> Candidates:
+        """The documents a query ranks, with raw BM25 and DESM scores; ``alpha`` is the DESM weight
+        a fused first stage picks them with (the index's own when ``None``).
 
         A query none of whose words is in the collection or the model ranks no
         document (rather than every document at score 0).
@@ -516,21 +518,24 @@ class Ranker:
             rows = np.arange(len(self.doc_ids))
         else:
             k = min(self.config.first_stage_k, len(self.doc_ids))
-            first = self.first_stage_scores(q, space, bm25_all)
+            first = self.first_stage_scores(q, space, bm25_all, alpha)
             rows = np.argpartition(-first, k - 1)[:k]
             rows = rows[np.lexsort((rows, -first[rows]))]  # first-stage order, ties by row
         mixed, parts = self._mixed_desm(desm, q, rows, space)
         return Candidates(q, rows, {"bm25": bm25_all[rows], "desm": mixed}, parts)
 
-    def first_stage_scores(self, q: Query, space: str | None = None, bm25_all: np.ndarray | None = None) -> np.ndarray:
+    def first_stage_scores(self, q: Query, space: str | None = None, bm25_all: np.ndarray | None = None,
+                           alpha: float | None = None) -> np.ndarray:
         """Every document's first-stage score for the analysed query ``q``: BM25 (``first_stage="bm25"``),
-        or the mixture itself over every document (``"fused"``)."""
+        or the mixture itself over every document (``"fused"``) at DESM weight ``alpha`` (the index's
+        own when ``None``), so that a weight of 0 ranks BM25's own top k, as a baseline should."""
         bm25_all = self.bm25.weighted_scores(q.weights) if bm25_all is None else bm25_all
         if self.config.first_stage == "bm25":
             return bm25_all
         every = np.arange(len(self.doc_ids))
         desm = self._mixed_desm(self.desm(space), q, every, space)[0]
-        return Candidates(q, every, {"bm25": bm25_all, "desm": desm}).mix(self.config.alpha, self.config.normalization)
+        return Candidates(q, every, {"bm25": bm25_all, "desm": desm}).mix(
+            self.config.alpha if alpha is None else alpha, self.config.normalization)
 
     def desm_models_used(self, space: str | None = None) -> list[str]:
         """The models whose DESM the mixture uses in ``space``, by name (``""`` the index's own):
@@ -614,7 +619,7 @@ class Ranker:
         if self._uses_learned(mode, alpha):
             self._require_index()
             return self._learned_ranked(query, None, k)
-        return self._ranked(self.candidates(query, mode=mode, space=space), alpha, k)
+        return self._ranked(self.candidates(query, mode=mode, space=space, alpha=alpha), alpha, k)
 
     def rerank(self, query: str, candidates: Sequence[str], *, alpha: float | None = None,
                space: str | None = None) -> list[tuple[str, float]]:
@@ -729,7 +734,7 @@ class Ranker:
         if not 0.0 <= a <= 1.0:
             raise DualvecError(f"alpha must be in [0, 1], not {a}")
         how = self.config.normalization
-        cand = self.candidates(q, mode=mode, space=space)
+        cand = self.candidates(q, mode=mode, space=space, alpha=a)
         parts = cand.components(a, how)
         results = []
         for row, score in cand.ranked(a, how, k):
