@@ -76,6 +76,10 @@ def test_info_on_a_ranker_index(indexes):
     assert (info["BM25 k1"], info["BM25 b"]) == (1.1, 0.6)
     assert (info["DESM weight"], info["DESM space"]) == (0.3, "in-out")
     assert info["stages"] == "bm25 + rm3" and "docs=" in info["stage rm3"]
+    assert info["first stage"] == "BM25"
+    ranker = dualvec.ranking.Ranker.load(root / "idx")
+    ranker.with_config(first_stage="fused").save(root / "fused")
+    assert _info(root / "fused")["first stage"] == "the mixture over every document (fused)"
     nonzero = [f"{n} {w:+.2f}" for n, w in zip(learner.feature_names_, learner.weights_) if abs(w) > 1e-9]
     assert info["learned ranker"] == "coordinate_ascent: " + ", ".join(nonzero)
     assert info["size on disk (bytes)"] == _bytes_under(root / "idx")

@@ -452,6 +452,7 @@ def _ranker_index_rows(path: Path) -> list[tuple[str, object]]:
         ("DESM weight", config.alpha), ("DESM space", config.space), ("DESM normalization", config.normalization),
         ("DESM models", config.desm_models + ("" if not ranker.extra_models else
                                               f" (the index's own and {', '.join(ranker.extra_models)})")),
+        ("first stage", "the mixture over every document (fused)" if config.first_stage == "fused" else "BM25"),
         ("first-stage depth", config.first_stage_k),
         ("stages", stages),
         *((f"stage {s.name}", ", ".join(f"{k}={v}" for k, v in asdict(s).items())) for s in config.stages()),
