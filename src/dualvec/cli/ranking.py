@@ -226,10 +226,15 @@ def _show_results(report: Report, ranker, query, results, explain: bool, learned
     stages = " + ".join(["bm25"] + [s.name for s in ranker.config.stages()])
     learned = learned and ranker.learned is not None
     weight = ranker.config.alpha if desm_weight is None else desm_weight  # the weight the results used
+    used = ranker.desm_models_used()  # whose DESM ranks: one column each, raw ("" the index's own)
+    names = ", ".join("the index's model" if n == "" else n for n in used)
+    first = ("the mixture over every document, top " if ranker.config.first_stage == "fused" else "BM25 top ")
     how = (f"learned {ranker.learned.name} over the BM25 and RM3 pools" if learned else
-           f"{stages}; desm {ranker.config.space}, DESM weight {weight}")
+           f"{first}{ranker.config.first_stage_k} -> {stages}; DESM {ranker.config.space} of {names}; "
+           f"{ranker.config.normalization}-normalised, DESM weight {weight}")
+    desm_cols = ["DESM" if len(used) == 1 else f"DESM {n or 'own'}" for n in used]
     columns = [Col("query"), Col("rank", integer=True), Col("document"), Col("score", digits=3),
-               Col("BM25", digits=2), Col("DESM", digits=3)]
+               Col("BM25", digits=2), *(Col(c, digits=3) for c in desm_cols)]
     by_feature = learned and hasattr(ranker.learned, "weights_")
     if explain:
         columns.append(Col("per term: BM25 | DESM"))
@@ -238,7 +243,8 @@ def _show_results(report: Report, ranker, query, results, explain: bool, learned
     rows, cells = [], []
     for rank, (doc, score) in enumerate(results, start=1):
         ex = ranker.explain(query, doc)
-        row = [query.text, rank, doc, score, ex["bm25"], ex["desm"]]
+        row = [query.text, rank, doc, score, ex["bm25"],
+               *(ex["desm"] if n == "" else ex["desm_by_model"][n] for n in used)]
         if explain:
             bm = ", ".join(f"{t} {s:.2f}" for t, s in ex["bm25_terms"] if s)
             de = ", ".join(f"{t} {s:.3f}" for t, s in ex["desm_terms"])

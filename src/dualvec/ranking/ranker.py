@@ -667,13 +667,19 @@ class Ranker:
         # ranked, which for one document alone is always 0 and says nothing.
         extra = {name: float(m.desm(space or self.config.space).scores(q.terms, rows)[0])
                  for name, m in self.extra_models.items() if parse_space(space or self.config.space)[1] in m.centroids}
+        # Per-term DESM of the first model the mixture ranks with (the tuned in-domain one, say),
+        # named in "desm_model" ("" the index's own), so the breakdown explains a DESM that ranked.
+        used = self.desm_models_used(space)[0]
+        by_term = self.desm(space) if used == "" else self.extra_models[used].desm(space or self.config.space)
         return {
             "doc_id": doc_id,
             "bm25": float(cand.bm25[0]),
-            "desm": float(self.desm(space).scores(q.terms, rows)[0]),  # the index's own model, as desm_terms
+            "desm": float(self.desm(space).scores(q.terms, rows)[0]),  # the index's own model
             **({"desm_by_model": extra} if extra else {}),
+            "desm_models": self.desm_models_used(space),
+            "desm_model": used,
             "bm25_terms": self.bm25.term_scores(q.weights, row),
-            "desm_terms": self.desm(space).term_contributions(q.terms, row),
+            "desm_terms": by_term.term_contributions(q.terms, row),
             "expansion": q.added,
             "unknown_terms": [t for t in q.terms if t not in self.model],
             **self._explain_learned(query, doc_id),

@@ -409,6 +409,7 @@ class Explorer:
                             "components": [_component(c) for c in hit["components"]],
                             "bm25_terms": [{"term": t, "score": _round(s)} for t, s in ex["bm25_terms"]],
                             "desm_terms": [{"term": t, "score": _round(s)} for t, s in ex["desm_terms"]],
+                            "desm_terms_model": model_label(ex["desm_model"]),
                             "title": title, "snippet": body[:300] if body is not None else None})
         stop_only = bool(q.strip()) and not query.terms and bool(self.analyzer.tokenizer(q))
         return {"query": q, "stages": pipeline(ranking, len(r.doc_ids)), "formula": formula(ranking),

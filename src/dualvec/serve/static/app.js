@@ -531,7 +531,7 @@ async function loadSearch() {
       el("span", { class: "doc-id", text: `id ${r.doc_id}` })),
     scoreSum(r, data), componentDetails(r, data),
     el("div", { class: "terms", text: "BM25 by term: " + (r.bm25_terms.filter((t) => t.score).map((t) => `${t.term} ${fmt(t.score, 2)}`).join(", ") || "–")
-      + ` · DESM ${SPACE_LABEL[data.space] || data.space} of the index's model by term: `
+      + ` · DESM ${SPACE_LABEL[data.space] || data.space} of ${r.desm_terms_model || "the index's model"} by term: `
       + (r.desm_terms.map((t) => `${t.term} ${fmt(t.score)}`).join(", ") || "–") }),
     r.snippet ? el("p", { class: "snippet", text: r.snippet + (r.snippet.length >= 300 ? "…" : "") }) : "")));
 }
