@@ -1,7 +1,10 @@
-"""mkdocs hook: the command-line reference is rendered from the typer app when the site is built,
-so it can never disagree with ``dualvec COMMAND --help``."""
+"""mkdocs hooks: the command-line reference is rendered from the typer app when the site is built,
+so it can never disagree with ``dualvec COMMAND --help``; and the docstrings' Sphinx roles
+(``:meth:`DualVectors.save```), which mkdocstrings prints as they are, become plain code."""
 
 from __future__ import annotations
+
+import re
 
 #: Where docs/cli.md wants the reference.
 MARKER = "<!-- dualvec-cli-reference -->"
@@ -26,3 +29,16 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001
     if MARKER in markdown:
         return markdown.replace(MARKER, cli_reference())
     return markdown
+
+
+#: A Sphinx role before a rendered code span (``:class:<code>~a.b.C</code>``); ``~`` keeps the last name.
+ROLE = re.compile(r":(?:meth|func|class|mod|attr|data|exc|obj|const):<code>(~?)([^<]*)</code>")
+
+
+def _plain(match: re.Match) -> str:
+    name = match.group(2).rsplit(".", 1)[-1] if match.group(1) else match.group(2)
+    return f"<code>{name}</code>"
+
+
+def on_page_content(html: str, page, config, files) -> str:  # noqa: ARG001 -- mkdocs' hook signature
+    return ROLE.sub(_plain, html)

@@ -222,6 +222,7 @@ def test_site_builds_strict(tmp_path):
         assert f"dualvec {name}" in cli, name
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
     assert "DualVectors" in api and "most_similar" in api and "load_glove" in api
+    assert not re.search(r":(meth|func|class|mod|attr):", api), "a Sphinx role is printed as it is"
     results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8").splitlines()
     heading = next(line for line in results if line.startswith("## "))[3:].split("(")[0].strip()
     assert heading.split()[0] in (site / "benchmarks" / "index.html").read_text(encoding="utf-8")
