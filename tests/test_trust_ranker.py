@@ -265,3 +265,26 @@ def test_the_explorer_refuses_an_index_with_a_bad_ranker_in_one_line(bad_index):
         port = s.getsockname()[1]
     r = _dualvec("serve", root / "model", "--index", root / "bad", "--port", port, timeout=60)
     assert r.returncode == 1 and r.stderr.strip().endswith(f"{BAD_TREE}; {REBUILD}"), r.stderr
+
+
+def test_search_on_an_index_with_a_good_lightgbm_ranker_explains_it(bad_index, tmp_path):
+    # A valid tree ranker must search, from the CLI and in explain: explain's per-feature weights
+    # belong to linear learners, and a tree learner has none (an AttributeError once).
+    pytest.importorskip("lightgbm", reason="fitting needs LightGBM (dualvec[ltr])")
+    from dualvec.ranking import Ranker
+
+    root, word = bad_index
+    ranker = Ranker.load(root / "idx")
+    names = tuple(ranker.features().names)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, len(names)))
+    lm = LambdaMART(n_estimators=5, min_data_in_leaf=5).fit(X, (X[:, 0] > 0).astype(int), [20] * 10, names)
+    ranker.config.learned = lm.to_dict()
+    ranker.save(tmp_path / "good")
+    r = _dualvec("search", tmp_path / "good", word)
+    assert r.returncode == 0, r.stderr[-2000:]
+    good = Ranker.load(tmp_path / "good")
+    doc = good.search(word, k=1)[0][0]
+    assert "features" not in good.explain(word, doc)  # no weights to show for trees
+    parts = good.explain_ranking(word, k=3)
+    assert parts["ranker"] == "learned" and len(parts["results"]) > 0

@@ -689,7 +689,7 @@ class Ranker:
         """With a linear learned ranker: each feature's raw value and contribution (weight x the
         value normalised over the query's pool, the document added if it is not in it)."""
         learner = self.learned
-        if learner is None or not hasattr(learner, "contributions"):
+        if learner is None or not hasattr(learner, "weights_"):  # trees: explain_ranking gives their parts
             return {}
         feats = self.features()
         pool = feats.compute(self.analyzer.query(query.text if isinstance(query, Query) else query))
