@@ -101,6 +101,15 @@ def test_queries_and_the_index_see_the_same_words(tmp_path):
         assert all(score < hits[0][1] for _, score in hits[1:]), (query, hits)
 
 
+def test_a_word_typed_in_nfd_is_looked_up_as_its_nfc_form(tmp_path):
+    # neighbours, similarity, vectors: a word that looks the same finds the same row
+    model = _trained(tmp_path)
+    assert CAFE_NFD != CAFE_NFC and CAFE_NFD in model and CAFE_NFD in model.in_vectors
+    np.testing.assert_array_equal(model.in_vectors[CAFE_NFD], model.in_vectors[CAFE_NFC])
+    assert model.most_similar(CAFE_NFD, space="in-out") == model.most_similar(CAFE_NFC, space="in-out")
+    assert model.similarity(CAFE_NFD, HINDI) == model.similarity(CAFE_NFC, HINDI)
+
+
 def test_a_model_saved_before_marks_tokenises_as_it_was_trained(tmp_path):
     model = dualvec.train(["alpha beta gamma"] * 30, min_count=1, vector_size=8, epochs=1, workers=1)
     model.save(tmp_path / "m")

@@ -131,9 +131,9 @@ class Vectors:
     def lookup_rows(self, words: Iterable[str]) -> np.ndarray:
         """Rows of words, raising one clear error that lists every unknown word."""
         words = list(words)
-        index = self.vocab.index
-        missing = [w for w in words if w not in index]
+        rows = [self.vocab.find(w) for w in words]
+        missing = [w for w, r in zip(words, rows) if r is None]
         if missing:
-            raise UnknownWordError(unknown_word_message(missing, index))
-        return np.array([index[w] for w in words], dtype=np.int64)
+            raise UnknownWordError(unknown_word_message(missing, self.vocab.index))
+        return np.array(rows, dtype=np.int64)
 

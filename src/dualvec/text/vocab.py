@@ -8,6 +8,7 @@ and word2vec.c order them, so row ``i`` of both embedding matrices is word
 from __future__ import annotations
 
 import heapq
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,13 +75,21 @@ class Vocabulary:
         return len(self.words)
 
     def __contains__(self, word: object) -> bool:
-        return word in self.index
+        return self.find(word) is not None
+
+    def find(self, word: object) -> int | None:
+        """The row of ``word``, or ``None``. A word typed in another Unicode form (an NFD ``café``)
+        finds the NFC form the tokeniser puts text in: the two look the same to a user."""
+        row = self.index.get(word)  # type: ignore[call-overload]
+        if row is None and isinstance(word, str) and not word.isascii():
+            row = self.index.get(unicodedata.normalize("NFC", word))
+        return row
 
     def get_index(self, word: str) -> int:
-        try:
-            return self.index[word]
-        except KeyError:
-            raise UnknownWordError(unknown_word_message([word], self.index)) from None
+        row = self.find(word)
+        if row is None:
+            raise UnknownWordError(unknown_word_message([word], self.index))
+        return row
 
     @property
     def total_words(self) -> int:
