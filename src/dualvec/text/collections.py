@@ -138,7 +138,7 @@ def read_beir(directory: str | os.PathLike) -> Collection:
                   root / "corpus.jsonl")
     queries: dict[str, str] = {}
     for row in _jsonl(root / "queries.jsonl"):
-        _add_once(queries, _doc_id(row["_id"], root / "queries.jsonl"), str(row.get("text") or ""),
+        _add_once(queries, _doc_id(row["_id"], root / "queries.jsonl", "query id"), str(row.get("text") or ""),
                   root / "queries.jsonl")
     qrels = {}
     qdir = root / "qrels"
@@ -384,17 +384,17 @@ def _open_maybe_gzip(path: Path):
     return open(path, encoding="utf-8")
 
 
-def _doc_id(value: object, where: object) -> str:
+def _doc_id(value: object, where: object, what: str = "document id") -> str:
     """A document or query id from a file: a string or a whole number, nothing else."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise DualvecError(f"{where}: a document id must be a string or a whole number, not {type(value).__name__}")
+        raise DualvecError(f"{where}: a {what} must be a string or a whole number, not {type(value).__name__}")
     if value == "":
-        raise DualvecError(f"{where}: an empty document id")
+        raise DualvecError(f"{where}: an empty {what}")
     if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
-        raise DualvecError(f"{where}: the document id {value!r} holds a lone surrogate (a \\ud800-\\udfff "
+        raise DualvecError(f"{where}: the {what} {value!r} holds a lone surrogate (a \\ud800-\\udfff "
                            "escape), which no run file can hold")
     try:
-        return check_run_id(str(value), "document id")
+        return check_run_id(str(value), what)
     except DualvecError as exc:
         raise DualvecError(f"{where}: {exc}") from None
 
