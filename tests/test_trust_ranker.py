@@ -288,3 +288,18 @@ def test_search_on_an_index_with_a_good_lightgbm_ranker_explains_it(bad_index, t
     assert "features" not in good.explain(word, doc)  # no weights to show for trees
     parts = good.explain_ranking(word, k=3)
     assert parts["ranker"] == "learned" and len(parts["results"]) > 0
+
+
+def test_a_forest_with_single_leaf_trees_equals_lightgbm():
+    # LightGBM writes a one-leaf tree when no split gains (small or uninformative pools, as in tune's
+    # inner folds): it is a valid tree (an IndexError once).
+    lgb = pytest.importorskip("lightgbm", reason="fitting needs LightGBM (dualvec[ltr])")
+    X = np.ones((40, len(NAMES)))
+    y = np.tile([0, 1], 20)
+    booster = lgb.train({"objective": "lambdarank", "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5},
+                        lgb.Dataset(X, label=y, group=[10] * 4), num_boost_round=3)
+    text = booster.model_to_string()
+    assert "num_leaves=1" in text
+    forest = Forest.from_lightgbm(text, len(NAMES))
+    np.testing.assert_array_equal(forest.predict(X), booster.predict(X))
+    np.testing.assert_allclose(forest.contributions(X), booster.predict(X, pred_contrib=True), atol=1e-12)

@@ -63,6 +63,8 @@ def _check_shape(i: int, left: np.ndarray, right: np.ndarray, n_leaves: int) -> 
     node reached from the root (so no cycle and nothing left over), depth at most MAX_DEPTH;
     returns the depth (levels of internal nodes)."""
     n = len(left)
+    if n == 0:  # a single leaf (LightGBM writes one when no split gains): nothing to check
+        return 0
     children = np.concatenate([left, right])
     if len(children) and (children.min() < -n_leaves or children.max() >= n):
         bad = children[(children < -n_leaves) | (children >= n)][0]
