@@ -65,7 +65,8 @@ def test_a_learned_rankers_feature_contributions_add_up_to_its_scores(two_models
     learned = ranker.with_config(learned=learner.fit(X, y, group, feats.names).to_dict())
     q = truth["names"][1]
     ex = learned.explain_ranking(q, 5)
-    assert [(r["doc_id"], r["score"]) for r in ex["results"]] == pytest.approx(learned.search(q, 5))
+    assert [(r["doc_id"], r["score"]) for r in ex["results"]] == [
+        (d, pytest.approx(s)) for d, s in learned.search(q, 5)]
     assert ex["ranker"] == "learned" and ex["features"] == list(feats.names)
     assert "desm_in_out@in-domain" in ex["features"]  # every model the index ranks with
     for r in ex["results"]:
