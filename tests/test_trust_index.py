@@ -287,3 +287,17 @@ def test_a_centroid_index_build_never_writes_into_a_folder_swapped_in_after_its_
     with pytest.raises(DualvecError, match="moved or replaced"):
         scale.build_index(tiny_model(), tmp_path / "docs.jsonl", idx, progress=False)
     assert snapshot(user) == before and sorted(os.listdir(user)) == ["dualvec.json", "notes.md"]
+
+
+def test_an_error_inside_a_save_names_the_directory_as_the_user_named_it(tmp_path):
+    # fill writes through /proc/self/fd/N (the pinned directory); its errors must not show that path
+    from dualvec.atomic import write_versioned_dir
+
+    def fill(where):
+        (where / "part").mkdir()
+        raise DualvecError(f"{where / 'part' / 'x.npy'} is bad")
+
+    with pytest.raises(DualvecError) as exc:
+        write_versioned_dir(tmp_path / "out", "h.json", fill, kind="test", is_ours=lambda h: True)
+    assert "/proc/self/fd" not in str(exc.value), str(exc.value)
+    assert str(exc.value).startswith(str(tmp_path / "out" / "data-")) and str(exc.value).endswith("part/x.npy is bad")

@@ -156,6 +156,19 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_READ = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+def _filled(fill: Callable[[Path], dict], gen: PinnedDir) -> dict:
+    """``fill(gen.path())``, its errors naming the directory as the user named it: the path it
+    writes by is ``/proc/self/fd/N``, which means nothing to a user."""
+    where = gen.path()
+    try:
+        return fill(where)
+    except DualvecError as exc:
+        if str(where) == str(gen.shown):
+            raise
+        shown = re.sub(re.escape(str(where)) + r"(?![0-9])", lambda _: str(gen.shown), str(exc))
+        raise type(exc)(shown) from None
+
+
 class PinnedDir:
     """A directory opened once and reached only through its descriptor from then on (``*at``
     calls: ``os.open(name, dir_fd=)``, ``os.replace(src_dir_fd=, dst_dir_fd=)``, ...): once a save
@@ -430,7 +443,7 @@ def write_versioned_dir(path: str | os.PathLike, header_name: str, fill: Callabl
         retired = [(n, t) for n, t in retired if is_generation(d, n, t)]
         try:
             with d.sub(data) as gen:
-                header = dict(fill(gen.path()), data=data, data_token=token)
+                header = dict(_filled(fill, gen), data=data, data_token=token)
                 os.fsync(gen.fd)
                 if retired:  # listed before the header moves on, so a kill after that still finds it
                     _write_pending(d, retired, append=True)
