@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 
 import bench_anserini as ba  # noqa: E402
 from dualvec.evaluation import evaluate, paired_randomization_test  # noqa: E402
+from dualvec.ranking import normalize  # noqa: E402
 
 try:  # the text layer's new home (issue 28); the old path until it lands
     from dualvec.text.collections import read_collection, read_run
@@ -85,11 +86,6 @@ class Peer:
         return self.docs[[self.row_of[d] for d in doc_ids]] @ self.queries[qid]
 
 
-def zscore(x: np.ndarray) -> np.ndarray:
-    sd = x.std()
-    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
-
-
 class Hybrid:
     """Per query: the union of the peer's and the lexical run's top 100, both scores z-normalised."""
 
@@ -102,7 +98,7 @@ class Hybrid:
                 continue
             floor = min(lex.values()) if lex else 0.0
             lexical_scores = np.array([lex.get(d, floor) for d in docs], dtype=np.float64)
-            self.items[qid] = (docs, zscore(peer.scores(qid, docs).astype(np.float64)), zscore(lexical_scores))
+            self.items[qid] = (docs, normalize(peer.scores(qid, docs), "zscore"), normalize(lexical_scores, "zscore"))
 
     def run(self, w: float) -> dict:
         out = {}

@@ -37,6 +37,20 @@ def parse_json(text: str | bytes, where: object) -> object:
         raise DualvecError(f"{where} is not JSON dualvec reads ({exc})") from None
 
 
+def finite_number(text: str, what: str) -> float:
+    """``text`` read as a finite number; else one :class:`DualvecError`, ``{what} {text!r} is not a
+    number`` (or not a finite one): a score column of a run or a word-pair file."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise DualvecError(f"{what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DualvecError(f"{what} {text!r} is not a finite number")
+    return value
+
+
 def check_number(what: str, value: object, low: float | None = None, high: float | None = None, *,
                  integer: bool = False, above: bool = False) -> None:
     """A setting's value is a number (a whole one if ``integer``; never a bool), finite, and in

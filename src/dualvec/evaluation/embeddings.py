@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DualvecError
+from ..errors import DualvecError, finite_number
 from ..model import DualVectors
 
 
@@ -83,12 +83,7 @@ def word_similarity(model: DualVectors, path: str | os.PathLike, *, space: str =
         if len(parts) < 3:
             raise DualvecError(f"{path}: expected 'word1<TAB>word2<TAB>score', got {line[:60]!r}")
         a, b = parts[0].lower(), parts[1].lower()
-        try:
-            score = float(parts[2])
-        except ValueError:
-            raise DualvecError(f"{path}: score {parts[2]!r} is not a number") from None
-        if not np.isfinite(score):
-            raise DualvecError(f"{path}: score {parts[2].strip()!r} is not a finite number")
+        score = finite_number(parts[2].strip(), f"{path}: score")
         if a not in qspace or b not in cspace:
             skipped += 1
             continue

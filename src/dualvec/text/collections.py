@@ -19,7 +19,6 @@ and 0 judged non-relevant.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_file_atomic
-from ..errors import DualvecError, parse_json
+from ..errors import DualvecError, finite_number, parse_json
 
 #: Judgments, ``{query id: {doc id: gain}}``.
 Qrels = Mapping[str, Mapping[str, int]]
@@ -334,12 +333,7 @@ def read_run(path: str | os.PathLike) -> Run:
             continue
         if len(cols) != 6:
             raise DualvecError(f"{p}: line {n}: a TREC run line has 6 columns, this has {len(cols)}")
-        try:
-            score = float(cols[4])
-        except ValueError:
-            raise DualvecError(f"{p}: line {n}: score {cols[4]!r} is not a number") from None
-        if not math.isfinite(score):
-            raise DualvecError(f"{p}: line {n}: score {cols[4]!r} is not a finite number")
+        score = finite_number(cols[4], f"{p}: line {n}: score")
         docs = run.setdefault(cols[0], {})
         if cols[2] in docs:
             raise DualvecError(f"{p}: line {n}: query {cols[0]!r} lists document {cols[2]!r} a second time")
