@@ -676,7 +676,6 @@ class Ranker:
             "bm25": float(cand.bm25[0]),
             "desm": float(self.desm(space).scores(q.terms, rows)[0]),  # the index's own model
             **({"desm_by_model": extra} if extra else {}),
-            "desm_models": self.desm_models_used(space),
             "desm_model": used,
             "bm25_terms": self.bm25.term_scores(q.weights, row),
             "desm_terms": by_term.term_contributions(q.terms, row),
