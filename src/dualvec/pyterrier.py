@@ -412,12 +412,9 @@ class DESMReranker(pt.Transformer):
         if dspace == "out" and self.model.out_vectors is None:
             raise DualvecError(f"the model has no OUT vectors for space {self._space()!r}")
         models = [self.model]
-        if self.index is not None and callable(getattr(self.index.ranker, "desm_models_used", None)):
+        if self.index is not None:
             held = _index_models(self.index.ranker)  # the models whose DESM the index mixes
             models = [held[name][0] for name in self.index.ranker.desm_models_used(self._space())]
-        elif self.index is not None and getattr(self.index.ranker.config, "desm_models", "own") == "all":
-            models += [m for name, (m, cents) in _index_models(self.index.ranker).items()
-                       if name and dspace in cents]
         terms = [analyzer.terms(t) for t in texts]
         scores = [space_centroids(m, *known_rows(m, terms), dspace) @ query_vector(m, analyzer.terms(query), qspace)
                   for m in models]

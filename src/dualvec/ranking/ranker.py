@@ -604,11 +604,15 @@ class Ranker:
         order = np.lexsort((f.rows, -scores))[: k or len(scores)]
         return [(self.doc_ids[int(f.rows[i])], float(scores[i])) for i in order]
 
-    def _ranked(self, cand: Candidates, alpha: float | None, k: int | None) -> list[tuple[str, float]]:
+    def _alpha(self, alpha: float | None) -> float:
+        """The DESM weight asked for, or the index's own; in [0, 1]."""
         a = self.config.alpha if alpha is None else alpha
         if not 0.0 <= a <= 1.0:
             raise DualvecError(f"alpha must be in [0, 1], not {a}")
-        return [(self.doc_ids[r], s) for r, s in cand.ranked(a, self.config.normalization, k)]
+        return a
+
+    def _ranked(self, cand: Candidates, alpha: float | None, k: int | None) -> list[tuple[str, float]]:
+        return [(self.doc_ids[r], s) for r, s in cand.ranked(self._alpha(alpha), self.config.normalization, k)]
 
     def search(self, query: str | Query, k: int = 10, *, mode: str = "rerank", alpha: float | None = None,
                space: str | None = None) -> list[tuple[str, float]]:
@@ -735,9 +739,7 @@ class Ranker:
                 for j, name in enumerate(learner.feature_names_)]} for i in order]
             return {**out, "ranker": "learned", "learner": learner.name, "pool": len(f.rows), "bias": bias,
                     "features": list(learner.feature_names_), "results": results}
-        a = self.config.alpha if alpha is None else alpha
-        if not 0.0 <= a <= 1.0:
-            raise DualvecError(f"alpha must be in [0, 1], not {a}")
+        a = self._alpha(alpha)
         how = self.config.normalization
         cand = self.candidates(q, mode=mode, space=space, alpha=a)
         parts = cand.components(a, how)

@@ -37,16 +37,7 @@ def forest_predict(X, feature, threshold, missing, default_left, left, right, le
             node = 0
             for _ in range(max_depth + 1):
                 k = base + node
-                x = X[i, feature[k]]
-                m = missing[k]
-                if np.isnan(x) and m != 2:
-                    x = 0.0
-                if (m == 1 and -ZERO <= x <= ZERO) or (m == 2 and np.isnan(x)):
-                    node = left[k] if default_left[k] else right[k]
-                elif x <= threshold[k]:
-                    node = left[k]
-                else:
-                    node = right[k]
+                node = _decide(X[i, feature[k]], k, threshold, missing, default_left, left, right)
                 if node < 0:
                     out[i] += leaf_value[leaves + ~node]
                     break

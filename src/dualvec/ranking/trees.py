@@ -66,7 +66,7 @@ def _check_shape(i: int, left: np.ndarray, right: np.ndarray, n_leaves: int) -> 
     if n == 0:  # a single leaf (LightGBM writes one when no split gains): nothing to check
         return 0
     children = np.concatenate([left, right])
-    if len(children) and (children.min() < -n_leaves or children.max() >= n):
+    if children.min() < -n_leaves or children.max() >= n:
         bad = children[(children < -n_leaves) | (children >= n)][0]
         raise _corrupt(i, f"child {int(bad)} is out of range for {n} nodes and {n_leaves} leaves")
     # node k counted at k + n_leaves, leaf ~c at c + n_leaves
@@ -83,7 +83,7 @@ def _check_shape(i: int, left: np.ndarray, right: np.ndarray, n_leaves: int) -> 
         frontier = nxt[nxt >= 0]
     if seen != n:
         raise _corrupt(i, f"{n - seen} nodes cannot be reached from the root (a cycle)")
-    return depth if n else 0
+    return depth
 
 
 @dataclass(frozen=True, eq=False)

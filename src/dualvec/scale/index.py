@@ -639,8 +639,7 @@ class CentroidIndex:
         DESM's q̄ is the mean of the query words' unit vectors; scaling it to length 1 changes no
         ranking and no normalised score, and lets one kernel call serve every query at once.
         """
-        qspace, _ = parse_space(space)
-        return space_centroids(self.model, *known_rows(self.model, map(self.analyzer.terms, texts)), qspace)
+        return self._query_vectors(self.model, map(self.analyzer.terms, texts), space)
 
     def _shards(self, space: str, centroids: Mapping[str, Sequence[np.ndarray]] | None = None):
         from numba.typed import List
@@ -665,7 +664,7 @@ class CentroidIndex:
                   **{n: (m.model, m.centroids) for n, m in self.extra_models.items() if dspace in m.centroids}}
         return {n: models[n] for n in desm_models_used(self.desm_models, {n: m for n, (m, _) in models.items()})}
 
-    def _query_vectors(self, model: DualVectors, terms: Sequence[Sequence[str]], space: str) -> np.ndarray:
+    def _query_vectors(self, model: DualVectors, terms: Iterable[Sequence[str]], space: str) -> np.ndarray:
         qspace, _ = parse_space(space)
         return space_centroids(model, *known_rows(model, terms), qspace)
 
