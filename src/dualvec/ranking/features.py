@@ -110,7 +110,7 @@ class DualvecFeatures:
         self.rm3 = (rm3 or RM3()).validate()
         self._analyze = ranker.analyzer.query
         # the index's own first stage where it is not BM25's (the mixture over every document)
-        self._fused = ranker.first_stage_scores if getattr(ranker.config, "first_stage", "bm25") != "bm25" else None
+        self._fused = ranker.first_stage_scores if ranker.config.first_stage != "bm25" else None
         names = list(FIRST_STAGE_FEATURES)
         self._desm: list[tuple[EmbeddingSource, str, str]] = []
         for src in self.sources:

@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import DualvecError, check_number
 from ..model import POOLING_SUM, DualVectors
 from ..progress import Progress, wants_progress
+from ..vectors import unit_rows
 from ..text.collections import split_title
 from .contrastive_kernels import info_nce_step
 from .driver import run_threads
@@ -264,18 +265,17 @@ class _Scratch:
                    np.zeros(v, np.int64))
 
 
-def starting_vectors(model: DualVectors, init: str, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def starting_vectors(model: DualVectors, init: str, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Writable float32 copies of IN and OUT to tune (a model without OUT starts OUT from IN),
-    with norms set by ``init`` (``weights``: the IDF)."""
-    in_v = np.array(model.in_vectors.vectors, dtype=np.float32, order="C")
-    out_v = np.array(model.out_vectors.vectors if model.out_vectors is not None else in_v, dtype=np.float32,
-                     order="C")
-    if init != "raw":
+    with norms set by ``init`` (``weights``: the IDF, read when ``init`` is "idf")."""
+    in_raw = model.in_vectors.vectors
+    out_raw = model.out_vectors.vectors if model.out_vectors is not None else in_raw
+    if init == "raw":
+        return np.array(in_raw, dtype=np.float32, order="C"), np.array(out_raw, dtype=np.float32, order="C")
+    in_v, out_v = unit_rows(in_raw), unit_rows(out_raw)  # fresh arrays: tuning writes into them
+    if init == "idf":
         for m in (in_v, out_v):
-            norms = np.linalg.norm(m, axis=1, keepdims=True)
-            np.divide(m, norms, out=m, where=norms > 0)
-            if init == "idf":
-                m *= weights.astype(np.float32)[:, None]
+            m *= weights.astype(np.float32)[:, None]
     return in_v, out_v
 
 
@@ -292,7 +292,7 @@ def tune(model: DualVectors, documents: Iterable[Document], settings: Contrastiv
     with Progress(wants_progress(progress), unit="pairs") as bar:
         bar.task("reading documents to tune on", None)
         source = encode_documents(model, documents, terms)
-        weights = idf(source, len(model.words))
+        weights = idf(source, len(model.words)) if s.init == "idf" else None
         in_v, out_v = starting_vectors(model, s.init, weights)
         in_acc = np.zeros(len(in_v), np.float32)
         out_acc = np.zeros(len(out_v), np.float32)
@@ -325,7 +325,7 @@ def tune(model: DualVectors, documents: Iterable[Document], settings: Contrastiv
                     d_rows, d_off = _bags([ds[k] for k in sel])
                     epoch_loss[b] = info_nce_step(q_rows, q_off, d_rows, d_off, in_v, out_v, in_acc, out_acc,
                                                   sc.grad_in, sc.grad_out, sc.seen_in, sc.seen_out, sc.touched,
-                                                  inv_t, s.learning_rate, True)
+                                                  inv_t, s.learning_rate)
                     done[worker] += len(sel)
 
             run_threads(s.workers, work, lambda: bar.update(sum(done)))

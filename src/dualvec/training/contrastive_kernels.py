@@ -106,10 +106,8 @@ def _bag_grad(unit, norms, g_unit, out):
 
 @njit(cache=True, nogil=True)
 def info_nce_step(q_rows, q_offsets, d_rows, d_offsets, in_vectors, out_vectors, in_acc, out_acc,
-                  grad_in, grad_out, seen_in, seen_out, touched, inv_temperature, lr, update):
-    """One InfoNCE step on a batch (see the module docstring); returns the batch's mean loss.
-
-    With ``update`` false it only computes the loss (nothing changes)."""
+                  grad_in, grad_out, seen_in, seen_out, touched, inv_temperature, lr):
+    """One InfoNCE step on a batch (see the module docstring); returns the batch's mean loss."""
     b = len(q_offsets) - 1
     dim = in_vectors.shape[1]
     q = np.empty((b, dim), np.float32)
@@ -134,8 +132,6 @@ def info_nce_step(q_rows, q_offsets, d_rows, d_offsets, in_vectors, out_vectors,
             g[i, j] = np.exp(logits[i, j] - m) / z * inv_temperature / b
         g[i, i] -= inv_temperature / b
     loss /= b
-    if not update:
-        return loss
     gq_unit = g @ d
     gd_unit = g.T @ q
     gq = np.empty((b, dim), np.float32)
