@@ -120,7 +120,7 @@ def analogy_accuracy(model: DualVectors, path: str | os.PathLike, *, restrict_vo
     """
     qspace, cspace = model.space_pair(space)
     limit = len(model) if restrict_vocab is None else min(restrict_vocab, len(model))
-    index = {w: i for i, w in enumerate(model.words)}
+    index = model.vocab.index
     questions: list[tuple[int, int, int, int]] = []
     section_of: list[str] = []
     unknown = restricted = 0

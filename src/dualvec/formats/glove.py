@@ -30,7 +30,8 @@ from ..errors import DualvecError
 from ..model import OUT_IMPORTED, DualVectors
 from ..text.vocab import Vocabulary
 from ..training import TrainingParams
-from .word2vec import MAX_WORD_BYTES, _decode, _looks_like_a_vector_line, _parse_header, _read_text
+from ..text.sources import check_encoding_errors
+from .word2vec import MAX_WORD_BYTES, _check_limit, _decode, _looks_like_a_vector_line, _parse_header, _read_text
 
 #: The file beside ``vectors.bin`` that names its rows, as GloVe's demo script writes it.
 VOCAB_NAME = "vocab.txt"
@@ -71,10 +72,8 @@ def read_glove_text(path: str | os.PathLike, *, limit: int | None = None,
     """W, W̃ and both biases from GloVe's ``-model 0`` text output (header line optional)."""
     p = Path(path)
     _regular_file(p, "GloVe file")
-    if encoding_errors not in ("strict", "replace", "ignore"):
-        raise DualvecError(f"encoding_errors must be 'strict', 'replace' or 'ignore', not {encoding_errors!r}")
-    if limit is not None and limit < 1:
-        raise DualvecError(f"limit must be at least 1, not {limit}")
+    check_encoding_errors(encoding_errors)
+    _check_limit(limit)
     with open(p, "rb") as fh:
         header = _parse_header(fh.readline(1 << 16), p)
         if header is None:
@@ -131,8 +130,7 @@ def read_glove_binary(path: str | os.PathLike, vocab_path: str | os.PathLike | N
     ``vocab.txt`` beside it). The file must hold exactly 2·V·(d+1) float64 for the V words."""
     p = Path(path)
     _regular_file(p, "GloVe file")
-    if limit is not None and limit < 1:
-        raise DualvecError(f"limit must be at least 1, not {limit}")
+    _check_limit(limit)
     vp = Path(vocab_path) if vocab_path is not None else p.with_name(VOCAB_NAME)
     words, counts = read_glove_vocab(vp, encoding_errors=encoding_errors)
     v = len(words)

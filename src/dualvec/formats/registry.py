@@ -90,7 +90,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("gensim", "gensim Word2Vec/KeyedVectors pickle, any version (a gensim 4 .model on export)",
            lambda p: p.is_file() and is_pickle(p), _load_gensim, _save_gensim),
     Format("glove", "Stanford GloVe with both spaces (IN = word vectors W, OUT = context vectors W̃): "
-           "-model 0 text, or vectors.bin with its vocab.txt", lambda p: is_glove_binary(p), _load_glove,
+           "-model 0 text, or vectors.bin with its vocab.txt", is_glove_binary, _load_glove,
            separate_vocab=True),
     Format("word2vec", "word2vec.c text or binary file (one space; GloVe's -model 1/2 text too)", lambda p: p.is_file(), _load_word2vec,
            _save_word2vec, separate_out=True),

@@ -23,6 +23,7 @@ import numpy as np
 from ..atomic import write_file_atomic
 from ..errors import DualvecError
 from ..model import OUT_IMPORTED, DualVectors
+from ..text.sources import check_encoding_errors
 from ..text.vocab import Vocabulary
 
 _READ = 1 << 20
@@ -185,14 +186,18 @@ def _read_binary(fh: BinaryIO, path: Path, n: int, dim: int, limit: int | None,
     return words, out
 
 
+def _check_limit(limit: int | None) -> None:
+    """``limit`` (the first rows to read) is at least 1 when given."""
+    if limit is not None and limit < 1:
+        raise DualvecError(f"limit must be at least 1, not {limit}")
+
+
 def read_word2vec_file(path: str | os.PathLike, *, binary: bool | None = None, limit: int | None = None,
                        encoding_errors: str = "strict") -> tuple[list[str], np.ndarray]:
     """Words and matrix of one word2vec.c file; ``binary=None`` detects the layout."""
     p = Path(path)
-    if encoding_errors not in ("strict", "replace", "ignore"):
-        raise DualvecError(f"encoding_errors must be 'strict', 'replace' or 'ignore', not {encoding_errors!r}")
-    if limit is not None and limit < 1:
-        raise DualvecError(f"limit must be at least 1, not {limit}")
+    check_encoding_errors(encoding_errors)
+    _check_limit(limit)
     try:
         with open(p, "rb") as fh:
             first = fh.readline(1 << 16)

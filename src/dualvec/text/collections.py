@@ -429,8 +429,6 @@ def _iter_tsv(path: Path) -> Iterator[tuple[str, str]]:
             doc_id, text = line.split("\t", 1)
             if n == 1 and doc_id.lower() in ("id", "_id", "docid", "pid"):
                 continue
-            if not doc_id.strip():
-                raise DualvecError(f"{path}: line {n}: an empty document id")
             yield _doc_id(doc_id.strip(), f"{path}: line {n}"), text
 
 
