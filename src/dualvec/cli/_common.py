@@ -260,8 +260,6 @@ def check_same_documents(collection_ids, indexed_ids, collection: str, index: st
     """Refuse a collection whose documents are not an index's (fewer than :data:`MIN_SHARED_DOCS` of the
     smaller of the two share an id): its queries would be ranked against another collection's documents.
     Warn when some, but most, differ."""
-    import warnings
-
     indexed = indexed_ids if isinstance(indexed_ids, (set, frozenset, dict)) else set(indexed_ids)
     ids = set(collection_ids)
     shared = sum(1 for d in ids if d in indexed)

@@ -264,8 +264,7 @@ def _show_results(report: Report, ranker, query, results, explain: bool, learned
             if c.numeric:
                 table.add_column(c.name, **number_column(c.name, [c.cell(r[i]) for r in rows]))
             else:
-                table.add_column("#" if c.name == "rank" else c.name, overflow="fold",
-                                 ratio=3 if c.name == "document" else None)
+                table.add_column(c.name, overflow="fold", ratio=3 if c.name == "document" else None)
         for row, cell in zip(rows, cells):
             table.add_row(*(cell if c.name == "document" else c.cell(v) for c, v in zip(columns[1:], row[1:])))
     report.table(columns, rows, title, caption=caption, rich_table=table)

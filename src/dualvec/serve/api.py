@@ -169,11 +169,11 @@ class Explorer:
                     "learner": self.ranker.learned.name, "features": list(self.ranker.learned.feature_names_)},
                 # every model the index ranks with beside its own (the in-domain one), and how it was trained
                 "extra_models": [{"name": name, "words": len(x.model), "vector_size": x.model.vector_size,
-                                  "tokenizer": tokenizer_text(x.model.tokenizer), "params": x.model.info()["params"],
-                                  "corpus_words": x.model.info()["corpus_words"], "tuning": tuning_text(x.model),
+                                  "tokenizer": tokenizer_text(x.model.tokenizer), "params": info["params"],
+                                  "corpus_words": info["corpus_words"], "tuning": tuning_text(x.model),
                                   "trained_on": "the indexed documents' text, when the index was built"
                                   if name == IN_DOMAIN else None}
-                                 for name, x in self.ranker.extra_models.items()]},
+                                 for name, x in self.ranker.extra_models.items() for info in [x.model.info()]]},
             "model_mismatch": self.mismatch,
             "lowercase": bool(getattr(self.analyzer.tokenizer, "lowercase", False)),
             "most_frequent": m.words[:12],
@@ -217,8 +217,6 @@ class Explorer:
         :func:`dualvec.projection.word_map`'s, which :func:`dualvec.plot.plot_spaces` draws too.
         """
         words = self.words_of(text)
-        if not words:
-            raise DualvecError("give a word")
         layout = _word_map(self.model, words, topn, [s for s in ("in-in", "in-out") if s in self.spaces])
         xy, clamped, explained = layout.xy, layout.clamped, layout.explained
         where = {w: i for i, w in enumerate(layout.words)}
