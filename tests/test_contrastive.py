@@ -289,3 +289,14 @@ def test_tuned_mixture_prefers_the_collections_tuned_model_to_a_tuned_general_on
     only_general = Ranker(general, desm_models="tuned").index(test)  # no in-domain model: the general one
     np.testing.assert_allclose(only_general.candidates("alpha2", mode="full").desm,
                                Ranker(general, desm_models="own").index(test).candidates("alpha2", mode="full").desm)
+
+
+def test_training_a_tuned_model_further_in_place_drops_its_tuning():
+    # word2vec's updates undo the tuning, so the model must pool as word2vec again, not claim "sum"
+    train, _ = planted()
+    sentences = [doc.replace(".", " ").split() for doc in train] * 4
+    model = dualvec.train(sentences, min_count=1, vector_size=8, epochs=1, workers=1, seed=1, progress=False)
+    tuned = tune(model, train, ContrastiveSettings(**{**FAST, "epochs": 1}))
+    assert tuned.tuning is not None and tuned.pooling != model.pooling
+    tuned.train_more(sentences, epochs=1, progress=False)
+    assert tuned.tuning is None and tuned.pooling == model.pooling

@@ -625,6 +625,7 @@ class DualVectors:
                                                                 trained.hs_nodes, trained.tree)
         self.params_recorded = None  # every setting of the run just made is known
         self.tokenizer, self.counts_known, self.history = trained.tokenizer, trained.counts_known, trained.history
+        self.tuning = trained.tuning  # word2vec's update undoes a tuning for ranking: it pools as word2vec again
         return self
 
 
