@@ -129,14 +129,12 @@ def _tune_for_ranking(model: DualVectors, corpus: Path, workers: int | None, pro
     from dataclasses import replace
 
     from ..progress import labelled
-    from ..ranking.analysis import Analyzer
-    from ..training.contrastive import FOR_RANKING, corpus_documents, tune
+    from ..ranking.in_domain import tune_for_ranking
+    from ..training.contrastive import FOR_RANKING, corpus_documents
 
-    settings = replace(FOR_RANKING, workers=workers or model.params.workers if model.params else 1)
-    analyzer = Analyzer(model.tokenizer, "english", None, desm_stopwords=True)
+    settings = replace(FOR_RANKING, workers=workers or (model.params.workers if model.params else 1))
     with labelled("for ranking"):
-        return tune(model, corpus_documents(corpus), settings, terms=analyzer.terms,
-                    analysis="the model's tokeniser, english stop words removed, unstemmed", progress=progress)
+        return tune_for_ranking(model, corpus_documents(corpus), settings=settings, progress=progress)
 
 
 def _refuse_judgments(corpus: Path) -> None:

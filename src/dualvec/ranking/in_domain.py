@@ -83,18 +83,25 @@ def train_in_domain(texts: Iterable[str], *, tokenizer: Tokenizer | None = None,
         raise DualvecError(f"in-domain model: {exc}") from None
 
 
-def tune_in_domain(model: DualVectors, texts: Iterable[str], *, stopwords: str | None = "english",
-                   settings: Any = None, progress: bool | None = False) -> DualVectors:
-    """``model`` tuned for ranking on pairs cut from ``texts`` (the collection's documents), through
-    the analysis the index gives DESM (the model's tokeniser, ``stopwords`` removed, no stemming), so
-    the encoder tuned is the one that ranks (:func:`dualvec.training.contrastive.tune`)."""
+def tune_for_ranking(model: DualVectors, documents: Iterable[Any], *, stopwords: str | None = "english",
+                     settings: Any = None, progress: bool | None = False) -> DualVectors:
+    """``model`` tuned for ranking on pairs cut from ``documents``, through the analysis the index
+    gives DESM (the model's tokeniser, ``stopwords`` removed, no stemming), so the encoder tuned is
+    the one that ranks (:func:`dualvec.training.contrastive.tune`). ``dualvec train --for-ranking``
+    and :func:`tune_in_domain` both tune through here."""
     from ..training.contrastive import tune
     from .analysis import Analyzer
 
     analyzer = Analyzer(model.tokenizer, stopwords, None, desm_stopwords=True)
     analysis = f"the model's tokeniser, {stopwords or 'no'} stop words removed, unstemmed"
+    return tune(model, documents, settings, terms=analyzer.terms, analysis=analysis, progress=progress)
+
+
+def tune_in_domain(model: DualVectors, texts: Iterable[str], *, stopwords: str | None = "english",
+                   settings: Any = None, progress: bool | None = False) -> DualVectors:
+    """:func:`tune_for_ranking` on the collection's documents, its errors saying it was the in-domain model."""
     try:
-        return tune(model, texts, settings, terms=analyzer.terms, analysis=analysis, progress=progress)
+        return tune_for_ranking(model, texts, stopwords=stopwords, settings=settings, progress=progress)
     except DualvecError as exc:
         raise DualvecError(f"tuning the in-domain model: {exc}") from None
 
